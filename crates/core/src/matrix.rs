@@ -1,0 +1,239 @@
+//! Row-major integer matrices and their JSON form
+//! `{"dtype":"i8","rows":R,"cols":C,"data":[...]}`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, Result};
+
+/// An element type a [`Matrix`] may hold.
+pub trait Element: Copy + Send + Sync + Default + Serialize + Into<i64> + TryFrom<i64> + std::fmt::Debug + 'static {
+    /// The dtype name in JSON (`"i8"`, `"i32"`).
+    const DTYPE: &'static str;
+    /// The dtype code absorbed by the digest (DESIGN §3): 1 for int8, 4 for int32.
+    const DIGEST_CODE: u64;
+    /// Bits of the unsigned encoding `v + 2^(bits-1)`.
+    const BITS: u32;
+    /// Elements packed into one field element by the digest.
+    const PER_FIELD_ELEMENT: usize;
+}
+
+impl Element for i8 {
+    const DTYPE: &'static str = "i8";
+    const DIGEST_CODE: u64 = 1;
+    const BITS: u32 = 8;
+    const PER_FIELD_ELEMENT: usize = 31;
+}
+
+impl Element for i32 {
+    const DTYPE: &'static str = "i32";
+    const DIGEST_CODE: u64 = 4;
+    const BITS: u32 = 32;
+    const PER_FIELD_ELEMENT: usize = 7;
+}
+
+/// A row-major matrix. The invariant `data.len() == rows * cols` (both ≥ 1) holds for
+/// every value of this type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matrix<T: Element> {
+    rows: usize,
+    cols: usize,
+    data: Vec<T>,
+}
+
+fn check_shape(rows: usize, cols: usize) -> Result<usize> {
+    if rows == 0 || cols == 0 {
+        return Err(CoreError::InvalidMatrixShape { rows, cols, reason: "both dimensions must be at least 1" });
+    }
+    rows.checked_mul(cols).ok_or(CoreError::InvalidMatrixShape { rows, cols, reason: "rows × cols overflows" })
+}
+
+impl<T: Element> Matrix<T> {
+    /// A matrix from row-major data; fails when the length is not `rows × cols`.
+    pub fn new(rows: usize, cols: usize, data: Vec<T>) -> Result<Self> {
+        let expected = check_shape(rows, cols)?;
+        if data.len() != expected {
+            return Err(CoreError::WrongLength { rows, cols, expected, actual: data.len() });
+        }
+        Ok(Self { rows, cols, data })
+    }
+
+    /// A matrix of zeros.
+    pub fn zeros(rows: usize, cols: usize) -> Result<Self> {
+        let len = check_shape(rows, cols)?;
+        Ok(Self { rows, cols, data: vec![T::default(); len] })
+    }
+
+    /// A matrix whose element `(i, j)` is `f(i, j)`.
+    pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> T) -> Result<Self> {
+        let len = check_shape(rows, cols)?;
+        let mut data = Vec::with_capacity(len);
+        for i in 0..rows {
+            for j in 0..cols {
+                data.push(f(i, j));
+            }
+        }
+        Ok(Self { rows, cols, data })
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+    /// The elements, row major.
+    pub fn data(&self) -> &[T] {
+        &self.data
+    }
+    /// Consumes the matrix, returning its row-major elements.
+    pub fn into_data(self) -> Vec<T> {
+        self.data
+    }
+    /// Element `(i, j)`, or `None` outside the matrix.
+    pub fn get(&self, i: usize, j: usize) -> Option<T> {
+        (i < self.rows && j < self.cols).then(|| self.data[i * self.cols + j])
+    }
+    /// Mutable element `(i, j)`, or `None` outside the matrix.
+    pub fn get_mut(&mut self, i: usize, j: usize) -> Option<&mut T> {
+        if i < self.rows && j < self.cols {
+            Some(&mut self.data[i * self.cols + j])
+        } else {
+            None
+        }
+    }
+
+    /// The JSON form.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&JsonMatrixOut { dtype: T::DTYPE, rows: self.rows, cols: self.cols, data: &self.data })
+            .expect("serialising integers cannot fail")
+    }
+
+    /// Parses the JSON form, checking the dtype, the length and every element's range.
+    pub fn from_json(text: &str) -> Result<Self> {
+        AnyMatrix::from_json(text)?.into_typed::<T>()
+    }
+}
+
+#[derive(Serialize)]
+struct JsonMatrixOut<'a, T: Serialize> {
+    dtype: &'static str,
+    rows: usize,
+    cols: usize,
+    data: &'a [T],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonMatrixIn {
+    dtype: String,
+    rows: usize,
+    cols: usize,
+    data: Vec<i64>,
+}
+
+/// A matrix of either dtype, as read from JSON when the dtype is not known in advance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyMatrix {
+    /// int8 elements
+    I8(Matrix<i8>),
+    /// int32 elements
+    I32(Matrix<i32>),
+}
+
+fn convert<T: Element>(raw: JsonMatrixIn) -> Result<Matrix<T>> {
+    let expected = check_shape(raw.rows, raw.cols)?;
+    if raw.data.len() != expected {
+        return Err(CoreError::WrongLength { rows: raw.rows, cols: raw.cols, expected, actual: raw.data.len() });
+    }
+    let half = 1i64 << (T::BITS - 1);
+    let data = raw
+        .data
+        .iter()
+        .enumerate()
+        .map(|(index, &value)| {
+            T::try_from(value).map_err(|_| CoreError::OutOfRange {
+                index,
+                row: index / raw.cols,
+                col: index % raw.cols,
+                value,
+                dtype: T::DTYPE,
+                min: -half,
+                max: half - 1,
+            })
+        })
+        .collect::<Result<Vec<T>>>()?;
+    Ok(Matrix { rows: raw.rows, cols: raw.cols, data })
+}
+
+impl AnyMatrix {
+    /// Parses the JSON form of a matrix of any supported dtype.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let raw: JsonMatrixIn = serde_json::from_str(text).map_err(|e| CoreError::Json(e.to_string()))?;
+        match raw.dtype.as_str() {
+            "i8" => Ok(AnyMatrix::I8(convert(raw)?)),
+            "i32" => Ok(AnyMatrix::I32(convert(raw)?)),
+            _ => Err(CoreError::UnknownDtype(raw.dtype)),
+        }
+    }
+
+    /// The dtype name.
+    pub fn dtype(&self) -> &'static str {
+        match self {
+            AnyMatrix::I8(_) => i8::DTYPE,
+            AnyMatrix::I32(_) => i32::DTYPE,
+        }
+    }
+
+    /// The matrix as dtype `T`, or [`CoreError::WrongDtype`].
+    pub fn into_typed<T: Element>(self) -> Result<Matrix<T>> {
+        let found = self.dtype();
+        let boxed: Box<dyn std::any::Any> = match self {
+            AnyMatrix::I8(m) => Box::new(m),
+            AnyMatrix::I32(m) => Box::new(m),
+        };
+        boxed
+            .downcast::<Matrix<T>>()
+            .map(|m| *m)
+            .map_err(|_| CoreError::WrongDtype { expected: T::DTYPE, found: found.to_string() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip() {
+        let m = Matrix::<i8>::new(2, 3, vec![-128, 0, 127, 1, -1, 5]).unwrap();
+        let text = m.to_json();
+        assert_eq!(text, r#"{"dtype":"i8","rows":2,"cols":3,"data":[-128,0,127,1,-1,5]}"#);
+        assert_eq!(Matrix::<i8>::from_json(&text).unwrap(), m);
+        let c = Matrix::<i32>::new(1, 2, vec![i32::MIN, i32::MAX]).unwrap();
+        assert_eq!(Matrix::<i32>::from_json(&c.to_json()).unwrap(), c);
+    }
+
+    #[test]
+    fn json_errors_say_what_is_wrong() {
+        let e = Matrix::<i8>::from_json(r#"{"dtype":"i8","rows":2,"cols":2,"data":[1,2,3]}"#).unwrap_err();
+        assert!(matches!(e, CoreError::WrongLength { expected: 4, actual: 3, .. }), "{e}");
+        let e = Matrix::<i8>::from_json(r#"{"dtype":"i8","rows":1,"cols":2,"data":[1,128]}"#).unwrap_err();
+        assert!(matches!(e, CoreError::OutOfRange { index: 1, value: 128, .. }), "{e}");
+        assert!(e.to_string().contains("[-128, 127]"), "{e}");
+        let e = Matrix::<i32>::from_json(r#"{"dtype":"i32","rows":1,"cols":1,"data":[2147483648]}"#).unwrap_err();
+        assert!(matches!(e, CoreError::OutOfRange { .. }), "{e}");
+        let e = Matrix::<i8>::from_json(r#"{"dtype":"f16","rows":1,"cols":1,"data":[1]}"#).unwrap_err();
+        assert_eq!(e, CoreError::UnknownDtype("f16".into()));
+        let e = Matrix::<i8>::from_json(r#"{"dtype":"i32","rows":1,"cols":1,"data":[1]}"#).unwrap_err();
+        assert!(matches!(e, CoreError::WrongDtype { .. }), "{e}");
+        let e = Matrix::<i8>::from_json(r#"{"dtype":"i8","rows":0,"cols":1,"data":[]}"#).unwrap_err();
+        assert!(matches!(e, CoreError::InvalidMatrixShape { .. }), "{e}");
+        let e = Matrix::<i8>::from_json(r#"{"dtype":"i8","rows":1,"cols":1,"data":[1.5]}"#).unwrap_err();
+        assert!(matches!(e, CoreError::Json(_)), "{e}");
+        let e = Matrix::<i8>::from_json(r#"{"dtype":"i8","rows":18446744073709551615,"cols":2,"data":[]}"#).unwrap_err();
+        assert!(matches!(e, CoreError::InvalidMatrixShape { .. }), "{e}");
+        assert!(Matrix::<i8>::from_json("not json").is_err());
+        assert!(Matrix::<i8>::new(2, 2, vec![0; 3]).is_err());
+    }
+}
