@@ -1,9 +1,22 @@
 //! # teraproof-circuits
+//!
+//! R1CS circuits over BN254 for the teraproof compute unit (DESIGN §4):
+//!
+//! - [`poseidon`]: circomlib's Poseidon as a gadget, equal to light-poseidon;
+//! - [`pack`]: int8 range-and-pack and int32 packing;
+//! - [`digest`]: the canonical matrix digest of DESIGN §3;
+//! - [`unit`]: [`ComputeUnitCircuit`] (digests + Freivalds, about 28·n² constraints for
+//!   CU-n) and the textbook [`NaiveMatmulCircuit`] (one constraint per multiply-add),
+//!   with the same public inputs `dA, dB, dC`, and [`circuit_cost`], their exact sizes.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod builder;
+pub mod digest;
 pub mod error;
+pub mod pack;
 pub mod poseidon;
+pub mod unit;
 
 pub use error::{CircuitError, Result};
+pub use unit::{circuit_cost, public_inputs, CircuitCost, ComputeUnitCircuit, NaiveMatmulCircuit, UnitWitness};

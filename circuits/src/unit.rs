@@ -1,0 +1,280 @@
+//! The compute-unit circuit (DESIGN §4) and the textbook circuit it is measured against.
+//!
+//! Public inputs, in order: `dA, dB, dC`. Both circuits first *bind* the witness to
+//! them: A and B are allocated as bits (range-checked), C as plain variables, and the
+//! three digests are recomputed in-circuit and equated to the public inputs.
+//!
+//! [`ComputeUnitCircuit`] then checks `C = A·B` with Freivalds' test at a challenge
+//! derived from the statement, `x = Poseidon(TAG_FREIVALDS, dA, dB, dC)`:
+//!
+//! ```text
+//!   s_k = Σ_j B_kj·x^j            (Horner: k·(n−1) products)
+//!   R_i = Σ_j C_ij·x^j            (Horner: m·(n−1) products)
+//!   Σ_k A_ik·s_k = R_i   ∀ i      (m·k products, the last folded into the equality)
+//! ```
+//!
+//! If `C ≠ AB`, some row of `C − AB` is a nonzero polynomial of degree `< n` in `x`,
+//! which vanishes at a hash-derived `x` with probability `< n/r`.
+//!
+//! [`NaiveMatmulCircuit`] proves every multiply-add: `C_ij = Σ_k A_ik·B_kj`, `m·n·k`
+//! constraints.
+
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use teraproof_core::digest::{header_state, tag_freivalds};
+use teraproof_core::{digest_matrix, Fr, Matrix, MatrixDigest, UnitSpec};
+
+use crate::builder::{Builder, Expr};
+use crate::digest::{absorb_calls, digest_gadget};
+use crate::error::{CircuitError, Result};
+use crate::pack::{alloc_int32_matrix, alloc_int8_matrix};
+use crate::poseidon::{constraint_cost, PoseidonGadget};
+
+/// The private data of a unit and the public digests it is claimed to match.
+///
+/// Elements are held as `i64` so that tests can build witnesses that break the
+/// int8/int32 ranges; [`UnitWitness::new`] builds the honest one.
+#[derive(Clone, Debug)]
+pub struct UnitWitness {
+    /// A, row major, `m·k` values (honestly in int8)
+    pub a: Vec<i64>,
+    /// B, row major, `k·n` values (honestly in int8)
+    pub b: Vec<i64>,
+    /// C, row major, `m·n` values (honestly `A·B` in int32)
+    pub c: Vec<i64>,
+    /// the public inputs `dA, dB, dC`
+    pub public: [Fr; 3],
+}
+
+impl UnitWitness {
+    /// The witness for matrices A, B, C, with their digests as the public inputs.
+    /// Shapes are checked against the unit; C is *not* checked against `A·B` (the
+    /// circuit does that).
+    pub fn new(spec: &UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>, c: &Matrix<i32>) -> Result<Self> {
+        teraproof_core::matmul::check_inputs(spec, a, b)?;
+        if (c.rows(), c.cols()) != (spec.m(), spec.n()) {
+            return Err(CircuitError::WitnessShape {
+                unit: spec.id(),
+                reason: format!("C is {}x{}, expected {}x{}", c.rows(), c.cols(), spec.m(), spec.n()),
+            });
+        }
+        Ok(Self {
+            a: a.data().iter().map(|&v| v as i64).collect(),
+            b: b.data().iter().map(|&v| v as i64).collect(),
+            c: c.data().iter().map(|&v| v as i64).collect(),
+            public: [digest_matrix(a).0, digest_matrix(b).0, digest_matrix(c).0],
+        })
+    }
+
+    fn check(&self, spec: &UnitSpec) -> Result<()> {
+        let (m, k, n) = (spec.m(), spec.k(), spec.n());
+        for (name, len, want) in [("A", self.a.len(), m * k), ("B", self.b.len(), k * n), ("C", self.c.len(), m * n)] {
+            if len != want {
+                return Err(CircuitError::WitnessShape {
+                    unit: spec.id(),
+                    reason: format!("{name} has {len} elements, expected {want}"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The public inputs of a statement, in circuit order.
+pub fn public_inputs(da: &MatrixDigest, db: &MatrixDigest, dc: &MatrixDigest) -> Vec<Fr> {
+    vec![da.0, db.0, dc.0]
+}
+
+/// What the binding phase leaves for the arithmetic phase.
+struct Bound {
+    a: Vec<Expr>,
+    b: Vec<Expr>,
+    c: Vec<Expr>,
+    public: [Expr; 3],
+}
+
+/// Allocates the public inputs and the witness, recomputes the three digests and
+/// equates them to the public inputs.
+fn bind_statement(builder: &Builder, spec: &UnitSpec, witness: Option<&UnitWitness>) -> Result<Bound> {
+    let (m, k, n) = (spec.m(), spec.k(), spec.n());
+    let public = [0, 1, 2].map(|i| builder.input(witness.map(|w| w.public[i])));
+    let [da, db, dc] = public;
+    let public = [da?, db?, dc?];
+    let a = alloc_int8_matrix(builder, m * k, witness.map(|w| w.a.as_slice()))?;
+    let b = alloc_int8_matrix(builder, k * n, witness.map(|w| w.b.as_slice()))?;
+    let c = alloc_int32_matrix(builder, m * n, witness.map(|w| w.c.as_slice()))?;
+    let absorb = PoseidonGadget::new(teraproof_core::digest::ABSORB_RATE + 1)?;
+    let computed = [
+        digest_gadget(builder, &absorb, header_state::<i8>(m, k), &a.packed)?,
+        digest_gadget(builder, &absorb, header_state::<i8>(k, n), &b.packed)?,
+        digest_gadget(builder, &absorb, header_state::<i32>(m, n), &c.packed)?,
+    ];
+    for (got, claimed) in computed.iter().zip(&public) {
+        builder.enforce_equal(got, claimed)?;
+    }
+    Ok(Bound { a: a.elements, b: b.elements, c: c.elements, public })
+}
+
+/// `Σ_j coeffs[j]·x^j` by Horner's rule: `len − 1` constraints.
+fn horner(builder: &Builder, coeffs: &[Expr], x: &Expr) -> Result<Expr> {
+    let (last, rest) = coeffs.split_last().expect("rows are non-empty");
+    let mut acc = last.clone();
+    for c in rest.iter().rev() {
+        acc = builder.mul(&acc, x)?.add(c);
+    }
+    Ok(acc)
+}
+
+fn to_synthesis_error(e: CircuitError) -> SynthesisError {
+    match e {
+        CircuitError::Synthesis(s) => s,
+        _ => SynthesisError::Unsatisfiable,
+    }
+}
+
+/// The standard compute-unit circuit: digests plus Freivalds (DESIGN §4).
+#[derive(Clone, Debug)]
+pub struct ComputeUnitCircuit {
+    spec: UnitSpec,
+    witness: Option<UnitWitness>,
+}
+
+impl ComputeUnitCircuit {
+    /// The circuit without a witness, for key generation.
+    pub fn for_setup(spec: UnitSpec) -> Self {
+        Self { spec, witness: None }
+    }
+
+    /// The circuit with a witness; fails if the witness has the wrong shape.
+    pub fn with_witness(spec: UnitSpec, witness: UnitWitness) -> Result<Self> {
+        witness.check(&spec)?;
+        Ok(Self { spec, witness: Some(witness) })
+    }
+
+    /// The honest circuit for `A, B, C = A·B`.
+    pub fn new(spec: UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>, c: &Matrix<i32>) -> Result<Self> {
+        Self::with_witness(spec, UnitWitness::new(&spec, a, b, c)?)
+    }
+
+    /// The unit.
+    pub fn spec(&self) -> &UnitSpec {
+        &self.spec
+    }
+
+    /// `[dA, dB, dC]` when a witness is present.
+    pub fn public_inputs(&self) -> Option<[Fr; 3]> {
+        self.witness.as_ref().map(|w| w.public)
+    }
+
+    fn synthesize(self, cs: ConstraintSystemRef<Fr>) -> Result<()> {
+        let builder = Builder::new(cs);
+        let (m, k, n) = (self.spec.m(), self.spec.k(), self.spec.n());
+        let bound = bind_statement(&builder, &self.spec, self.witness.as_ref())?;
+        let [da, db, dc] = &bound.public;
+        let x = PoseidonGadget::new(4)?.hash(&builder, &[Expr::constant(tag_freivalds()), da.clone(), db.clone(), dc.clone()])?;
+        let s = (0..k).map(|kk| horner(&builder, &bound.b[kk * n..(kk + 1) * n], &x)).collect::<Result<Vec<_>>>()?;
+        for i in 0..m {
+            let row_value = horner(&builder, &bound.c[i * n..(i + 1) * n], &x)?;
+            let a_row = &bound.a[i * k..(i + 1) * k];
+            let mut partial = Vec::with_capacity(k - 1);
+            for kk in 0..k - 1 {
+                partial.push(builder.mul(&a_row[kk], &s[kk])?);
+            }
+            let rest = Expr::weighted_sum(partial.iter().map(|p| (-Fr::from(1u64), p)));
+            builder.enforce_product(&a_row[k - 1], &s[k - 1], &row_value.add(&rest))?;
+        }
+        Ok(())
+    }
+}
+
+impl ConstraintSynthesizer<Fr> for ComputeUnitCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> std::result::Result<(), SynthesisError> {
+        self.synthesize(cs).map_err(to_synthesis_error)
+    }
+}
+
+/// The textbook circuit: same statement, one constraint per multiply-add.
+#[derive(Clone, Debug)]
+pub struct NaiveMatmulCircuit {
+    spec: UnitSpec,
+    witness: Option<UnitWitness>,
+}
+
+impl NaiveMatmulCircuit {
+    /// The circuit without a witness, for key generation.
+    pub fn for_setup(spec: UnitSpec) -> Self {
+        Self { spec, witness: None }
+    }
+
+    /// The circuit with a witness; fails if the witness has the wrong shape.
+    pub fn with_witness(spec: UnitSpec, witness: UnitWitness) -> Result<Self> {
+        witness.check(&spec)?;
+        Ok(Self { spec, witness: Some(witness) })
+    }
+
+    /// The honest circuit for `A, B, C = A·B`.
+    pub fn new(spec: UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>, c: &Matrix<i32>) -> Result<Self> {
+        Self::with_witness(spec, UnitWitness::new(&spec, a, b, c)?)
+    }
+
+    fn synthesize(self, cs: ConstraintSystemRef<Fr>) -> Result<()> {
+        let builder = Builder::new(cs);
+        let (m, k, n) = (self.spec.m(), self.spec.k(), self.spec.n());
+        let bound = bind_statement(&builder, &self.spec, self.witness.as_ref())?;
+        for i in 0..m {
+            for j in 0..n {
+                let mut partial = Vec::with_capacity(k - 1);
+                for kk in 0..k - 1 {
+                    partial.push(builder.mul(&bound.a[i * k + kk], &bound.b[kk * n + j])?);
+                }
+                let rest = Expr::weighted_sum(partial.iter().map(|p| (-Fr::from(1u64), p)));
+                builder.enforce_product(&bound.a[i * k + k - 1], &bound.b[(k - 1) * n + j], &bound.c[i * n + j].add(&rest))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ConstraintSynthesizer<Fr> for NaiveMatmulCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> std::result::Result<(), SynthesisError> {
+        self.synthesize(cs).map_err(to_synthesis_error)
+    }
+}
+
+/// Constraint counts of a unit, computed from the circuit's structure without
+/// synthesising it (tests check the formula against synthesis).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CircuitCost {
+    /// [`ComputeUnitCircuit`] constraints
+    pub constraints: usize,
+    /// [`NaiveMatmulCircuit`] constraints
+    pub naive_constraints: usize,
+    /// booleanity constraints of A and B
+    pub range_check: usize,
+    /// Poseidon constraints of the three digests
+    pub hashing: usize,
+    /// challenge and Freivalds constraints
+    pub freivalds: usize,
+    /// number of public inputs (`dA, dB, dC`)
+    pub public_inputs: usize,
+}
+
+/// The exact constraint counts of both circuits for `spec`.
+pub fn circuit_cost(spec: &UnitSpec) -> Result<CircuitCost> {
+    let (m, k, n) = (spec.m(), spec.k(), spec.n());
+    let absorb = constraint_cost(teraproof_core::digest::ABSORB_RATE + 1)?;
+    let packed = |len: usize, per: usize| len.div_ceil(per);
+    let range_check = 8 * (m * k + k * n);
+    let hashing = absorb
+        * (absorb_calls(packed(m * k, 31)) + absorb_calls(packed(k * n, 31)) + absorb_calls(packed(m * n, 7)));
+    let binding = range_check + hashing + 3;
+    let freivalds = constraint_cost(4)? + (k + m) * (n - 1) + m * k;
+    Ok(CircuitCost {
+        constraints: binding + freivalds,
+        naive_constraints: binding + m * n * k,
+        range_check,
+        hashing,
+        freivalds,
+        public_inputs: 3,
+    })
+}
+

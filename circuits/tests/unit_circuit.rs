@@ -1,0 +1,162 @@
+//! The compute-unit circuit: every test states the honest case and the tampering it
+//! must reject, side by side.
+
+mod common;
+
+use ark_ff::One;
+use common::*;
+use proptest::prelude::*;
+use teraproof_circuits::{circuit_cost, ComputeUnitCircuit, NaiveMatmulCircuit, UnitWitness};
+use teraproof_core::{digest_matrix, matmul_cpu, Fr, Matrix, UnitSpec};
+
+fn witness(u: &Unit) -> UnitWitness {
+    UnitWitness::new(&u.spec, &u.a, &u.b, &u.c).unwrap()
+}
+
+fn unit_ok(u: &Unit, w: UnitWitness) -> bool {
+    satisfied(ComputeUnitCircuit::with_witness(u.spec, w).unwrap())
+}
+
+#[test]
+fn honest_units_are_satisfied() {
+    for (m, k, n) in [(8, 8, 8), (3, 5, 7), (1, 1, 1), (12, 1, 3), (1, 40, 1), (5, 2, 33)] {
+        let u = honest_unit(m, k, n, (m * 100 + k * 10 + n) as u64);
+        assert!(unit_ok(&u, witness(&u)), "{}", u.spec);
+    }
+}
+
+#[test]
+fn changed_element_of_c_is_rejected() {
+    let u = honest_unit(8, 8, 8, 1);
+    assert!(unit_ok(&u, witness(&u)));
+    // C changed and dC recomputed for the changed C: Freivalds must object.
+    let mut c = u.c.clone();
+    *c.get_mut(3, 5).unwrap() += 1;
+    let w = UnitWitness::new(&u.spec, &u.a, &u.b, &c).unwrap();
+    assert!(!unit_ok(&u, w));
+    // C changed but dC left as the honest digest: the digest must object.
+    let mut w = witness(&u);
+    w.c[3 * 8 + 5] += 1;
+    assert!(!unit_ok(&u, w));
+}
+
+#[test]
+fn a_element_outside_int8_is_rejected_even_when_the_packing_is_kept() {
+    // A[0][0] = -128 (u = 0) and A[0][1] = 5 (u = 133). Tampered: A[0][0] = 128 (u = 256)
+    // and A[0][1] = 4 (u = 132): the packed value u₀ + 256·u₁ is unchanged, so dA is too.
+    let mut u = honest_unit(4, 4, 4, 2);
+    *u.a.get_mut(0, 0).unwrap() = -128;
+    *u.a.get_mut(0, 1).unwrap() = 5;
+    u.c = matmul_cpu(&u.a, &u.b).unwrap();
+    assert!(unit_ok(&u, witness(&u)));
+
+    let mut w = witness(&u);
+    w.a[0] = 128;
+    w.a[1] = 4;
+    // Make C the true product of the tampered A so that Freivalds and the digests hold
+    // and only the range check can object.
+    let (m, k, n) = (4usize, 4usize, 4usize);
+    let c: Vec<i64> = (0..m * n)
+        .map(|idx| (0..k).map(|kk| w.a[(idx / n) * k + kk] * w.b[kk * n + idx % n]).sum())
+        .collect();
+    let c_matrix = Matrix::<i32>::new(m, n, c.iter().map(|&v| v as i32).collect()).unwrap();
+    w.c = c;
+    w.public[2] = digest_matrix(&c_matrix).0;
+    assert_eq!(w.public[0], digest_matrix(&u.a).0, "packing kept, so dA is unchanged");
+    let cs = synthesize(ComputeUnitCircuit::with_witness(u.spec, w).unwrap());
+    assert!(!cs.is_satisfied().unwrap());
+    let rows = unsatisfied_rows(&cs);
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|&(_, boolean)| boolean), "only booleanity fails: {rows:?}");
+}
+
+#[test]
+fn swapped_digests_are_rejected() {
+    let u = honest_unit(3, 3, 3, 3);
+    let mut w = witness(&u);
+    assert_ne!(w.public[0], w.public[1]);
+    w.public.swap(0, 1);
+    assert!(!unit_ok(&u, w));
+}
+
+#[test]
+fn wrong_dc_is_rejected() {
+    let u = honest_unit(3, 5, 7, 4);
+    let mut w = witness(&u);
+    w.public[2] += Fr::one();
+    assert!(!unit_ok(&u, w));
+    let mut w = witness(&u);
+    w.public[0] += Fr::one();
+    assert!(!unit_ok(&u, w));
+}
+
+#[test]
+fn wrong_witness_shape_is_an_error_not_a_panic() {
+    let u = honest_unit(2, 2, 2, 5);
+    let mut w = witness(&u);
+    w.c.pop();
+    assert!(ComputeUnitCircuit::with_witness(u.spec, w.clone()).is_err());
+    assert!(NaiveMatmulCircuit::with_witness(u.spec, w).is_err());
+    let other = UnitSpec::new(2, 3, 2).unwrap();
+    assert!(ComputeUnitCircuit::new(other, &u.a, &u.b, &u.c).is_err());
+}
+
+#[test]
+fn naive_circuit_accepts_honest_and_rejects_tampered() {
+    let u = honest_unit(3, 4, 5, 6);
+    assert!(satisfied(NaiveMatmulCircuit::with_witness(u.spec, witness(&u)).unwrap()));
+    let mut c = u.c.clone();
+    *c.get_mut(2, 4).unwrap() -= 1;
+    let w = UnitWitness::new(&u.spec, &u.a, &u.b, &c).unwrap();
+    assert!(!satisfied(NaiveMatmulCircuit::with_witness(u.spec, w).unwrap()));
+    let mut w = witness(&u);
+    w.public.swap(0, 1);
+    assert!(!satisfied(NaiveMatmulCircuit::with_witness(u.spec, w).unwrap()));
+}
+
+#[test]
+fn cost_formula_matches_synthesis() {
+    for (m, k, n) in [(1, 1, 1), (3, 5, 7), (8, 8, 8), (12, 1, 3), (2, 40, 9), (16, 16, 16)] {
+        let spec = UnitSpec::new(m, k, n).unwrap();
+        let cost = circuit_cost(&spec).unwrap();
+        let cs = synthesize_setup(ComputeUnitCircuit::for_setup(spec));
+        assert_eq!(cs.num_constraints(), cost.constraints, "{spec}");
+        assert_eq!(cs.num_instance_variables(), 1 + cost.public_inputs);
+        let cs = synthesize_setup(NaiveMatmulCircuit::for_setup(spec));
+        assert_eq!(cs.num_constraints(), cost.naive_constraints, "{spec} naive");
+        assert!(cost.naive_constraints >= m * n * k);
+    }
+}
+
+#[test]
+fn constraint_target_30_n_squared() {
+    for n in [64usize, 128, 256] {
+        let cost = circuit_cost(&UnitSpec::square(n).unwrap()).unwrap();
+        assert!(cost.constraints <= 30 * n * n, "CU-{n}: {} > {}", cost.constraints, 30 * n * n);
+        assert!(cost.naive_constraints > n * n * n);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_units_honest_accepted_tampered_rejected(
+        m in 1usize..=12, k in 1usize..=12, n in 1usize..=12,
+        seed in any::<u64>(), extreme in prop::sample::select(vec![-128i8, 127]),
+        delta in prop::sample::select(vec![-1i64, 1, 1 << 20]),
+    ) {
+        let mut u = honest_unit(m, k, n, seed);
+        *u.a.get_mut(m / 2, k / 2).unwrap() = extreme;
+        *u.b.get_mut(k / 2, n / 2).unwrap() = extreme;
+        u.c = matmul_cpu(&u.a, &u.b).unwrap();
+        prop_assert!(unit_ok(&u, witness(&u)));
+        // One element of C changed, dC made honest for it: rejected.
+        let idx = (seed as usize) % (m * n);
+        let mut w = witness(&u);
+        w.c[idx] += delta;
+        let c_bad = Matrix::<i32>::new(m, n, w.c.iter().map(|&v| v as i32).collect()).unwrap();
+        w.public[2] = digest_matrix(&c_bad).0;
+        prop_assert!(!unit_ok(&u, w));
+    }
+}
