@@ -22,13 +22,20 @@ pub struct Expr {
 impl Expr {
     /// The constant `c` (no variable, no constraint).
     pub fn constant(c: Fr) -> Self {
-        let lc = if c.is_zero() { Vec::new() } else { vec![(c, Variable::One)] };
+        let lc = if c.is_zero() {
+            Vec::new()
+        } else {
+            vec![(c, Variable::One)]
+        };
         Self { lc, value: Some(c) }
     }
 
     /// A single variable with value `value`.
     pub fn var(v: Variable, value: Option<Fr>) -> Self {
-        Self { lc: vec![(Fr::one(), v)], value }
+        Self {
+            lc: vec![(Fr::one(), v)],
+            value,
+        }
     }
 
     /// `self + other`.
@@ -36,7 +43,10 @@ impl Expr {
         let mut lc = Vec::with_capacity(self.lc.len() + other.lc.len());
         lc.extend_from_slice(&self.lc);
         lc.extend_from_slice(&other.lc);
-        Expr { lc, value: self.value.zip(other.value).map(|(a, b)| a + b) }
+        Expr {
+            lc,
+            value: self.value.zip(other.value).map(|(a, b)| a + b),
+        }
     }
 
     /// `self - other`.
@@ -46,7 +56,10 @@ impl Expr {
 
     /// `c · self`.
     pub fn scale(&self, c: Fr) -> Expr {
-        Expr { lc: self.lc.iter().map(|&(k, v)| (k * c, v)).collect(), value: self.value.map(|x| x * c) }
+        Expr {
+            lc: self.lc.iter().map(|&(k, v)| (k * c, v)).collect(),
+            value: self.value.map(|x| x * c),
+        }
     }
 
     /// `self + c`.
@@ -55,7 +68,10 @@ impl Expr {
         if !c.is_zero() {
             lc.push((c, Variable::One));
         }
-        Expr { lc, value: self.value.map(|x| x + c) }
+        Expr {
+            lc,
+            value: self.value.map(|x| x + c),
+        }
     }
 
     /// `Σ cᵢ·eᵢ`, built in one allocation.
@@ -95,19 +111,24 @@ impl Builder {
 
     /// A new private variable.
     pub fn witness(&self, value: Option<Fr>) -> Result<Expr> {
-        let v = self.cs.new_witness_variable(|| value.ok_or(SynthesisError::AssignmentMissing))?;
+        let v = self
+            .cs
+            .new_witness_variable(|| value.ok_or(SynthesisError::AssignmentMissing))?;
         Ok(Expr::var(v, value))
     }
 
     /// A new public input.
     pub fn input(&self, value: Option<Fr>) -> Result<Expr> {
-        let v = self.cs.new_input_variable(|| value.ok_or(SynthesisError::AssignmentMissing))?;
+        let v = self
+            .cs
+            .new_input_variable(|| value.ok_or(SynthesisError::AssignmentMissing))?;
         Ok(Expr::var(v, value))
     }
 
     /// Enforces `a · b = c` (one constraint).
     pub fn enforce_product(&self, a: &Expr, b: &Expr, c: &Expr) -> Result<()> {
-        self.cs.enforce_r1cs_constraint(|| a.to_lc(), || b.to_lc(), || c.to_lc())?;
+        self.cs
+            .enforce_r1cs_constraint(|| a.to_lc(), || b.to_lc(), || c.to_lc())?;
         Ok(())
     }
 

@@ -62,17 +62,31 @@ impl DenseState {
         let w = vars.len();
         let basis = vars.iter().map(|e| e.lc[0].1).collect();
         let values = vars.iter().map(|e| e.value).collect();
-        let rows = (0..w).map(|i| (0..w).map(|j| if i == j { Fr::one() } else { Fr::zero() }).collect()).collect();
-        Self { basis, rows, consts: vec![Fr::zero(); w], values }
+        let rows = (0..w)
+            .map(|i| (0..w).map(|j| if i == j { Fr::one() } else { Fr::zero() }).collect())
+            .collect();
+        Self {
+            basis,
+            rows,
+            consts: vec![Fr::zero(); w],
+            values,
+        }
     }
 
     fn element(&self, i: usize) -> Expr {
-        let mut lc: Vec<(Fr, Variable)> =
-            self.rows[i].iter().zip(&self.basis).filter(|(c, _)| !c.is_zero()).map(|(&c, &v)| (c, v)).collect();
+        let mut lc: Vec<(Fr, Variable)> = self.rows[i]
+            .iter()
+            .zip(&self.basis)
+            .filter(|(c, _)| !c.is_zero())
+            .map(|(&c, &v)| (c, v))
+            .collect();
         if !self.consts[i].is_zero() {
             lc.push((self.consts[i], Variable::One));
         }
-        Expr { lc, value: self.values[i] }
+        Expr {
+            lc,
+            value: self.values[i],
+        }
     }
 
     fn add_round_constants(&mut self, constants: &[Fr]) {
@@ -155,8 +169,11 @@ impl PoseidonGadget {
         let mut initial = Vec::with_capacity(w);
         initial.push(Expr::constant(Fr::zero()));
         initial.extend_from_slice(inputs);
-        let sboxed =
-            initial.iter().zip(ark(0)).map(|(e, &c)| Self::sbox(builder, &e.add_const(c))).collect::<Result<Vec<_>>>()?;
+        let sboxed = initial
+            .iter()
+            .zip(ark(0))
+            .map(|(e, &c)| Self::sbox(builder, &e.add_const(c)))
+            .collect::<Result<Vec<_>>>()?;
         let mut state = DenseState::fresh(sboxed);
         state.mix(&p.mds);
 
@@ -164,7 +181,9 @@ impl PoseidonGadget {
             state.add_round_constants(ark(r));
             let full = r < half || r >= half + p.partial_rounds;
             if full {
-                let sboxed = (0..w).map(|i| Self::sbox(builder, &state.element(i))).collect::<Result<Vec<_>>>()?;
+                let sboxed = (0..w)
+                    .map(|i| Self::sbox(builder, &state.element(i)))
+                    .collect::<Result<Vec<_>>>()?;
                 state = DenseState::fresh(sboxed);
             } else {
                 let fresh = Self::sbox(builder, &state.element(0))?;
@@ -205,7 +224,10 @@ mod tests {
                         if trial == 0 {
                             w
                         } else {
-                            w.scale(Fr::from(2u64)).sub(&w).add_const(Fr::from(5u64)).add_const(-Fr::from(5u64))
+                            w.scale(Fr::from(2u64))
+                                .sub(&w)
+                                .add_const(Fr::from(5u64))
+                                .add_const(-Fr::from(5u64))
                         }
                     })
                     .collect();

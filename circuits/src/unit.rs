@@ -67,7 +67,11 @@ impl UnitWitness {
 
     fn check(&self, spec: &UnitSpec) -> Result<()> {
         let (m, k, n) = (spec.m(), spec.k(), spec.n());
-        for (name, len, want) in [("A", self.a.len(), m * k), ("B", self.b.len(), k * n), ("C", self.c.len(), m * n)] {
+        for (name, len, want) in [
+            ("A", self.a.len(), m * k),
+            ("B", self.b.len(), k * n),
+            ("C", self.c.len(), m * n),
+        ] {
             if len != want {
                 return Err(CircuitError::WitnessShape {
                     unit: spec.id(),
@@ -111,7 +115,12 @@ fn bind_statement(builder: &Builder, spec: &UnitSpec, witness: Option<&UnitWitne
     for (got, claimed) in computed.iter().zip(&public) {
         builder.enforce_equal(got, claimed)?;
     }
-    Ok(Bound { a: a.elements, b: b.elements, c: c.elements, public })
+    Ok(Bound {
+        a: a.elements,
+        b: b.elements,
+        c: c.elements,
+        public,
+    })
 }
 
 /// `Σ_j coeffs[j]·x^j` by Horner's rule: `len − 1` constraints.
@@ -147,7 +156,10 @@ impl ComputeUnitCircuit {
     /// The circuit with a witness; fails if the witness has the wrong shape.
     pub fn with_witness(spec: UnitSpec, witness: UnitWitness) -> Result<Self> {
         witness.check(&spec)?;
-        Ok(Self { spec, witness: Some(witness) })
+        Ok(Self {
+            spec,
+            witness: Some(witness),
+        })
     }
 
     /// The honest circuit for `A, B, C = A·B`.
@@ -170,8 +182,13 @@ impl ComputeUnitCircuit {
         let (m, k, n) = (self.spec.m(), self.spec.k(), self.spec.n());
         let bound = bind_statement(&builder, &self.spec, self.witness.as_ref())?;
         let [da, db, dc] = &bound.public;
-        let x = PoseidonGadget::new(4)?.hash(&builder, &[Expr::constant(tag_freivalds()), da.clone(), db.clone(), dc.clone()])?;
-        let s = (0..k).map(|kk| horner(&builder, &bound.b[kk * n..(kk + 1) * n], &x)).collect::<Result<Vec<_>>>()?;
+        let x = PoseidonGadget::new(4)?.hash(
+            &builder,
+            &[Expr::constant(tag_freivalds()), da.clone(), db.clone(), dc.clone()],
+        )?;
+        let s = (0..k)
+            .map(|kk| horner(&builder, &bound.b[kk * n..(kk + 1) * n], &x))
+            .collect::<Result<Vec<_>>>()?;
         for i in 0..m {
             let row_value = horner(&builder, &bound.c[i * n..(i + 1) * n], &x)?;
             let a_row = &bound.a[i * k..(i + 1) * k];
@@ -208,7 +225,10 @@ impl NaiveMatmulCircuit {
     /// The circuit with a witness; fails if the witness has the wrong shape.
     pub fn with_witness(spec: UnitSpec, witness: UnitWitness) -> Result<Self> {
         witness.check(&spec)?;
-        Ok(Self { spec, witness: Some(witness) })
+        Ok(Self {
+            spec,
+            witness: Some(witness),
+        })
     }
 
     /// The honest circuit for `A, B, C = A·B`.
@@ -227,7 +247,11 @@ impl NaiveMatmulCircuit {
                     partial.push(builder.mul(&bound.a[i * k + kk], &bound.b[kk * n + j])?);
                 }
                 let rest = Expr::weighted_sum(partial.iter().map(|p| (-Fr::from(1u64), p)));
-                builder.enforce_product(&bound.a[i * k + k - 1], &bound.b[(k - 1) * n + j], &bound.c[i * n + j].add(&rest))?;
+                builder.enforce_product(
+                    &bound.a[i * k + k - 1],
+                    &bound.b[(k - 1) * n + j],
+                    &bound.c[i * n + j].add(&rest),
+                )?;
             }
         }
         Ok(())
@@ -264,8 +288,8 @@ pub fn circuit_cost(spec: &UnitSpec) -> Result<CircuitCost> {
     let absorb = constraint_cost(teraproof_core::digest::ABSORB_RATE + 1)?;
     let packed = |len: usize, per: usize| len.div_ceil(per);
     let range_check = 8 * (m * k + k * n);
-    let hashing = absorb
-        * (absorb_calls(packed(m * k, 31)) + absorb_calls(packed(k * n, 31)) + absorb_calls(packed(m * n, 7)));
+    let hashing =
+        absorb * (absorb_calls(packed(m * k, 31)) + absorb_calls(packed(k * n, 31)) + absorb_calls(packed(m * n, 7)));
     let binding = range_check + hashing + 3;
     let freivalds = constraint_cost(4)? + (k + m) * (n - 1) + m * k;
     Ok(CircuitCost {
@@ -277,4 +301,3 @@ pub fn circuit_cost(spec: &UnitSpec) -> Result<CircuitCost> {
         public_inputs: 3,
     })
 }
-

@@ -67,7 +67,10 @@ fn a_element_outside_int8_is_rejected_even_when_the_packing_is_kept() {
     assert!(!cs.is_satisfied().unwrap());
     let rows = unsatisfied_rows(&cs);
     assert!(!rows.is_empty());
-    assert!(rows.iter().all(|&(_, boolean)| boolean), "only booleanity fails: {rows:?}");
+    assert!(
+        rows.iter().all(|&(_, boolean)| boolean),
+        "only booleanity fails: {rows:?}"
+    );
 }
 
 #[test]
@@ -104,7 +107,9 @@ fn wrong_witness_shape_is_an_error_not_a_panic() {
 #[test]
 fn naive_circuit_accepts_honest_and_rejects_tampered() {
     let u = honest_unit(3, 4, 5, 6);
-    assert!(satisfied(NaiveMatmulCircuit::with_witness(u.spec, witness(&u)).unwrap()));
+    assert!(satisfied(
+        NaiveMatmulCircuit::with_witness(u.spec, witness(&u)).unwrap()
+    ));
     let mut c = u.c.clone();
     *c.get_mut(2, 4).unwrap() -= 1;
     let w = UnitWitness::new(&u.spec, &u.a, &u.b, &c).unwrap();
@@ -132,7 +137,12 @@ fn cost_formula_matches_synthesis() {
 fn constraint_target_30_n_squared() {
     for n in [64usize, 128, 256] {
         let cost = circuit_cost(&UnitSpec::square(n).unwrap()).unwrap();
-        assert!(cost.constraints <= 30 * n * n, "CU-{n}: {} > {}", cost.constraints, 30 * n * n);
+        assert!(
+            cost.constraints <= 30 * n * n,
+            "CU-{n}: {} > {}",
+            cost.constraints,
+            30 * n * n
+        );
         assert!(cost.naive_constraints > n * n * n);
     }
 }
