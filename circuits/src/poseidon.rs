@@ -115,9 +115,8 @@ impl DenseState {
         let mut rows = vec![vec![Fr::zero(); len]; w];
         let mut consts = vec![Fr::zero(); w];
         let mut values = vec![Some(Fr::zero()); w];
-        for i in 0..w {
-            for j in 0..w {
-                let m = mds[i][j];
+        for (i, mds_row) in mds.iter().enumerate().take(w) {
+            for (j, &m) in mds_row.iter().enumerate() {
                 for (dst, src) in rows[i].iter_mut().zip(&self.rows[j]) {
                     if !src.is_zero() {
                         *dst += m * src;

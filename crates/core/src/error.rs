@@ -91,6 +91,28 @@ pub enum CoreError {
     /// JSON that does not parse.
     #[error("invalid JSON: {0}")]
     Json(String),
+    /// A receipt whose structure is wrong (missing or mistyped fields).
+    #[error("malformed receipt: {0}")]
+    MalformedReceipt(String),
+    /// A receipt in a format version this library does not read.
+    #[error("unsupported receipt version {found}: this build reads version {supported}")]
+    UnsupportedReceiptVersion {
+        /// the version in the receipt
+        found: u64,
+        /// the version this build reads
+        supported: u64,
+    },
+    /// A public input in a receipt that is not a canonical element of Fr.
+    #[error("public input {field} is not canonical: {reason}")]
+    NonCanonicalDigest {
+        /// `da`, `db` or `dc`
+        field: &'static str,
+        /// why
+        reason: String,
+    },
+    /// Proof bytes that are not 128 bytes of hex.
+    #[error("bad proof encoding: {0}")]
+    BadProofEncoding(String),
     /// The Poseidon implementation refused its input (a bug: arities are fixed).
     #[error("poseidon: {0}")]
     Poseidon(String),

@@ -12,6 +12,7 @@ pub mod error;
 pub mod field;
 pub mod matmul;
 pub mod matrix;
+pub mod receipt;
 pub mod spec;
 
 pub use digest::{digest_matrix, freivalds_challenge, MatrixDigest};
@@ -19,4 +20,5 @@ pub use error::{CoreError, Result};
 pub use field::{fr_from_decimal, fr_to_decimal, Fr};
 pub use matmul::{compute_unit_cpu, matmul_cpu};
 pub use matrix::{AnyMatrix, Element, Matrix};
+pub use receipt::{ProverInfo, Receipt, Timings, PROOF_BYTES, RECEIPT_VERSION};
 pub use spec::{UnitSpec, MAX_K};

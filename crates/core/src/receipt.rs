@@ -1,0 +1,219 @@
+//! The receipt a supplier attaches to a job result (DESIGN §6): a versioned JSON
+//! document naming the statement (unit, dA, dB, dC), the verifying key and the proof.
+//!
+//! Groth16 proofs are malleable, so a receipt is identified by its *statement*
+//! ([`Receipt::statement_id`]), never by its proof bytes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::MatrixDigest;
+use crate::error::{CoreError, Result};
+use crate::field::fr_from_decimal;
+use crate::spec::UnitSpec;
+
+/// The receipt format version this library writes and reads.
+pub const RECEIPT_VERSION: u64 = 1;
+
+/// Length of a compressed BN254 Groth16 proof: A (32) ‖ B (64) ‖ C (32).
+pub const PROOF_BYTES: usize = 128;
+
+/// How long each phase of proving took, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timings {
+    /// computing C = A·B
+    pub compute_ms: f64,
+    /// building the R1CS witness
+    pub witness_ms: f64,
+    /// the R1CS → QAP witness map (FFTs)
+    pub qap_ms: f64,
+    /// the multi-scalar multiplications
+    pub msm_ms: f64,
+    /// everything, including the proof's self-check
+    pub total_ms: f64,
+}
+
+/// Who made the proof and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProverInfo {
+    /// `cpu` or `cuda`
+    pub backend: String,
+    /// the device that computed C and the MSMs
+    pub device: String,
+    /// phase timings
+    pub timings: Timings,
+    /// teraproof version that made the proof
+    pub version: String,
+}
+
+/// A receipt: the statement, the verifying key it is for, and the proof.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// format version, [`RECEIPT_VERSION`]
+    pub version: u64,
+    /// the unit id, `mm-i8-MxKxN`
+    pub unit: String,
+    /// digest of A
+    pub da: MatrixDigest,
+    /// digest of B
+    pub db: MatrixDigest,
+    /// digest of C
+    pub dc: MatrixDigest,
+    /// SHA-256 (hex) of the verifying key's canonical compressed bytes
+    pub vk_id: String,
+    /// the compressed Groth16 proof, 128 bytes as lowercase hex
+    pub proof: String,
+    /// `2·m·k·n`
+    pub ops: u64,
+    /// true when the keys came from a deterministic development setup: such proofs
+    /// can be forged by anyone who knows the seed
+    pub insecure_dev_setup: bool,
+    /// how the proof was made (informational, not verified)
+    pub prover: ProverInfo,
+}
+
+impl Receipt {
+    /// Parses a receipt. The version is checked first so that a future format gets a
+    /// clear "unsupported version" rather than a field-level complaint; digests must be
+    /// canonical decimals below r.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| CoreError::Json(e.to_string()))?;
+        let version = value
+            .get("version")
+            .ok_or_else(|| CoreError::MalformedReceipt("missing field `version`".into()))?
+            .as_u64()
+            .ok_or_else(|| CoreError::MalformedReceipt("`version` is not a non-negative integer".into()))?;
+        if version != RECEIPT_VERSION {
+            return Err(CoreError::UnsupportedReceiptVersion { found: version, supported: RECEIPT_VERSION });
+        }
+        for field in ["da", "db", "dc"] {
+            match value.get(field) {
+                Some(serde_json::Value::String(s)) => {
+                    fr_from_decimal(s).map_err(|e| CoreError::NonCanonicalDigest { field, reason: e.to_string() })?;
+                }
+                Some(_) => return Err(CoreError::MalformedReceipt(format!("`{field}` must be a decimal string"))),
+                None => return Err(CoreError::MalformedReceipt(format!("missing field `{field}`"))),
+            }
+        }
+        serde_json::from_value(value).map_err(|e| CoreError::MalformedReceipt(e.to_string()))
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("receipts serialise")
+    }
+
+    /// The unit, parsed.
+    pub fn unit_spec(&self) -> Result<UnitSpec> {
+        self.unit.parse()
+    }
+
+    /// The statement this receipt proves: unit and the three digests. Two receipts with
+    /// the same statement prove the same thing, whatever their proof bytes.
+    pub fn statement_id(&self) -> String {
+        format!("{}:{}:{}:{}", self.unit, self.da, self.db, self.dc)
+    }
+
+    /// The proof bytes, decoded from hex; a typed error on bad hex or length.
+    pub fn proof_bytes(&self) -> Result<[u8; PROOF_BYTES]> {
+        let bytes = decode_hex(&self.proof)?;
+        bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| CoreError::BadProofEncoding(format!("{} bytes, expected {PROOF_BYTES}", b.len())))
+    }
+}
+
+/// Lowercase hex.
+pub fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Strict hex: even length, 0-9a-fA-F only.
+pub fn decode_hex(text: &str) -> Result<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return Err(CoreError::BadProofEncoding(format!("hex has odd length {}", text.len())));
+    }
+    let digit = |c: u8| -> Result<u8> {
+        match c {
+            b'0'..=b'9' => Ok(c - b'0'),
+            b'a'..=b'f' => Ok(c - b'a' + 10),
+            b'A'..=b'F' => Ok(c - b'A' + 10),
+            _ => Err(CoreError::BadProofEncoding(format!("{:?} is not a hex digit", c as char))),
+        }
+    };
+    text.as_bytes().chunks(2).map(|p| Ok(digit(p[0])? << 4 | digit(p[1])?)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{digest_matrix, Matrix};
+
+    fn sample() -> Receipt {
+        let d = digest_matrix(&Matrix::<i8>::new(1, 1, vec![1]).unwrap());
+        Receipt {
+            version: RECEIPT_VERSION,
+            unit: "mm-i8-1x1x1".into(),
+            da: d,
+            db: d,
+            dc: d,
+            vk_id: "00".repeat(32),
+            proof: "ab".repeat(PROOF_BYTES),
+            ops: 2,
+            insecure_dev_setup: true,
+            prover: ProverInfo {
+                backend: "cpu".into(),
+                device: "test".into(),
+                timings: Timings::default(),
+                version: "0".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn round_trip_and_typed_errors() {
+        let r = sample();
+        let text = r.to_json();
+        assert_eq!(Receipt::from_json(&text).unwrap(), r);
+        assert_eq!(r.proof_bytes().unwrap(), [0xab; PROOF_BYTES]);
+
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["version"] = 2.into();
+        assert!(matches!(
+            Receipt::from_json(&v.to_string()),
+            Err(CoreError::UnsupportedReceiptVersion { found: 2, .. })
+        ));
+        let r_str = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["dc"] = r_str.into();
+        assert!(matches!(Receipt::from_json(&v.to_string()), Err(CoreError::NonCanonicalDigest { field: "dc", .. })));
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["da"] = 5.into();
+        assert!(matches!(Receipt::from_json(&v.to_string()), Err(CoreError::MalformedReceipt(_))));
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v.as_object_mut().unwrap().remove("proof");
+        assert!(matches!(Receipt::from_json(&v.to_string()), Err(CoreError::MalformedReceipt(_))));
+        assert!(matches!(Receipt::from_json("{"), Err(CoreError::Json(_))));
+        assert!(matches!(Receipt::from_json("[]"), Err(CoreError::MalformedReceipt(_))));
+
+        let mut bad = r.clone();
+        bad.proof = "zz".repeat(PROOF_BYTES);
+        assert!(matches!(bad.proof_bytes(), Err(CoreError::BadProofEncoding(_))));
+        bad.proof = "ab".repeat(PROOF_BYTES - 1);
+        assert!(matches!(bad.proof_bytes(), Err(CoreError::BadProofEncoding(_))));
+        bad.proof = "abc".into();
+        assert!(matches!(bad.proof_bytes(), Err(CoreError::BadProofEncoding(_))));
+        bad.proof = "é".repeat(2);
+        assert!(matches!(bad.proof_bytes(), Err(CoreError::BadProofEncoding(_))));
+    }
+
+    #[test]
+    fn statement_id_ignores_proof_bytes() {
+        let a = sample();
+        let mut b = sample();
+        b.proof = "cd".repeat(PROOF_BYTES);
+        assert_eq!(a.statement_id(), b.statement_id());
+    }
+}

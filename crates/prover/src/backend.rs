@@ -1,0 +1,117 @@
+//! Multi-scalar multiplication backends, chosen at run time (in the spirit of halo2's
+//! ZAL): the prover names *which* proving-key query it multiplies, so a device backend
+//! can upload each query's bases once and reuse them across proofs.
+
+use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_ec::VariableBaseMSM;
+
+use crate::error::{ProverError, Result};
+
+/// The proving-key query an MSM runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BaseSet {
+    /// `a_query` (G1), for the proof's A
+    A,
+    /// `b_g1_query` (G1), for B in G1 (used in C)
+    BG1,
+    /// `b_g2_query` (G2), for the proof's B
+    BG2,
+    /// `h_query` (G1), the quotient polynomial
+    H,
+    /// `l_query` (G1), the private witness
+    L,
+}
+
+/// A backend computing `Σ sᵢ·Pᵢ`.
+pub trait MsmBackend: Send + Sync {
+    /// Short name recorded in receipts (`cpu`, `cuda`).
+    fn name(&self) -> &'static str;
+    /// The device, in words.
+    fn device(&self) -> String;
+    /// `Σ scalars[i]·bases[i]` in G1; `bases.len() == scalars.len()`.
+    fn msm_g1(&self, set: BaseSet, bases: &[G1Affine], scalars: &[Fr]) -> Result<G1Projective>;
+    /// `Σ scalars[i]·bases[i]` in G2; `bases.len() == scalars.len()`.
+    fn msm_g2(&self, set: BaseSet, bases: &[G2Affine], scalars: &[Fr]) -> Result<G2Projective>;
+}
+
+/// arkworks' Pippenger on the CPU threads.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CpuMsm;
+
+fn check_lengths(backend: &str, set: BaseSet, bases: usize, scalars: usize) -> Result<()> {
+    if bases != scalars {
+        return Err(ProverError::Msm {
+            backend: backend.into(),
+            reason: format!("{set:?}: {bases} bases but {scalars} scalars"),
+        });
+    }
+    Ok(())
+}
+
+impl MsmBackend for CpuMsm {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+    fn device(&self) -> String {
+        format!("cpu ({} threads)", rayon::current_num_threads())
+    }
+    fn msm_g1(&self, set: BaseSet, bases: &[G1Affine], scalars: &[Fr]) -> Result<G1Projective> {
+        check_lengths(self.name(), set, bases.len(), scalars.len())?;
+        Ok(G1Projective::msm_unchecked(bases, scalars))
+    }
+    fn msm_g2(&self, set: BaseSet, bases: &[G2Affine], scalars: &[Fr]) -> Result<G2Projective> {
+        check_lengths(self.name(), set, bases.len(), scalars.len())?;
+        Ok(G2Projective::msm_unchecked(bases, scalars))
+    }
+}
+
+/// Which backend to prove with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// The best available: CUDA when built in and a GPU is present, else the CPU.
+    #[default]
+    Auto,
+    /// The CPU.
+    Cpu,
+    /// A CUDA device.
+    Cuda {
+        /// device ordinal
+        device: usize,
+    },
+}
+
+impl std::str::FromStr for Backend {
+    type Err = ProverError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(Backend::Auto),
+            "cpu" => Ok(Backend::Cpu),
+            "cuda" => Ok(Backend::Cuda { device: 0 }),
+            other => match other.strip_prefix("cuda:").and_then(|d| d.parse().ok()) {
+                Some(device) => Ok(Backend::Cuda { device }),
+                None => Err(ProverError::BackendUnavailable {
+                    backend: other.into(),
+                    reason: "expected auto, cpu, cuda or cuda:N".into(),
+                }),
+            },
+        }
+    }
+}
+
+impl Backend {
+    /// The MSM backend for this choice. This build has no CUDA MSM yet: `Auto` falls
+    /// back to the CPU with a log line, an explicit `Cuda` request is an error.
+    pub fn msm(self) -> Result<Box<dyn MsmBackend>> {
+        match self {
+            Backend::Cpu => Ok(Box::new(CpuMsm)),
+            Backend::Auto => {
+                tracing::info!("no CUDA MSM backend in this build; proving on the CPU");
+                Ok(Box::new(CpuMsm))
+            }
+            Backend::Cuda { device } => Err(ProverError::BackendUnavailable {
+                backend: format!("cuda:{device}"),
+                reason: "this build has no CUDA MSM backend yet".into(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Circuit-specific setup and key files.
+//!
+//! One key pair per [`UnitSpec`]. [`setup_dev`] derives all setup randomness from a
+//! seed: deterministic and reproducible, and therefore **insecure** — whoever knows the
+//! seed can recompute the trapdoor and forge proofs. Its manifest, its output and every
+//! receipt made with it say so. [`setup_with_rng`] draws the randomness from the caller's
+//! RNG and discards it (a single-party setup: whoever ran it must be trusted).
+
+use std::path::Path;
+
+use ark_bn254::Bn254;
+use ark_groth16::{Groth16, ProvingKey};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use rand::{CryptoRng, RngCore, SeedableRng};
+use teraproof_circuits::{circuit_cost, ComputeUnitCircuit};
+use teraproof_core::UnitSpec;
+use teraproof_verifier::key::{
+    read_manifest, sha256_hex, KeyManifest, KEYS_FORMAT, MANIFEST_FILE, PROVING_KEY_FILE, VERIFYING_KEY_FILE,
+};
+use teraproof_verifier::UnitVerifyingKey;
+
+use crate::error::{ProverError, Result};
+
+/// The warning written into development keys' manifests.
+pub const DEV_SETUP_WARNING: &str =
+    "INSECURE development setup: derived from a public seed; anyone who knows the seed can forge proofs. Never use for real jobs.";
+
+/// A unit's proving key with its manifest.
+pub struct UnitKeys {
+    spec: UnitSpec,
+    pk: ProvingKey<Bn254>,
+    manifest: KeyManifest,
+}
+
+/// Deterministic, insecure setup from `seed` (for development and tests).
+pub fn setup_dev(spec: UnitSpec, seed: u64) -> Result<UnitKeys> {
+    // Domain-separate the seed by unit so two units never share setup randomness.
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ fnv1a(spec.id().as_bytes()));
+    let mut keys = generate(spec, &mut rng, true)?;
+    keys.manifest.dev_seed = Some(seed);
+    Ok(keys)
+}
+
+/// Setup with randomness from `rng` (a single-party setup; the randomness is dropped).
+pub fn setup_with_rng<R: RngCore + CryptoRng>(spec: UnitSpec, rng: &mut R) -> Result<UnitKeys> {
+    generate(spec, rng, false)
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+}
+
+fn generate<R: RngCore>(spec: UnitSpec, rng: &mut R, insecure: bool) -> Result<UnitKeys> {
+    let _span = tracing::info_span!("setup", unit = %spec).entered();
+    let cost = circuit_cost(&spec)?;
+    let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(ComputeUnitCircuit::for_setup(spec), rng)?;
+    let vk_key = UnitVerifyingKey::new(spec, pk.vk.clone(), insecure)?;
+    let manifest = KeyManifest {
+        format: KEYS_FORMAT.into(),
+        unit: spec.id(),
+        vk_id: vk_key.id().to_string(),
+        insecure_dev_setup: insecure,
+        dev_seed: None,
+        constraints: cost.constraints,
+        proving_key_sha256: None,
+        warning: insecure.then(|| DEV_SETUP_WARNING.to_string()),
+    };
+    Ok(UnitKeys { spec, pk, manifest })
+}
+
+fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ProverError + 'a {
+    move |source| ProverError::Io { action, path: path.to_path_buf(), source }
+}
+
+impl UnitKeys {
+    /// The unit.
+    pub fn spec(&self) -> &UnitSpec {
+        &self.spec
+    }
+    /// The proving key.
+    pub fn proving_key(&self) -> &ProvingKey<Bn254> {
+        &self.pk
+    }
+    /// The manifest.
+    pub fn manifest(&self) -> &KeyManifest {
+        &self.manifest
+    }
+    /// The verifying key bound to its unit.
+    pub fn verifying_key(&self) -> Result<UnitVerifyingKey> {
+        Ok(UnitVerifyingKey::new(self.spec, self.pk.vk.clone(), self.manifest.insecure_dev_setup)?)
+    }
+
+    /// Writes `keys.json`, `verifying_key.bin` and `proving_key.bin` into `dir`
+    /// (created if needed). Files are written under temporary names and renamed, so a
+    /// crash never leaves a half-written key under the real name.
+    pub fn save(&mut self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
+        let mut pk_bytes = Vec::new();
+        self.pk.serialize_uncompressed(&mut pk_bytes).expect("Vec write");
+        self.manifest.proving_key_sha256 = Some(sha256_hex(&pk_bytes));
+        let vk_bytes = UnitVerifyingKey::canonical_bytes(&self.pk.vk);
+        let manifest = serde_json::to_string_pretty(&self.manifest).expect("manifest serialises");
+        write_atomically(&dir.join(PROVING_KEY_FILE), &pk_bytes)?;
+        write_atomically(&dir.join(VERIFYING_KEY_FILE), &vk_bytes)?;
+        write_atomically(&dir.join(MANIFEST_FILE), manifest.as_bytes())?;
+        Ok(())
+    }
+
+    /// Loads a key directory written by [`UnitKeys::save`]. The proving key's SHA-256
+    /// must match the manifest (catching truncation and corruption), its embedded
+    /// verifying key must be the directory's verifying key, and the manifest's unit must
+    /// be `expected` when given.
+    pub fn load(dir: &Path, expected: Option<&UnitSpec>) -> Result<Self> {
+        let manifest = read_manifest(dir)?;
+        let spec: UnitSpec = manifest.unit.parse().map_err(|e| ProverError::KeyFile(format!("{MANIFEST_FILE}: {e}")))?;
+        if let Some(expected) = expected {
+            if expected != &spec {
+                return Err(ProverError::KeyFile(format!(
+                    "{} holds keys for {spec}, not {expected}",
+                    dir.display()
+                )));
+            }
+        }
+        let vk = UnitVerifyingKey::load(dir)?;
+        let path = dir.join(PROVING_KEY_FILE);
+        let bytes = std::fs::read(&path).map_err(io("cannot read", &path))?;
+        let want = manifest
+            .proving_key_sha256
+            .as_deref()
+            .ok_or_else(|| ProverError::KeyFile(format!("{MANIFEST_FILE} has no proving_key_sha256")))?;
+        if sha256_hex(&bytes) != want {
+            return Err(ProverError::KeyFile(format!(
+                "{} is corrupt or truncated ({} bytes; its SHA-256 does not match {MANIFEST_FILE})",
+                path.display(),
+                bytes.len()
+            )));
+        }
+        // The checksum vouches for the bytes, so the (slow) point validation is skipped.
+        let pk = ProvingKey::<Bn254>::deserialize_with_mode(bytes.as_slice(), Compress::No, Validate::No)
+            .map_err(|e| ProverError::KeyFile(format!("{} does not decode: {e}", path.display())))?;
+        if &pk.vk != vk.vk() {
+            return Err(ProverError::KeyFile(format!(
+                "{} and {} are not a pair",
+                PROVING_KEY_FILE, VERIFYING_KEY_FILE
+            )));
+        }
+        Ok(Self { spec, pk, manifest })
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(io("cannot write", &tmp))?;
+    std::fs::rename(&tmp, path).map_err(io("cannot rename into", path))
+}

@@ -1,0 +1,19 @@
+//! # teraproof-prover
+//!
+//! Turns a compute unit into a receipt:
+//! - [`keys`]: circuit-specific Groth16 setup per unit (a seeded, loudly insecure
+//!   development setup, or one from an RNG) and the key directory on disk;
+//! - [`backend`]: the MSM backend trait and its implementations, chosen at run time;
+//! - [`prove`]: the pipeline `C = A·B` → witness → QAP → MSMs → proof → receipt.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod error;
+pub mod keys;
+pub mod prove;
+
+pub use backend::{Backend, BaseSet, CpuMsm, MsmBackend};
+pub use error::{ProverError, Result};
+pub use keys::{setup_dev, setup_with_rng, UnitKeys};
+pub use prove::{ProofOutput, Prover, R1csMatrices};

@@ -1,0 +1,114 @@
+//! The one error type of `teraproof-verifier`: every rejection says what is wrong.
+
+use teraproof_core::CoreError;
+use thiserror::Error;
+
+/// Why a receipt or key was refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum VerifyError {
+    /// The receipt is not valid JSON or lacks/mistypes a field.
+    #[error("malformed receipt: {0}")]
+    MalformedReceipt(String),
+    /// The receipt's format version is not one this build reads.
+    #[error("unsupported receipt version {found} (this build reads version {supported})")]
+    UnsupportedVersion {
+        /// the receipt's version
+        found: u64,
+        /// the version this build reads
+        supported: u64,
+    },
+    /// A public input is not a canonical element of Fr (e.g. `x + r`).
+    #[error("public input {field} is not canonical: {reason}")]
+    NonCanonicalInput {
+        /// `da`, `db` or `dc`
+        field: &'static str,
+        /// why
+        reason: String,
+    },
+    /// The proof field is not 128 bytes of hex.
+    #[error("bad proof encoding: {0}")]
+    BadProofEncoding(String),
+    /// A proof point is not a valid curve point of the right group.
+    #[error("proof point {point} is invalid: {reason}")]
+    InvalidProofPoint {
+        /// `A`, `B` or `C`
+        point: &'static str,
+        /// `not on the curve`, `not in the prime-order subgroup`, …
+        reason: &'static str,
+    },
+    /// The receipt names another verifying key.
+    #[error("receipt is for verifying key {found}, this verifier holds {expected}")]
+    WrongVerifyingKey {
+        /// this verifier's key id
+        expected: String,
+        /// the receipt's key id
+        found: String,
+    },
+    /// The receipt's unit differs from the key's unit.
+    #[error("receipt is for unit {found}, the verifying key is for {expected}")]
+    UnitMismatch {
+        /// the key's unit
+        expected: String,
+        /// the receipt's unit
+        found: String,
+    },
+    /// The receipt's `ops` does not match its unit.
+    #[error("receipt claims {found} ops but unit {unit} has {expected}")]
+    OpsMismatch {
+        /// the unit
+        unit: String,
+        /// `2·m·k·n`
+        expected: u64,
+        /// the claim
+        found: u64,
+    },
+    /// The verifying key does not take the three public inputs dA, dB, dC.
+    #[error("verifying key takes {found} public inputs, a teraproof unit has {expected}")]
+    WrongInputCount {
+        /// 3
+        expected: usize,
+        /// what the key takes
+        found: usize,
+    },
+    /// Every check passed except the pairing equation: the proof is false.
+    #[error("the proof does not verify for this statement (pairing check failed)")]
+    ProofRejected,
+    /// The output matrix given does not have the receipt's digest dC.
+    #[error("the output's digest {found} differs from the receipt's dC {expected}")]
+    OutputMismatch {
+        /// the receipt's dC
+        expected: String,
+        /// the digest of the given matrix
+        found: String,
+    },
+    /// A verifying-key file or manifest that cannot be used.
+    #[error("bad verifying key: {0}")]
+    BadKey(String),
+    /// A batch in which some receipts failed; each is named with its reason.
+    #[error("{} of {} receipts failed: {}", .failures.len(), .total, describe(.failures))]
+    BatchFailed {
+        /// batch size
+        total: usize,
+        /// (index in the batch, reason)
+        failures: Vec<(usize, VerifyError)>,
+    },
+}
+
+fn describe(failures: &[(usize, VerifyError)]) -> String {
+    failures.iter().map(|(i, e)| format!("#{i}: {e}")).collect::<Vec<_>>().join("; ")
+}
+
+impl From<CoreError> for VerifyError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::UnsupportedReceiptVersion { found, supported } => VerifyError::UnsupportedVersion { found, supported },
+            CoreError::NonCanonicalDigest { field, reason } => VerifyError::NonCanonicalInput { field, reason },
+            CoreError::BadProofEncoding(s) => VerifyError::BadProofEncoding(s),
+            CoreError::Json(s) | CoreError::MalformedReceipt(s) => VerifyError::MalformedReceipt(s),
+            other => VerifyError::MalformedReceipt(other.to_string()),
+        }
+    }
+}
+
+/// Result with [`VerifyError`].
+pub type Result<T, E = VerifyError> = std::result::Result<T, E>;

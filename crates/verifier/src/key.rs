@@ -1,0 +1,149 @@
+//! Verifying keys bound to a unit, their stable id, and the key directory's manifest.
+//!
+//! A key directory holds `keys.json` (the manifest), `verifying_key.bin` (the
+//! canonical compressed arkworks encoding) and, for suppliers, `proving_key.bin`. The
+//! verifying key's id is the SHA-256 of its canonical compressed bytes.
+
+use std::path::Path;
+
+use ark_bn254::Bn254;
+use ark_groth16::VerifyingKey;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use teraproof_core::receipt::encode_hex;
+use teraproof_core::UnitSpec;
+
+use crate::error::{Result, VerifyError};
+
+/// The manifest's file name inside a key directory.
+pub const MANIFEST_FILE: &str = "keys.json";
+/// The verifying key's file name inside a key directory.
+pub const VERIFYING_KEY_FILE: &str = "verifying_key.bin";
+/// The proving key's file name inside a key directory.
+pub const PROVING_KEY_FILE: &str = "proving_key.bin";
+/// The manifest format this build writes and reads.
+pub const KEYS_FORMAT: &str = "teraproof-keys/1";
+
+/// `keys.json`: what the keys are for and how they were made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyManifest {
+    /// [`KEYS_FORMAT`]
+    pub format: String,
+    /// the unit id
+    pub unit: String,
+    /// SHA-256 (hex) of the verifying key's canonical compressed bytes
+    pub vk_id: String,
+    /// true for a deterministic development setup: anyone who knows the seed can
+    /// forge proofs under these keys
+    pub insecure_dev_setup: bool,
+    /// the development seed, when there is one
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev_seed: Option<u64>,
+    /// R1CS constraints of the circuit the keys are for
+    pub constraints: usize,
+    /// SHA-256 (hex) of `proving_key.bin`, checked when the prover loads it
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proving_key_sha256: Option<String>,
+    /// a human-readable warning repeated in the file for anyone who opens it
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// SHA-256 as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    encode_hex(&Sha256::digest(bytes))
+}
+
+/// A Groth16 verifying key together with the unit it verifies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitVerifyingKey {
+    unit: UnitSpec,
+    vk: VerifyingKey<Bn254>,
+    id: String,
+    insecure_dev_setup: bool,
+}
+
+impl UnitVerifyingKey {
+    /// Binds `vk` to `unit`; fails unless the key takes exactly three public inputs.
+    pub fn new(unit: UnitSpec, vk: VerifyingKey<Bn254>, insecure_dev_setup: bool) -> Result<Self> {
+        let inputs = vk.gamma_abc_g1.len().saturating_sub(1);
+        if inputs != 3 {
+            return Err(VerifyError::WrongInputCount { expected: 3, found: inputs });
+        }
+        let id = sha256_hex(&Self::canonical_bytes(&vk));
+        Ok(Self { unit, vk, id, insecure_dev_setup })
+    }
+
+    /// The canonical compressed encoding of a verifying key.
+    pub fn canonical_bytes(vk: &VerifyingKey<Bn254>) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        vk.serialize_compressed(&mut bytes).expect("writing to a Vec cannot fail");
+        bytes
+    }
+
+    /// Parses canonical compressed bytes, checking every point is on the curve and in
+    /// the right subgroup.
+    pub fn from_bytes(unit: UnitSpec, bytes: &[u8], insecure_dev_setup: bool) -> Result<Self> {
+        let mut reader = bytes;
+        let vk = VerifyingKey::<Bn254>::deserialize_with_mode(&mut reader, Compress::Yes, Validate::Yes)
+            .map_err(|e| VerifyError::BadKey(format!("verifying key does not decode: {e}")))?;
+        if !reader.is_empty() {
+            return Err(VerifyError::BadKey(format!("{} trailing bytes after the verifying key", reader.len())));
+        }
+        Self::new(unit, vk, insecure_dev_setup)
+    }
+
+    /// Loads `keys.json` and `verifying_key.bin` from a key directory; the manifest's
+    /// vk id must match the key file.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let manifest = read_manifest(dir)?;
+        let unit: UnitSpec =
+            manifest.unit.parse().map_err(|e| VerifyError::BadKey(format!("manifest names a bad unit: {e}")))?;
+        let path = dir.join(VERIFYING_KEY_FILE);
+        let bytes = std::fs::read(&path).map_err(|e| VerifyError::BadKey(format!("cannot read {}: {e}", path.display())))?;
+        let key = Self::from_bytes(unit, &bytes, manifest.insecure_dev_setup)?;
+        if key.id != manifest.vk_id {
+            return Err(VerifyError::BadKey(format!(
+                "{} has id {} but {} says {}",
+                VERIFYING_KEY_FILE, key.id, MANIFEST_FILE, manifest.vk_id
+            )));
+        }
+        Ok(key)
+    }
+
+    /// The unit this key verifies.
+    pub fn unit(&self) -> &UnitSpec {
+        &self.unit
+    }
+    /// The arkworks verifying key.
+    pub fn vk(&self) -> &VerifyingKey<Bn254> {
+        &self.vk
+    }
+    /// SHA-256 (hex) of the canonical compressed key.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// Whether the key came from a development setup.
+    pub fn insecure_dev_setup(&self) -> bool {
+        self.insecure_dev_setup
+    }
+}
+
+/// Reads and checks `keys.json` in `dir`.
+pub fn read_manifest(dir: &Path) -> Result<KeyManifest> {
+    let path = dir.join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        VerifyError::BadKey(format!("cannot read {}: {e} (is {} a key directory?)", path.display(), dir.display()))
+    })?;
+    let manifest: KeyManifest =
+        serde_json::from_str(&text).map_err(|e| VerifyError::BadKey(format!("{} is malformed: {e}", path.display())))?;
+    if manifest.format != KEYS_FORMAT {
+        return Err(VerifyError::BadKey(format!(
+            "{} has format {:?}, this build reads {KEYS_FORMAT:?}",
+            path.display(),
+            manifest.format
+        )));
+    }
+    Ok(manifest)
+}
