@@ -53,7 +53,9 @@ pub enum ProverError {
         reason: String,
     },
     /// The proof just made does not verify: it is withheld rather than emitted.
-    #[error("internal error: the proof made for {unit} failed its own verification ({reason}); no receipt was written")]
+    #[error(
+        "internal error: the proof made for {unit} failed its own verification ({reason}); no receipt was written"
+    )]
     SelfCheckFailed {
         /// the unit
         unit: String,

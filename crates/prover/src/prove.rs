@@ -58,9 +58,14 @@ impl R1csMatrices {
         let r1cs = all
             .remove(R1CS_PREDICATE_LABEL)
             .ok_or_else(|| ProverError::KeyFile("circuit has no R1CS predicate".into()))?;
-        let [a, b, c]: [Matrix<Fr>; 3] =
-            r1cs.try_into().map_err(|_| ProverError::KeyFile("R1CS predicate is not of arity 3".into()))?;
-        Ok(Self { matrices: [a, b, c], num_instance: cs.num_instance_variables(), num_constraints: cs.num_constraints() })
+        let [a, b, c]: [Matrix<Fr>; 3] = r1cs
+            .try_into()
+            .map_err(|_| ProverError::KeyFile("R1CS predicate is not of arity 3".into()))?;
+        Ok(Self {
+            matrices: [a, b, c],
+            num_instance: cs.num_instance_variables(),
+            num_constraints: cs.num_constraints(),
+        })
     }
 }
 
@@ -100,7 +105,13 @@ impl Prover {
         }
         let vk_id = keys.verifying_key()?.id().to_string();
         let pvk = prepare_verifying_key(&pk.vk);
-        Ok(Self { keys, vk_id, pvk, r1cs, backend })
+        Ok(Self {
+            keys,
+            vk_id,
+            pvk,
+            r1cs,
+            backend,
+        })
     }
 
     /// The unit this prover proves.
@@ -134,7 +145,10 @@ impl Prover {
         let public = circuit.public_inputs().expect("circuit has a witness");
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: false,
+            generate_lc_assignments: false,
+        });
         circuit.generate_constraints(cs.clone())?;
         let full_assignment = {
             let inner = cs.borrow().expect("constraint system is live");
@@ -164,9 +178,17 @@ impl Prover {
         match Groth16::<Bn254>::verify_proof(&self.pvk, &proof, &inputs) {
             Ok(true) => {}
             Ok(false) => {
-                return Err(ProverError::SelfCheckFailed { unit: spec.id(), reason: "pairing check failed".into() })
+                return Err(ProverError::SelfCheckFailed {
+                    unit: spec.id(),
+                    reason: "pairing check failed".into(),
+                })
             }
-            Err(e) => return Err(ProverError::SelfCheckFailed { unit: spec.id(), reason: e.to_string() }),
+            Err(e) => {
+                return Err(ProverError::SelfCheckFailed {
+                    unit: spec.id(),
+                    reason: e.to_string(),
+                })
+            }
         }
         timings.total_ms = ms(total);
 
@@ -212,6 +234,10 @@ impl Prover {
         let g1_b: G1Projective = b1_acc + pk.b_g1_query[0] + pk.beta_g1 + delta_g1 * s;
         let g2_b: G2Projective = b2_acc + pk.b_g2_query[0] + pk.vk.beta_g2 + pk.vk.delta_g2 * s;
         let g_c = g_a * s + g1_b * r - delta_g1 * (r * s) + l_acc + h_acc;
-        Ok(Proof { a: g_a.into_affine(), b: g2_b.into_affine(), c: g_c.into_affine() })
+        Ok(Proof {
+            a: g_a.into_affine(),
+            b: g2_b.into_affine(),
+            c: g_c.into_affine(),
+        })
     }
 }

@@ -95,13 +95,19 @@ pub enum VerifyError {
 }
 
 fn describe(failures: &[(usize, VerifyError)]) -> String {
-    failures.iter().map(|(i, e)| format!("#{i}: {e}")).collect::<Vec<_>>().join("; ")
+    failures
+        .iter()
+        .map(|(i, e)| format!("#{i}: {e}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl From<CoreError> for VerifyError {
     fn from(e: CoreError) -> Self {
         match e {
-            CoreError::UnsupportedReceiptVersion { found, supported } => VerifyError::UnsupportedVersion { found, supported },
+            CoreError::UnsupportedReceiptVersion { found, supported } => {
+                VerifyError::UnsupportedVersion { found, supported }
+            }
             CoreError::NonCanonicalDigest { field, reason } => VerifyError::NonCanonicalInput { field, reason },
             CoreError::BadProofEncoding(s) => VerifyError::BadProofEncoding(s),
             CoreError::Json(s) | CoreError::MalformedReceipt(s) => VerifyError::MalformedReceipt(s),

@@ -10,29 +10,50 @@ use crate::error::{Result, VerifyError};
 
 fn g1(point: &'static str, bytes: &[u8]) -> Result<G1Affine> {
     // Decompression recovers y from x; an x with no square root is not on the curve.
-    let p = G1Affine::deserialize_with_mode(bytes, Compress::Yes, Validate::No)
-        .map_err(|_| VerifyError::InvalidProofPoint { point, reason: "not a valid compressed point (not on the curve or a non-canonical encoding)" })?;
+    let p = G1Affine::deserialize_with_mode(bytes, Compress::Yes, Validate::No).map_err(|_| {
+        VerifyError::InvalidProofPoint {
+            point,
+            reason: "not a valid compressed point (not on the curve or a non-canonical encoding)",
+        }
+    })?;
     if !p.is_on_curve() {
-        return Err(VerifyError::InvalidProofPoint { point, reason: "not on the curve" });
+        return Err(VerifyError::InvalidProofPoint {
+            point,
+            reason: "not on the curve",
+        });
     }
     Ok(p)
 }
 
 fn g2(point: &'static str, bytes: &[u8]) -> Result<G2Affine> {
-    let p = G2Affine::deserialize_with_mode(bytes, Compress::Yes, Validate::No)
-        .map_err(|_| VerifyError::InvalidProofPoint { point, reason: "not a valid compressed point (not on the curve or a non-canonical encoding)" })?;
+    let p = G2Affine::deserialize_with_mode(bytes, Compress::Yes, Validate::No).map_err(|_| {
+        VerifyError::InvalidProofPoint {
+            point,
+            reason: "not a valid compressed point (not on the curve or a non-canonical encoding)",
+        }
+    })?;
     if !p.is_on_curve() {
-        return Err(VerifyError::InvalidProofPoint { point, reason: "not on the curve" });
+        return Err(VerifyError::InvalidProofPoint {
+            point,
+            reason: "not on the curve",
+        });
     }
     if !p.is_in_correct_subgroup_assuming_on_curve() {
-        return Err(VerifyError::InvalidProofPoint { point, reason: "not in the prime-order subgroup" });
+        return Err(VerifyError::InvalidProofPoint {
+            point,
+            reason: "not in the prime-order subgroup",
+        });
     }
     Ok(p)
 }
 
 /// Decodes and validates a compressed proof `A (32) ‖ B (64) ‖ C (32)`.
 pub fn decode_proof(bytes: &[u8; PROOF_BYTES]) -> Result<Proof<Bn254>> {
-    Ok(Proof { a: g1("A", &bytes[..32])?, b: g2("B", &bytes[32..96])?, c: g1("C", &bytes[96..])? })
+    Ok(Proof {
+        a: g1("A", &bytes[..32])?,
+        b: g2("B", &bytes[32..96])?,
+        c: g1("C", &bytes[96..])?,
+    })
 }
 
 /// The compressed encoding of a proof, as receipts carry it.
