@@ -1,12 +1,19 @@
 //! `teraproof`: prove and verify compute units from the command line.
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+mod demo;
 
-use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::{Rng, SeedableRng};
 use teraproof_circuits::circuit_cost;
-use teraproof_core::{digest_matrix, AnyMatrix, UnitSpec};
+use teraproof_core::{digest_matrix, AnyMatrix, Matrix, Receipt, UnitSpec};
+use teraproof_prover::{setup_dev, setup_with_rng, Backend, Prover, UnitKeys};
+use teraproof_verifier::{UnitVerifyingKey, Verifier, VerifyError};
 
 #[derive(Parser)]
 #[command(
@@ -21,6 +28,79 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: set up (cached), prove and verify a unit on seeded random inputs, and summarise.
+    Demo {
+        /// unit id or catalog name
+        #[arg(long, default_value = "CU-64")]
+        unit: String,
+        /// seed of the random inputs
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// MSM backend: auto, cpu, cuda, cuda:N
+        #[arg(long, default_value = "auto")]
+        backend: String,
+    },
+    /// Generate a unit's proving and verifying keys.
+    Setup {
+        /// unit id (`mm-i8-MxKxN`) or catalog name (`CU-64`)
+        #[arg(long)]
+        unit: String,
+        /// INSECURE deterministic development setup from this seed; without it a
+        /// single-party setup with fresh OS randomness is run
+        #[arg(long)]
+        dev_seed: Option<u64>,
+        /// key directory to write
+        #[arg(long)]
+        out: PathBuf,
+        /// overwrite existing keys in --out
+        #[arg(long)]
+        force: bool,
+    },
+    /// Compute C = A·B and prove it; write the receipt (and C).
+    Prove {
+        /// key directory from `teraproof setup`
+        #[arg(long)]
+        keys: PathBuf,
+        /// A, an int8 matrix JSON file
+        #[arg(long)]
+        a: PathBuf,
+        /// B, an int8 matrix JSON file
+        #[arg(long)]
+        b: PathBuf,
+        /// where to write the receipt
+        #[arg(long)]
+        out: PathBuf,
+        /// where to write C (int32 matrix JSON)
+        #[arg(long)]
+        c_out: Option<PathBuf>,
+        /// MSM backend: auto, cpu, cuda, cuda:N
+        #[arg(long, default_value = "auto")]
+        backend: String,
+    },
+    /// Verify receipts (several are checked as one batch). Exit 0 when all are valid.
+    Verify {
+        /// key directory (only keys.json and verifying_key.bin are read)
+        #[arg(long)]
+        keys: PathBuf,
+        /// also check that this C (int32 matrix JSON) is the receipt's output
+        #[arg(long)]
+        c: Option<PathBuf>,
+        /// receipt files
+        #[arg(required = true)]
+        receipts: Vec<PathBuf>,
+    },
+    /// Write seeded random int8 inputs A.json and B.json for a unit.
+    Inputs {
+        /// unit id or catalog name
+        #[arg(long)]
+        unit: String,
+        /// seed
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// output directory
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the canonical digest (DESIGN §3) of a matrix JSON file, as a decimal.
     Digest {
         /// `{"dtype":"i8"|"i32","rows":R,"cols":C,"data":[...]}`
@@ -33,12 +113,125 @@ enum Command {
     },
 }
 
-fn read(path: &PathBuf) -> Result<String> {
+pub(crate) fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn run(cli: Cli) -> Result<()> {
+pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn read_matrix<T: teraproof_core::Element>(path: &Path) -> Result<Matrix<T>> {
+    Matrix::<T>::from_json(&read(path)?)
+        .with_context(|| format!("{} is not a valid {} matrix", path.display(), T::DTYPE))
+}
+
+/// A spinner on stderr (hidden when stderr is not a terminal).
+pub(crate) fn spinner(message: impl Into<String>) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("static template"));
+    pb.set_message(message.into());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+/// Seeded random int8 inputs for a unit.
+pub(crate) fn random_inputs(spec: &UnitSpec, seed: u64) -> Result<(Matrix<i8>, Matrix<i8>)> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let a = Matrix::from_fn(spec.m(), spec.k(), |_, _| rng.gen::<i8>())?;
+    let b = Matrix::from_fn(spec.k(), spec.n(), |_, _| rng.gen::<i8>())?;
+    Ok((a, b))
+}
+
+pub(crate) fn run_setup(spec: UnitSpec, dev_seed: Option<u64>, out: &Path) -> Result<UnitKeys> {
+    let pb = spinner(format!(
+        "setting up {spec} ({} constraints)",
+        circuit_cost(&spec)?.constraints
+    ));
+    let mut keys = match dev_seed {
+        Some(seed) => setup_dev(spec, seed)?,
+        None => setup_with_rng(spec, &mut rand::rngs::OsRng)?,
+    };
+    pb.set_message(format!("writing keys to {}", out.display()));
+    keys.save(out)?;
+    pb.finish_and_clear();
+    Ok(keys)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Demo { unit, seed, backend } => return demo::run(&unit, seed, backend.parse()?),
+        Command::Setup {
+            unit,
+            dev_seed,
+            out,
+            force,
+        } => {
+            let spec: UnitSpec = unit.parse()?;
+            if out.join("keys.json").exists() && !force {
+                bail!("{} already holds keys; pass --force to overwrite", out.display());
+            }
+            let keys = run_setup(spec, dev_seed, &out)?;
+            let m = keys.manifest();
+            println!("unit        {}", m.unit);
+            println!("constraints {}", m.constraints);
+            println!("vk id       {}", m.vk_id);
+            println!("keys        {}", out.display());
+            match dev_seed {
+                Some(seed) => println!(
+                    "WARNING     INSECURE development setup (seed {seed}): anyone who knows the seed can forge proofs"
+                ),
+                None => println!(
+                    "note        single-party setup: its randomness was discarded, but whoever ran it must be trusted"
+                ),
+            }
+        }
+        Command::Prove {
+            keys,
+            a,
+            b,
+            out,
+            c_out,
+            backend,
+        } => {
+            let backend: Backend = backend.parse()?;
+            let keys =
+                UnitKeys::load(&keys, None).with_context(|| format!("cannot load keys from {}", keys.display()))?;
+            let a = read_matrix::<i8>(&a)?;
+            let b = read_matrix::<i8>(&b)?;
+            let spec = *keys.spec();
+            let insecure = keys.manifest().insecure_dev_setup;
+            let pb = spinner(format!("proving {spec}"));
+            let prover = Prover::new(keys, backend.msm()?)?;
+            let output = prover.prove(&a, &b, &mut rand::rngs::OsRng)?;
+            pb.finish_and_clear();
+            write(&out, &output.receipt.to_json())?;
+            if let Some(c_out) = c_out {
+                write(&c_out, &output.c.to_json())?;
+            }
+            let t = &output.receipt.prover.timings;
+            println!(
+                "receipt {} ({} {}, {:.1} ms)",
+                out.display(),
+                spec,
+                output.receipt.prover.backend,
+                t.total_ms
+            );
+            if insecure {
+                println!("WARNING: keys come from an INSECURE development setup; the receipt says so");
+            }
+        }
+        Command::Verify { keys, c, receipts } => return verify(&keys, c.as_deref(), &receipts),
+        Command::Inputs { unit, seed, out } => {
+            let spec: UnitSpec = unit.parse()?;
+            let (a, b) = random_inputs(&spec, seed)?;
+            write(&out.join("A.json"), &a.to_json())?;
+            write(&out.join("B.json"), &b.to_json())?;
+            println!("{} {}", out.join("A.json").display(), out.join("B.json").display());
+        }
         Command::Digest { matrix } => {
             let text = read(&matrix)?;
             let parsed =
@@ -71,15 +264,83 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&info)?);
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Verifies receipts; prints `valid` lines and exits 0, or the reason and exits 1.
+fn verify(keys: &Path, c: Option<&Path>, receipts: &[PathBuf]) -> Result<ExitCode> {
+    if c.is_some() && receipts.len() > 1 {
+        bail!("--c checks one receipt's output; give a single receipt with it");
+    }
+    let key =
+        UnitVerifyingKey::load(keys).with_context(|| format!("cannot load verifying key from {}", keys.display()))?;
+    let verifier = Verifier::new(key);
+    let mut parsed = Vec::with_capacity(receipts.len());
+    let mut failed = false;
+    for path in receipts {
+        match Receipt::from_json(&read(path)?) {
+            Ok(r) => parsed.push((path, r)),
+            Err(e) => {
+                println!("invalid {}: {}", path.display(), VerifyError::from(e));
+                failed = true;
+            }
+        }
+    }
+    if parsed.is_empty() {
+        return Ok(ExitCode::from(1));
+    }
+    let only: Vec<Receipt> = parsed.iter().map(|(_, r)| r.clone()).collect();
+    let result = if only.len() == 1 {
+        verifier.verify(&only[0]).map(|v| vec![v])
+    } else {
+        verifier.verify_batch(&only)
+    };
+    match result {
+        Ok(verified) => {
+            for ((path, r), v) in parsed.iter().zip(&verified) {
+                let warn = if v.insecure_dev_setup {
+                    " (INSECURE development keys)"
+                } else {
+                    ""
+                };
+                if let Some(c) = c {
+                    let c = read_matrix::<i32>(c)?;
+                    if let Err(e) = verifier.check_output(r, &c) {
+                        println!("invalid {}: {e}", path.display());
+                        failed = true;
+                        continue;
+                    }
+                }
+                println!("valid {}: {} dC={}{warn}", path.display(), v.unit, r.dc);
+            }
+        }
+        Err(VerifyError::BatchFailed { failures, .. }) => {
+            for (i, e) in failures {
+                println!("invalid {}: {e}", parsed[i].0.display());
+            }
+            failed = true;
+        }
+        Err(e) => {
+            println!("invalid {}: {e}", parsed[0].0.display());
+            failed = true;
+        }
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TERAPROOF_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
     match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            ExitCode::from(1)
         }
     }
 }

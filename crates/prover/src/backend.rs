@@ -53,7 +53,7 @@ impl MsmBackend for CpuMsm {
         "cpu"
     }
     fn device(&self) -> String {
-        format!("cpu ({} threads)", rayon::current_num_threads())
+        format!("{} CPU threads", rayon::current_num_threads())
     }
     fn msm_g1(&self, set: BaseSet, bases: &[G1Affine], scalars: &[Fr]) -> Result<G1Projective> {
         check_lengths(self.name(), set, bases.len(), scalars.len())?;

@@ -1,0 +1,97 @@
+//! `teraproof demo`: the main job on an embedded default. Development keys are cached
+//! in the user's cache directory, so only the first run pays for setup.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use teraproof_circuits::circuit_cost;
+use teraproof_core::{UnitSpec, PROOF_BYTES};
+use teraproof_prover::{Backend, Prover, UnitKeys};
+use teraproof_verifier::Verifier;
+
+use crate::{random_inputs, run_setup, spinner, write};
+
+/// The demo's development-setup seed (public, hence insecure keys).
+const DEMO_DEV_SEED: u64 = 7;
+
+fn cache_dir() -> PathBuf {
+    std::env::var_os("TERAPROOF_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|d| d.join("teraproof")))
+        .unwrap_or_else(|| std::env::temp_dir().join("teraproof"))
+}
+
+pub fn run(unit: &str, seed: u64, backend: Backend) -> Result<ExitCode> {
+    let spec: UnitSpec = unit.parse()?;
+    let cost = circuit_cost(&spec)?;
+    let root = cache_dir();
+    let key_dir = root.join("keys").join(format!("{}-dev{DEMO_DEV_SEED}", spec.id()));
+    println!(
+        "teraproof demo: {} ({}), {} ops, seed {seed}",
+        spec.catalog_name().unwrap_or("custom unit"),
+        spec,
+        spec.ops()
+    );
+
+    let t = Instant::now();
+    let (keys, setup_note) = match UnitKeys::load(&key_dir, Some(&spec)) {
+        Ok(keys) => (keys, format!("cached development keys in {}", key_dir.display())),
+        Err(_) => {
+            run_setup(spec, Some(DEMO_DEV_SEED), &key_dir)?;
+            let keys = UnitKeys::load(&key_dir, Some(&spec)).context("reloading the keys just written")?;
+            (
+                keys,
+                format!(
+                    "new development keys in {} ({:.1} s)",
+                    key_dir.display(),
+                    t.elapsed().as_secs_f64()
+                ),
+            )
+        }
+    };
+
+    let (a, b) = random_inputs(&spec, seed)?;
+    let pb = spinner("loading the circuit");
+    let vk = keys.verifying_key()?;
+    let prover = Prover::new(keys, backend.msm()?)?;
+    pb.set_message(format!("proving {spec}"));
+    let output = prover.prove(&a, &b, &mut rand::rngs::OsRng)?;
+    pb.set_message("verifying");
+    let verifier = Verifier::new(vk);
+    let t = Instant::now();
+    let verified = verifier.verify(&output.receipt)?;
+    let verify_ms = t.elapsed().as_secs_f64() * 1e3;
+    pb.finish_and_clear();
+
+    let out_dir = root.join("demo");
+    let receipt_path = out_dir.join(format!("receipt-{}.json", spec.id()));
+    write(&receipt_path, &output.receipt.to_json())?;
+    write(&out_dir.join(format!("C-{}.json", spec.id())), &output.c.to_json())?;
+
+    let r = &output.receipt;
+    let t = &r.prover.timings;
+    let prove_ms = t.total_ms - t.compute_ms;
+    println!("  keys            {setup_note}");
+    println!("                  INSECURE development setup (public seed {DEMO_DEV_SEED}): for demonstration only");
+    println!("  backend         {} ({})", r.prover.backend, r.prover.device);
+    println!(
+        "  constraints     {} (textbook circuit: {})",
+        cost.constraints, cost.naive_constraints
+    );
+    println!("  compute         {:10.3} ms", t.compute_ms);
+    println!("  witness         {:10.1} ms", t.witness_ms);
+    println!("  qap             {:10.1} ms", t.qap_ms);
+    println!("  msm             {:10.1} ms", t.msm_ms);
+    println!("  prove (total)   {prove_ms:10.1} ms");
+    println!("  verify          {verify_ms:10.2} ms");
+    println!(
+        "  proof overhead  {:10.0}x  (prove time / compute time)",
+        prove_ms / t.compute_ms.max(1e-6)
+    );
+    println!("  proof size      {PROOF_BYTES:>10} bytes");
+    println!("  statement       {}", verified.statement_id);
+    println!("  receipt         {}", receipt_path.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,154 @@
+//! The command line, end to end, as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn teraproof(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_teraproof"))
+        .args(args)
+        .current_dir(cwd)
+        .env("TERAPROOF_CACHE", cwd.join("cache"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn setup_prove_verify_round_trip_and_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = teraproof(
+        &["setup", "--unit", "mm-i8-3x5x7", "--dev-seed", "7", "--out", "KEYDIR"],
+        d,
+    );
+    assert!(o.status.success(), "{o:?}");
+    assert!(stdout(&o).contains("INSECURE"));
+    // Refuses to overwrite without --force.
+    let o = teraproof(
+        &["setup", "--unit", "mm-i8-3x5x7", "--dev-seed", "7", "--out", "KEYDIR"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        teraproof(&["inputs", "--unit", "mm-i8-3x5x7", "--seed", "4", "--out", "."], d)
+            .status
+            .success()
+    );
+    let o = teraproof(
+        &[
+            "prove",
+            "--keys",
+            "KEYDIR",
+            "--a",
+            "A.json",
+            "--b",
+            "B.json",
+            "--out",
+            "RECEIPT.json",
+            "--c-out",
+            "C.json",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{o:?}");
+
+    let o = teraproof(&["verify", "--keys", "KEYDIR", "RECEIPT.json"], d);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(stdout(&o).contains("valid"));
+    let o = teraproof(&["verify", "--keys", "KEYDIR", "--c", "C.json", "RECEIPT.json"], d);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+
+    // C's digest printed by `digest` is the receipt's dC.
+    let receipt: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("RECEIPT.json")).unwrap()).unwrap();
+    let o = teraproof(&["digest", "C.json"], d);
+    assert_eq!(stdout(&o).trim(), receipt["dc"].as_str().unwrap());
+
+    // A changed element of C: the output check fails.
+    let mut c: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("C.json")).unwrap()).unwrap();
+    c["data"][0] = (c["data"][0].as_i64().unwrap() + 1).into();
+    std::fs::write(d.join("C2.json"), c.to_string()).unwrap();
+    let o = teraproof(&["verify", "--keys", "KEYDIR", "--c", "C2.json", "RECEIPT.json"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("invalid"), "{}", stdout(&o));
+
+    // A forged dC: exit 1 with the reason.
+    let mut bad = receipt.clone();
+    bad["dc"] = "12345".into();
+    std::fs::write(d.join("BAD.json"), bad.to_string()).unwrap();
+    let o = teraproof(&["verify", "--keys", "KEYDIR", "BAD.json"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("pairing check failed"), "{}", stdout(&o));
+
+    // A batch names the bad receipt.
+    let o = teraproof(&["verify", "--keys", "KEYDIR", "RECEIPT.json", "BAD.json"], d);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("invalid BAD.json") && !out.contains("invalid RECEIPT.json"),
+        "{out}"
+    );
+
+    // Garbage in, a reason out, never a panic.
+    std::fs::write(d.join("JUNK.json"), "{\"version\":1").unwrap();
+    let o = teraproof(&["verify", "--keys", "KEYDIR", "JUNK.json"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+    let o = teraproof(&["verify", "--keys", "NOKEYS", "RECEIPT.json"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("keys.json"));
+}
+
+#[test]
+fn info_digest_and_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = teraproof(&["info", "CU-64"], d);
+    let info: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(info["id"], "mm-i8-64x64x64");
+    assert_eq!(info["ops"], 2 * 64 * 64 * 64);
+    assert!(info["constraints"].as_u64().unwrap() <= 30 * 64 * 64);
+    assert!(info["naive_constraints"].as_u64().unwrap() > 64 * 64 * 64);
+    assert_eq!(info["public_inputs"], serde_json::json!(["dA", "dB", "dC"]));
+    let o = teraproof(&["info", "mm-i8-0x1x1"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("at least 1"));
+
+    std::fs::write(
+        d.join("M.json"),
+        r#"{"dtype":"i8","rows":2,"cols":3,"data":[-128,127,0,-1,1,42]}"#,
+    )
+    .unwrap();
+    let o = teraproof(&["digest", "M.json"], d);
+    // Computed with circomlibjs (tools/vectors, "i8_2x3_extremes").
+    assert_eq!(
+        stdout(&o).trim(),
+        "7434249636693984178192683691013308134134574259610573426726014117252526797186"
+    );
+    std::fs::write(d.join("B.json"), r#"{"dtype":"i8","rows":1,"cols":1,"data":[300]}"#).unwrap();
+    let o = teraproof(&["digest", "B.json"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("outside the range"));
+
+    let o = teraproof(&["demo", "--unit", "CU-8"], d);
+    assert!(o.status.success(), "{o:?}");
+    let out = stdout(&o);
+    for needle in [
+        "backend",
+        "constraints",
+        "compute",
+        "witness",
+        "prove (total)",
+        "verify",
+        "proof overhead",
+        "receipt",
+    ] {
+        assert!(out.contains(needle), "demo summary lacks {needle}: {out}");
+    }
+    // Second run uses the cached keys.
+    let o = teraproof(&["demo", "--unit", "CU-8"], d);
+    assert!(stdout(&o).contains("cached development keys"));
+}
