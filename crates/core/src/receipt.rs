@@ -142,7 +142,7 @@ pub fn encode_hex(bytes: &[u8]) -> String {
 
 /// Strict hex: even length, 0-9a-fA-F only.
 pub fn decode_hex(text: &str) -> Result<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(CoreError::BadProofEncoding(format!(
             "hex has odd length {}",
             text.len()
