@@ -1,5 +1,6 @@
 //! The CPU reference of the unit's workload: exact int8 × int8 → int32 matrix product.
 
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
 use crate::error::{CoreError, Result};
@@ -45,10 +46,13 @@ pub fn matmul_cpu(a: &Matrix<i8>, b: &Matrix<i8>) -> Result<Matrix<i32>> {
     let (m, k, n) = (a.rows(), a.cols(), b.cols());
     let (ad, bd) = (a.data(), b.data());
     let mut out = vec![0i32; m * n];
-    let overflow = out
-        .par_chunks_mut(n)
+    #[cfg(feature = "parallel")]
+    let rows = out.par_chunks_mut(n);
+    #[cfg(not(feature = "parallel"))]
+    let rows = out.chunks_mut(n);
+    let overflowed: Vec<bool> = rows
         .enumerate()
-        .map(|(i, row)| {
+        .map(|(i, row): (usize, &mut [i32])| {
             let mut acc = vec![0i64; n];
             for (kk, &aik) in ad[i * k..(i + 1) * k].iter().enumerate() {
                 let aik = aik as i64;
@@ -68,8 +72,8 @@ pub fn matmul_cpu(a: &Matrix<i8>, b: &Matrix<i8>) -> Result<Matrix<i32>> {
             }
             overflow
         })
-        .reduce(|| false, |x, y| x || y);
-    if overflow {
+        .collect();
+    if overflowed.into_iter().any(|o| o) {
         return Err(CoreError::ShapeMismatch(format!(
             "k = {k} is too large: an entry of C overflows int32"
         )));
