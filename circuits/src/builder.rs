@@ -3,6 +3,14 @@
 //!
 //! In setup mode the values are `None` and only the matrices are built; when proving
 //! they are `Some` and every new variable is assigned.
+//!
+//! A builder in *direct* mode ([`Builder::direct`]) has no constraint system at all: it
+//! only records each new variable's value, in allocation order, and builds no linear
+//! combinations. Running the same circuit code in that mode yields exactly the
+//! assignment the constraint system would hold, at a fraction of the cost; the prover
+//! uses it with matrices synthesised once.
+
+use std::cell::RefCell;
 
 use ark_ff::{One, Zero};
 use ark_relations::gr1cs::{ConstraintSystemRef, LinearCombination, SynthesisError, Variable};
@@ -22,20 +30,13 @@ pub struct Expr {
 impl Expr {
     /// The constant `c` (no variable, no constraint).
     pub fn constant(c: Fr) -> Self {
-        let lc = if c.is_zero() {
-            Vec::new()
-        } else {
-            vec![(c, Variable::One)]
-        };
+        let lc = if c.is_zero() { Vec::new() } else { vec![(c, Variable::One)] };
         Self { lc, value: Some(c) }
     }
 
     /// A single variable with value `value`.
     pub fn var(v: Variable, value: Option<Fr>) -> Self {
-        Self {
-            lc: vec![(Fr::one(), v)],
-            value,
-        }
+        Self { lc: vec![(Fr::one(), v)], value }
     }
 
     /// `self + other`.
@@ -43,10 +44,7 @@ impl Expr {
         let mut lc = Vec::with_capacity(self.lc.len() + other.lc.len());
         lc.extend_from_slice(&self.lc);
         lc.extend_from_slice(&other.lc);
-        Expr {
-            lc,
-            value: self.value.zip(other.value).map(|(a, b)| a + b),
-        }
+        Expr { lc, value: self.value.zip(other.value).map(|(a, b)| a + b) }
     }
 
     /// `self - other`.
@@ -56,10 +54,7 @@ impl Expr {
 
     /// `c · self`.
     pub fn scale(&self, c: Fr) -> Expr {
-        Expr {
-            lc: self.lc.iter().map(|&(k, v)| (k * c, v)).collect(),
-            value: self.value.map(|x| x * c),
-        }
+        Expr { lc: self.lc.iter().map(|&(k, v)| (k * c, v)).collect(), value: self.value.map(|x| x * c) }
     }
 
     /// `self + c`.
@@ -68,10 +63,7 @@ impl Expr {
         if !c.is_zero() {
             lc.push((c, Variable::One));
         }
-        Expr {
-            lc,
-            value: self.value.map(|x| x + c),
-        }
+        Expr { lc, value: self.value.map(|x| x + c) }
     }
 
     /// `Σ cᵢ·eᵢ`, built in one allocation.
@@ -92,43 +84,139 @@ impl Expr {
     }
 }
 
+/// The values of a circuit's variables in allocation order, as a constraint system
+/// would assign them (the constant one first).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Assignment {
+    /// `1` followed by the public inputs
+    pub instance: Vec<Fr>,
+    /// the private variables
+    pub witness: Vec<Fr>,
+}
+
+/// For every constraint `⟨Aᵢ,z⟩·⟨Bᵢ,z⟩ = ⟨Cᵢ,z⟩`, in order, the values of its three
+/// linear combinations under the assignment `z`: exactly what the QAP reduction
+/// computes from the matrices, recorded while the witness is generated.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConstraintEvaluations {
+    /// `⟨Aᵢ, z⟩`
+    pub a: Vec<Fr>,
+    /// `⟨Bᵢ, z⟩`
+    pub b: Vec<Fr>,
+    /// `⟨Cᵢ, z⟩`
+    pub c: Vec<Fr>,
+}
+
+impl ConstraintEvaluations {
+    /// Number of constraints.
+    pub fn len(&self) -> usize {
+        self.a.len()
+    }
+    /// Whether there are no constraints.
+    pub fn is_empty(&self) -> bool {
+        self.a.is_empty()
+    }
+}
+
+/// What a direct builder produces.
+#[derive(Clone, Debug, Default)]
+pub struct DirectWitness {
+    /// the variables' values
+    pub assignment: Assignment,
+    /// the constraints' evaluations
+    pub evaluations: ConstraintEvaluations,
+}
+
+impl Assignment {
+    /// `instance ‖ witness`, the layout the QAP reduction takes.
+    pub fn full(&self) -> Vec<Fr> {
+        let mut z = Vec::with_capacity(self.instance.len() + self.witness.len());
+        z.extend_from_slice(&self.instance);
+        z.extend_from_slice(&self.witness);
+        z
+    }
+}
+
+enum Mode {
+    Cs(ConstraintSystemRef<Fr>),
+    Direct(RefCell<DirectWitness>),
+}
+
 /// Allocates variables and enforces constraints, keeping values alongside.
-#[derive(Clone)]
 pub struct Builder {
-    cs: ConstraintSystemRef<Fr>,
+    mode: Mode,
 }
 
 impl Builder {
     /// Wraps a constraint system.
     pub fn new(cs: ConstraintSystemRef<Fr>) -> Self {
-        Self { cs }
+        Self { mode: Mode::Cs(cs) }
     }
 
-    /// The underlying constraint system.
-    pub fn cs(&self) -> &ConstraintSystemRef<Fr> {
-        &self.cs
+    /// A builder that only records values (no constraints, no linear combinations).
+    pub fn direct() -> Self {
+        let mut w = DirectWitness::default();
+        w.assignment.instance.push(Fr::one());
+        Self { mode: Mode::Direct(RefCell::new(w)) }
+    }
+
+    /// What a direct builder recorded (`None` for a constraint system).
+    pub fn into_direct(self) -> Option<DirectWitness> {
+        match self.mode {
+            Mode::Direct(a) => Some(a.into_inner()),
+            Mode::Cs(_) => None,
+        }
+    }
+
+    /// Whether linear combinations are built (false in direct mode, where gadgets
+    /// need only track values).
+    pub fn tracks_lcs(&self) -> bool {
+        matches!(self.mode, Mode::Cs(_))
+    }
+
+    fn direct_value(value: Option<Fr>) -> Result<Fr> {
+        Ok(value.ok_or(SynthesisError::AssignmentMissing)?)
     }
 
     /// A new private variable.
     pub fn witness(&self, value: Option<Fr>) -> Result<Expr> {
-        let v = self
-            .cs
-            .new_witness_variable(|| value.ok_or(SynthesisError::AssignmentMissing))?;
-        Ok(Expr::var(v, value))
+        match &self.mode {
+            Mode::Cs(cs) => {
+                let v = cs.new_witness_variable(|| value.ok_or(SynthesisError::AssignmentMissing))?;
+                Ok(Expr::var(v, value))
+            }
+            Mode::Direct(a) => {
+                a.borrow_mut().assignment.witness.push(Self::direct_value(value)?);
+                Ok(Expr { lc: Vec::new(), value })
+            }
+        }
     }
 
     /// A new public input.
     pub fn input(&self, value: Option<Fr>) -> Result<Expr> {
-        let v = self
-            .cs
-            .new_input_variable(|| value.ok_or(SynthesisError::AssignmentMissing))?;
-        Ok(Expr::var(v, value))
+        match &self.mode {
+            Mode::Cs(cs) => {
+                let v = cs.new_input_variable(|| value.ok_or(SynthesisError::AssignmentMissing))?;
+                Ok(Expr::var(v, value))
+            }
+            Mode::Direct(a) => {
+                a.borrow_mut().assignment.instance.push(Self::direct_value(value)?);
+                Ok(Expr { lc: Vec::new(), value })
+            }
+        }
     }
 
     /// Enforces `a · b = c` (one constraint).
     pub fn enforce_product(&self, a: &Expr, b: &Expr, c: &Expr) -> Result<()> {
-        self.cs
-            .enforce_r1cs_constraint(|| a.to_lc(), || b.to_lc(), || c.to_lc())?;
+        match &self.mode {
+            Mode::Cs(cs) => cs.enforce_r1cs_constraint(|| a.to_lc(), || b.to_lc(), || c.to_lc())?,
+            Mode::Direct(w) => {
+                let mut w = w.borrow_mut();
+                w.evaluations.a.push(Self::direct_value(a.value)?);
+                w.evaluations.b.push(Self::direct_value(b.value)?);
+                w.evaluations.c.push(Self::direct_value(c.value)?);
+            }
+        }
         Ok(())
     }
 

@@ -18,5 +18,6 @@ pub mod pack;
 pub mod poseidon;
 pub mod unit;
 
+pub use builder::{Assignment, ConstraintEvaluations, DirectWitness};
 pub use error::{CircuitError, Result};
 pub use unit::{circuit_cost, public_inputs, CircuitCost, ComputeUnitCircuit, NaiveMatmulCircuit, UnitWitness};

@@ -59,9 +59,7 @@ pub fn alloc_int8_matrix(builder: &Builder, len: usize, values: Option<&[i64]>) 
     let mut bits_of = Vec::with_capacity(len);
     for idx in 0..len {
         let bit_values = values.map(|v| int8_bit_values(v[idx]));
-        let bits = (0..8)
-            .map(|i| builder.boolean(bit_values.map(|b| b[i])))
-            .collect::<Result<Vec<_>>>()?;
+        let bits = (0..8).map(|i| builder.boolean(bit_values.map(|b| b[i]))).collect::<Result<Vec<_>>>()?;
         let signed = Expr::weighted_sum(weights.iter().copied().zip(bits.iter())).add_const(-Fr::from(128u64));
         elements.push(signed);
         bits_of.push(bits);
@@ -90,9 +88,8 @@ pub struct Int32Matrix {
 
 /// Allocates `len` int32 elements (no constraints) and packs them.
 pub fn alloc_int32_matrix(builder: &Builder, len: usize, values: Option<&[i64]>) -> Result<Int32Matrix> {
-    let elements = (0..len)
-        .map(|idx| builder.witness(values.map(|v| fr_from_i64(v[idx]))))
-        .collect::<Result<Vec<_>>>()?;
+    let elements =
+        (0..len).map(|idx| builder.witness(values.map(|v| fr_from_i64(v[idx])))).collect::<Result<Vec<_>>>()?;
     let offset = pow2(31);
     let packed = elements
         .chunks(7)

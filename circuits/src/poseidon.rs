@@ -49,7 +49,9 @@ pub struct PoseidonGadget {
 }
 
 /// The state as dense coefficient rows over a basis of variables, plus constants.
+/// Without `track`, only the values are kept (direct witness generation).
 struct DenseState {
+    track: bool,
     basis: Vec<Variable>,
     rows: Vec<Vec<Fr>>,
     consts: Vec<Fr>,
@@ -58,35 +60,28 @@ struct DenseState {
 
 impl DenseState {
     /// A state whose elements are exactly the given fresh variables.
-    fn fresh(vars: Vec<Expr>) -> Self {
+    fn fresh(vars: Vec<Expr>, track: bool) -> Self {
         let w = vars.len();
-        let basis = vars.iter().map(|e| e.lc[0].1).collect();
         let values = vars.iter().map(|e| e.value).collect();
-        let rows = (0..w)
-            .map(|i| (0..w).map(|j| if i == j { Fr::one() } else { Fr::zero() }).collect())
-            .collect();
-        Self {
-            basis,
-            rows,
-            consts: vec![Fr::zero(); w],
-            values,
+        if !track {
+            let rows = vec![Vec::new(); w];
+            return Self { track, basis: Vec::new(), rows, consts: vec![Fr::zero(); w], values };
         }
+        let basis = vars.iter().map(|e| e.lc[0].1).collect();
+        let rows = (0..w).map(|i| (0..w).map(|j| if i == j { Fr::one() } else { Fr::zero() }).collect()).collect();
+        Self { track, basis, rows, consts: vec![Fr::zero(); w], values }
     }
 
     fn element(&self, i: usize) -> Expr {
-        let mut lc: Vec<(Fr, Variable)> = self.rows[i]
-            .iter()
-            .zip(&self.basis)
-            .filter(|(c, _)| !c.is_zero())
-            .map(|(&c, &v)| (c, v))
-            .collect();
+        if !self.track {
+            return Expr { lc: Vec::new(), value: self.values[i] };
+        }
+        let mut lc: Vec<(Fr, Variable)> =
+            self.rows[i].iter().zip(&self.basis).filter(|(c, _)| !c.is_zero()).map(|(&c, &v)| (c, v)).collect();
         if !self.consts[i].is_zero() {
             lc.push((self.consts[i], Variable::One));
         }
-        Expr {
-            lc,
-            value: self.values[i],
-        }
+        Expr { lc, value: self.values[i] }
     }
 
     fn add_round_constants(&mut self, constants: &[Fr]) {
@@ -98,6 +93,10 @@ impl DenseState {
 
     /// Replaces element 0 by a fresh variable (partial round).
     fn replace_first(&mut self, fresh: Expr) {
+        self.values[0] = fresh.value;
+        if !self.track {
+            return;
+        }
         self.basis.push(fresh.lc[0].1);
         for row in self.rows.iter_mut() {
             row.push(Fr::zero());
@@ -106,20 +105,21 @@ impl DenseState {
         self.rows[0] = vec![Fr::zero(); len];
         self.rows[0][len - 1] = Fr::one();
         self.consts[0] = Fr::zero();
-        self.values[0] = fresh.value;
     }
 
     fn mix(&mut self, mds: &[Vec<Fr>]) {
         let w = self.rows.len();
         let len = self.basis.len();
-        let mut rows = vec![vec![Fr::zero(); len]; w];
+        let mut rows = vec![vec![Fr::zero(); if self.track { len } else { 0 }]; w];
         let mut consts = vec![Fr::zero(); w];
         let mut values = vec![Some(Fr::zero()); w];
         for (i, mds_row) in mds.iter().enumerate().take(w) {
             for (j, &m) in mds_row.iter().enumerate() {
-                for (dst, src) in rows[i].iter_mut().zip(&self.rows[j]) {
-                    if !src.is_zero() {
-                        *dst += m * src;
+                if self.track {
+                    for (dst, src) in rows[i].iter_mut().zip(&self.rows[j]) {
+                        if !src.is_zero() {
+                            *dst += m * src;
+                        }
                     }
                 }
                 consts[i] += m * self.consts[j];
@@ -173,17 +173,16 @@ impl PoseidonGadget {
             .zip(ark(0))
             .map(|(e, &c)| Self::sbox(builder, &e.add_const(c)))
             .collect::<Result<Vec<_>>>()?;
-        let mut state = DenseState::fresh(sboxed);
+        let track = builder.tracks_lcs();
+        let mut state = DenseState::fresh(sboxed, track);
         state.mix(&p.mds);
 
         for r in 1..rounds {
             state.add_round_constants(ark(r));
             let full = r < half || r >= half + p.partial_rounds;
             if full {
-                let sboxed = (0..w)
-                    .map(|i| Self::sbox(builder, &state.element(i)))
-                    .collect::<Result<Vec<_>>>()?;
-                state = DenseState::fresh(sboxed);
+                let sboxed = (0..w).map(|i| Self::sbox(builder, &state.element(i))).collect::<Result<Vec<_>>>()?;
+                state = DenseState::fresh(sboxed, track);
             } else {
                 let fresh = Self::sbox(builder, &state.element(0))?;
                 state.replace_first(fresh);
@@ -223,10 +222,7 @@ mod tests {
                         if trial == 0 {
                             w
                         } else {
-                            w.scale(Fr::from(2u64))
-                                .sub(&w)
-                                .add_const(Fr::from(5u64))
-                                .add_const(-Fr::from(5u64))
+                            w.scale(Fr::from(2u64)).sub(&w).add_const(Fr::from(5u64)).add_const(-Fr::from(5u64))
                         }
                     })
                     .collect();

@@ -23,7 +23,7 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, Synthesis
 use teraproof_core::digest::{header_state, tag_freivalds};
 use teraproof_core::{digest_matrix, Fr, Matrix, MatrixDigest, UnitSpec};
 
-use crate::builder::{Builder, Expr};
+use crate::builder::{Assignment, Builder, DirectWitness, Expr};
 use crate::digest::{absorb_calls, digest_gadget};
 use crate::error::{CircuitError, Result};
 use crate::pack::{alloc_int32_matrix, alloc_int8_matrix};
@@ -67,11 +67,7 @@ impl UnitWitness {
 
     fn check(&self, spec: &UnitSpec) -> Result<()> {
         let (m, k, n) = (spec.m(), spec.k(), spec.n());
-        for (name, len, want) in [
-            ("A", self.a.len(), m * k),
-            ("B", self.b.len(), k * n),
-            ("C", self.c.len(), m * n),
-        ] {
+        for (name, len, want) in [("A", self.a.len(), m * k), ("B", self.b.len(), k * n), ("C", self.c.len(), m * n)] {
             if len != want {
                 return Err(CircuitError::WitnessShape {
                     unit: spec.id(),
@@ -115,12 +111,7 @@ fn bind_statement(builder: &Builder, spec: &UnitSpec, witness: Option<&UnitWitne
     for (got, claimed) in computed.iter().zip(&public) {
         builder.enforce_equal(got, claimed)?;
     }
-    Ok(Bound {
-        a: a.elements,
-        b: b.elements,
-        c: c.elements,
-        public,
-    })
+    Ok(Bound { a: a.elements, b: b.elements, c: c.elements, public })
 }
 
 /// `Σ_j coeffs[j]·x^j` by Horner's rule: `len − 1` constraints.
@@ -156,10 +147,7 @@ impl ComputeUnitCircuit {
     /// The circuit with a witness; fails if the witness has the wrong shape.
     pub fn with_witness(spec: UnitSpec, witness: UnitWitness) -> Result<Self> {
         witness.check(&spec)?;
-        Ok(Self {
-            spec,
-            witness: Some(witness),
-        })
+        Ok(Self { spec, witness: Some(witness) })
     }
 
     /// The honest circuit for `A, B, C = A·B`.
@@ -177,20 +165,29 @@ impl ComputeUnitCircuit {
         self.witness.as_ref().map(|w| w.public)
     }
 
-    fn synthesize(self, cs: ConstraintSystemRef<Fr>) -> Result<()> {
-        let builder = Builder::new(cs);
+    /// The full R1CS assignment and every constraint's evaluations, computed directly
+    /// (no constraint system): equal, variable for variable and constraint for
+    /// constraint, to what synthesis and the matrices would give.
+    pub fn direct_witness(&self) -> Result<DirectWitness> {
+        let builder = Builder::direct();
+        self.synthesize(&builder)?;
+        Ok(builder.into_direct().expect("a direct builder records a witness"))
+    }
+
+    /// The full R1CS assignment, computed directly (see [`Self::direct_witness`]).
+    pub fn assignment(&self) -> Result<Assignment> {
+        Ok(self.direct_witness()?.assignment)
+    }
+
+    fn synthesize(&self, builder: &Builder) -> Result<()> {
         let (m, k, n) = (self.spec.m(), self.spec.k(), self.spec.n());
-        let bound = bind_statement(&builder, &self.spec, self.witness.as_ref())?;
+        let bound = bind_statement(builder, &self.spec, self.witness.as_ref())?;
         let [da, db, dc] = &bound.public;
-        let x = PoseidonGadget::new(4)?.hash(
-            &builder,
-            &[Expr::constant(tag_freivalds()), da.clone(), db.clone(), dc.clone()],
-        )?;
-        let s = (0..k)
-            .map(|kk| horner(&builder, &bound.b[kk * n..(kk + 1) * n], &x))
-            .collect::<Result<Vec<_>>>()?;
+        let x = PoseidonGadget::new(4)?
+            .hash(&builder, &[Expr::constant(tag_freivalds()), da.clone(), db.clone(), dc.clone()])?;
+        let s = (0..k).map(|kk| horner(builder, &bound.b[kk * n..(kk + 1) * n], &x)).collect::<Result<Vec<_>>>()?;
         for i in 0..m {
-            let row_value = horner(&builder, &bound.c[i * n..(i + 1) * n], &x)?;
+            let row_value = horner(builder, &bound.c[i * n..(i + 1) * n], &x)?;
             let a_row = &bound.a[i * k..(i + 1) * k];
             let mut partial = Vec::with_capacity(k - 1);
             for kk in 0..k - 1 {
@@ -205,7 +202,7 @@ impl ComputeUnitCircuit {
 
 impl ConstraintSynthesizer<Fr> for ComputeUnitCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> std::result::Result<(), SynthesisError> {
-        self.synthesize(cs).map_err(to_synthesis_error)
+        self.synthesize(&Builder::new(cs)).map_err(to_synthesis_error)
     }
 }
 
@@ -225,10 +222,7 @@ impl NaiveMatmulCircuit {
     /// The circuit with a witness; fails if the witness has the wrong shape.
     pub fn with_witness(spec: UnitSpec, witness: UnitWitness) -> Result<Self> {
         witness.check(&spec)?;
-        Ok(Self {
-            spec,
-            witness: Some(witness),
-        })
+        Ok(Self { spec, witness: Some(witness) })
     }
 
     /// The honest circuit for `A, B, C = A·B`.
@@ -236,10 +230,23 @@ impl NaiveMatmulCircuit {
         Self::with_witness(spec, UnitWitness::new(&spec, a, b, c)?)
     }
 
-    fn synthesize(self, cs: ConstraintSystemRef<Fr>) -> Result<()> {
-        let builder = Builder::new(cs);
+    /// The full R1CS assignment and every constraint's evaluations, computed directly
+    /// (no constraint system): equal, variable for variable and constraint for
+    /// constraint, to what synthesis and the matrices would give.
+    pub fn direct_witness(&self) -> Result<DirectWitness> {
+        let builder = Builder::direct();
+        self.synthesize(&builder)?;
+        Ok(builder.into_direct().expect("a direct builder records a witness"))
+    }
+
+    /// The full R1CS assignment, computed directly (see [`Self::direct_witness`]).
+    pub fn assignment(&self) -> Result<Assignment> {
+        Ok(self.direct_witness()?.assignment)
+    }
+
+    fn synthesize(&self, builder: &Builder) -> Result<()> {
         let (m, k, n) = (self.spec.m(), self.spec.k(), self.spec.n());
-        let bound = bind_statement(&builder, &self.spec, self.witness.as_ref())?;
+        let bound = bind_statement(builder, &self.spec, self.witness.as_ref())?;
         for i in 0..m {
             for j in 0..n {
                 let mut partial = Vec::with_capacity(k - 1);
@@ -260,7 +267,7 @@ impl NaiveMatmulCircuit {
 
 impl ConstraintSynthesizer<Fr> for NaiveMatmulCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> std::result::Result<(), SynthesisError> {
-        self.synthesize(cs).map_err(to_synthesis_error)
+        self.synthesize(&Builder::new(cs)).map_err(to_synthesis_error)
     }
 }
 

@@ -56,9 +56,8 @@ fn a_element_outside_int8_is_rejected_even_when_the_packing_is_kept() {
     // Make C the true product of the tampered A so that Freivalds and the digests hold
     // and only the range check can object.
     let (m, k, n) = (4usize, 4usize, 4usize);
-    let c: Vec<i64> = (0..m * n)
-        .map(|idx| (0..k).map(|kk| w.a[(idx / n) * k + kk] * w.b[kk * n + idx % n]).sum())
-        .collect();
+    let c: Vec<i64> =
+        (0..m * n).map(|idx| (0..k).map(|kk| w.a[(idx / n) * k + kk] * w.b[kk * n + idx % n]).sum()).collect();
     let c_matrix = Matrix::<i32>::new(m, n, c.iter().map(|&v| v as i32).collect()).unwrap();
     w.c = c;
     w.public[2] = digest_matrix(&c_matrix).0;
@@ -67,10 +66,7 @@ fn a_element_outside_int8_is_rejected_even_when_the_packing_is_kept() {
     assert!(!cs.is_satisfied().unwrap());
     let rows = unsatisfied_rows(&cs);
     assert!(!rows.is_empty());
-    assert!(
-        rows.iter().all(|&(_, boolean)| boolean),
-        "only booleanity fails: {rows:?}"
-    );
+    assert!(rows.iter().all(|&(_, boolean)| boolean), "only booleanity fails: {rows:?}");
 }
 
 #[test]
@@ -107,9 +103,7 @@ fn wrong_witness_shape_is_an_error_not_a_panic() {
 #[test]
 fn naive_circuit_accepts_honest_and_rejects_tampered() {
     let u = honest_unit(3, 4, 5, 6);
-    assert!(satisfied(
-        NaiveMatmulCircuit::with_witness(u.spec, witness(&u)).unwrap()
-    ));
+    assert!(satisfied(NaiveMatmulCircuit::with_witness(u.spec, witness(&u)).unwrap()));
     let mut c = u.c.clone();
     *c.get_mut(2, 4).unwrap() -= 1;
     let w = UnitWitness::new(&u.spec, &u.a, &u.b, &c).unwrap();
@@ -137,12 +131,7 @@ fn cost_formula_matches_synthesis() {
 fn constraint_target_30_n_squared() {
     for n in [64usize, 128, 256] {
         let cost = circuit_cost(&UnitSpec::square(n).unwrap()).unwrap();
-        assert!(
-            cost.constraints <= 30 * n * n,
-            "CU-{n}: {} > {}",
-            cost.constraints,
-            30 * n * n
-        );
+        assert!(cost.constraints <= 30 * n * n, "CU-{n}: {} > {}", cost.constraints, 30 * n * n);
         assert!(cost.naive_constraints > n * n * n);
     }
 }
@@ -168,5 +157,71 @@ proptest! {
         let c_bad = Matrix::<i32>::new(m, n, w.c.iter().map(|&v| v as i32).collect()).unwrap();
         w.public[2] = digest_matrix(&c_bad).0;
         prop_assert!(!unit_ok(&u, w));
+    }
+}
+
+fn cs_assignment(cs: &ark_relations::gr1cs::ConstraintSystemRef<Fr>) -> teraproof_circuits::Assignment {
+    let inner = cs.borrow().unwrap();
+    teraproof_circuits::Assignment {
+        instance: inner.assignments.instance_assignment.clone(),
+        witness: inner.assignments.witness_assignment.clone(),
+    }
+}
+
+#[test]
+fn direct_assignment_equals_constraint_system_assignment() {
+    for (i, (m, k, n)) in [(1, 1, 1), (3, 5, 7), (8, 8, 8), (12, 2, 9), (2, 33, 3)].into_iter().enumerate() {
+        let u = honest_unit(m, k, n, 40 + i as u64);
+        let circuit = ComputeUnitCircuit::with_witness(u.spec, witness(&u)).unwrap();
+        let direct = circuit.assignment().unwrap();
+        let cs = synthesize(circuit);
+        assert_eq!(direct, cs_assignment(&cs), "{}", u.spec);
+        assert_eq!(direct.instance.len(), 4);
+
+        let naive = NaiveMatmulCircuit::with_witness(u.spec, witness(&u)).unwrap();
+        let direct = naive.assignment().unwrap();
+        assert_eq!(direct, cs_assignment(&synthesize(naive)), "{} naive", u.spec);
+    }
+    // A tampered witness is reproduced just as faithfully (the circuit, not the
+    // witness generator, is what rejects it).
+    let u = honest_unit(4, 4, 4, 50);
+    let mut w = witness(&u);
+    w.a[0] = 128;
+    w.c[3] += 7;
+    let circuit = ComputeUnitCircuit::with_witness(u.spec, w).unwrap();
+    let direct = circuit.assignment().unwrap();
+    let cs = synthesize(circuit);
+    assert!(!cs.is_satisfied().unwrap());
+    assert_eq!(direct, cs_assignment(&cs));
+}
+
+#[test]
+fn direct_assignment_without_witness_is_an_error() {
+    let spec = UnitSpec::new(2, 2, 2).unwrap();
+    assert!(ComputeUnitCircuit::for_setup(spec).assignment().is_err());
+}
+
+#[test]
+fn direct_constraint_evaluations_equal_the_matrices() {
+    for (i, (m, k, n)) in [(1, 1, 1), (3, 5, 7), (6, 6, 6)].into_iter().enumerate() {
+        let u = honest_unit(m, k, n, 60 + i as u64);
+        let circuit = ComputeUnitCircuit::with_witness(u.spec, witness(&u)).unwrap();
+        let direct = circuit.direct_witness().unwrap();
+        let cs = synthesize(circuit);
+        cs.finalize();
+        let z = cs_assignment(&cs).full();
+        let matrices = cs.to_matrices().unwrap();
+        let r1cs = matrices.values().next().unwrap();
+        let eval = |row: &Vec<(Fr, usize)>| row.iter().map(|(c, i)| *c * z[*i]).sum::<Fr>();
+        assert_eq!(direct.evaluations.len(), cs.num_constraints());
+        for (which, got) in
+            [&direct.evaluations.a, &direct.evaluations.b, &direct.evaluations.c].into_iter().enumerate()
+        {
+            let want: Vec<Fr> = r1cs[which].iter().map(eval).collect();
+            assert_eq!(got, &want, "{} matrix {which}", u.spec);
+        }
+        // Honest: every constraint holds on the evaluations.
+        let e = &direct.evaluations;
+        assert!((0..e.len()).all(|r| e.a[r] * e.b[r] == e.c[r]));
     }
 }

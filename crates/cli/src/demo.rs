@@ -41,14 +41,7 @@ pub fn run(unit: &str, seed: u64, backend: Backend) -> Result<ExitCode> {
         Err(_) => {
             run_setup(spec, Some(DEMO_DEV_SEED), &key_dir)?;
             let keys = UnitKeys::load(&key_dir, Some(&spec)).context("reloading the keys just written")?;
-            (
-                keys,
-                format!(
-                    "new development keys in {} ({:.1} s)",
-                    key_dir.display(),
-                    t.elapsed().as_secs_f64()
-                ),
-            )
+            (keys, format!("new development keys in {} ({:.1} s)", key_dir.display(), t.elapsed().as_secs_f64()))
         }
     };
 
@@ -76,20 +69,14 @@ pub fn run(unit: &str, seed: u64, backend: Backend) -> Result<ExitCode> {
     println!("  keys            {setup_note}");
     println!("                  INSECURE development setup (public seed {DEMO_DEV_SEED}): for demonstration only");
     println!("  backend         {} ({})", r.prover.backend, r.prover.device);
-    println!(
-        "  constraints     {} (textbook circuit: {})",
-        cost.constraints, cost.naive_constraints
-    );
+    println!("  constraints     {} (textbook circuit: {})", cost.constraints, cost.naive_constraints);
     println!("  compute         {:10.3} ms", t.compute_ms);
     println!("  witness         {:10.1} ms", t.witness_ms);
     println!("  qap             {:10.1} ms", t.qap_ms);
     println!("  msm             {:10.1} ms", t.msm_ms);
     println!("  prove (total)   {prove_ms:10.1} ms");
     println!("  verify          {verify_ms:10.2} ms");
-    println!(
-        "  proof overhead  {:10.0}x  (prove time / compute time)",
-        prove_ms / t.compute_ms.max(1e-6)
-    );
+    println!("  proof overhead  {:10.0}x  (prove time / compute time)", prove_ms / t.compute_ms.max(1e-6));
     println!("  proof size      {PROOF_BYTES:>10} bytes");
     println!("  statement       {}", verified.statement_id);
     println!("  receipt         {}", receipt_path.display());

@@ -147,10 +147,7 @@ pub(crate) fn random_inputs(spec: &UnitSpec, seed: u64) -> Result<(Matrix<i8>, M
 }
 
 pub(crate) fn run_setup(spec: UnitSpec, dev_seed: Option<u64>, out: &Path) -> Result<UnitKeys> {
-    let pb = spinner(format!(
-        "setting up {spec} ({} constraints)",
-        circuit_cost(&spec)?.constraints
-    ));
+    let pb = spinner(format!("setting up {spec} ({} constraints)", circuit_cost(&spec)?.constraints));
     let mut keys = match dev_seed {
         Some(seed) => setup_dev(spec, seed)?,
         None => setup_with_rng(spec, &mut rand::rngs::OsRng)?,
@@ -164,12 +161,7 @@ pub(crate) fn run_setup(spec: UnitSpec, dev_seed: Option<u64>, out: &Path) -> Re
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Demo { unit, seed, backend } => return demo::run(&unit, seed, backend.parse()?),
-        Command::Setup {
-            unit,
-            dev_seed,
-            out,
-            force,
-        } => {
+        Command::Setup { unit, dev_seed, out, force } => {
             let spec: UnitSpec = unit.parse()?;
             if out.join("keys.json").exists() && !force {
                 bail!("{} already holds keys; pass --force to overwrite", out.display());
@@ -189,14 +181,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ),
             }
         }
-        Command::Prove {
-            keys,
-            a,
-            b,
-            out,
-            c_out,
-            backend,
-        } => {
+        Command::Prove { keys, a, b, out, c_out, backend } => {
             let backend: Backend = backend.parse()?;
             let keys =
                 UnitKeys::load(&keys, None).with_context(|| format!("cannot load keys from {}", keys.display()))?;
@@ -213,13 +198,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 write(&c_out, &output.c.to_json())?;
             }
             let t = &output.receipt.prover.timings;
-            println!(
-                "receipt {} ({} {}, {:.1} ms)",
-                out.display(),
-                spec,
-                output.receipt.prover.backend,
-                t.total_ms
-            );
+            println!("receipt {} ({} {}, {:.1} ms)", out.display(), spec, output.receipt.prover.backend, t.total_ms);
             if insecure {
                 println!("WARNING: keys come from an INSECURE development setup; the receipt says so");
             }
@@ -290,19 +269,12 @@ fn verify(keys: &Path, c: Option<&Path>, receipts: &[PathBuf]) -> Result<ExitCod
         return Ok(ExitCode::from(1));
     }
     let only: Vec<Receipt> = parsed.iter().map(|(_, r)| r.clone()).collect();
-    let result = if only.len() == 1 {
-        verifier.verify(&only[0]).map(|v| vec![v])
-    } else {
-        verifier.verify_batch(&only)
-    };
+    let result =
+        if only.len() == 1 { verifier.verify(&only[0]).map(|v| vec![v]) } else { verifier.verify_batch(&only) };
     match result {
         Ok(verified) => {
             for ((path, r), v) in parsed.iter().zip(&verified) {
-                let warn = if v.insecure_dev_setup {
-                    " (INSECURE development keys)"
-                } else {
-                    ""
-                };
+                let warn = if v.insecure_dev_setup { " (INSECURE development keys)" } else { "" };
                 if let Some(c) = c {
                     let c = read_matrix::<i32>(c)?;
                     if let Err(e) = verifier.check_output(r, &c) {

@@ -20,37 +20,15 @@ fn stdout(o: &Output) -> String {
 fn setup_prove_verify_round_trip_and_tampering() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let o = teraproof(
-        &["setup", "--unit", "mm-i8-3x5x7", "--dev-seed", "7", "--out", "KEYDIR"],
-        d,
-    );
+    let o = teraproof(&["setup", "--unit", "mm-i8-3x5x7", "--dev-seed", "7", "--out", "KEYDIR"], d);
     assert!(o.status.success(), "{o:?}");
     assert!(stdout(&o).contains("INSECURE"));
     // Refuses to overwrite without --force.
-    let o = teraproof(
-        &["setup", "--unit", "mm-i8-3x5x7", "--dev-seed", "7", "--out", "KEYDIR"],
-        d,
-    );
+    let o = teraproof(&["setup", "--unit", "mm-i8-3x5x7", "--dev-seed", "7", "--out", "KEYDIR"], d);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        teraproof(&["inputs", "--unit", "mm-i8-3x5x7", "--seed", "4", "--out", "."], d)
-            .status
-            .success()
-    );
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-3x5x7", "--seed", "4", "--out", "."], d).status.success());
     let o = teraproof(
-        &[
-            "prove",
-            "--keys",
-            "KEYDIR",
-            "--a",
-            "A.json",
-            "--b",
-            "B.json",
-            "--out",
-            "RECEIPT.json",
-            "--c-out",
-            "C.json",
-        ],
+        &["prove", "--keys", "KEYDIR", "--a", "A.json", "--b", "B.json", "--out", "RECEIPT.json", "--c-out", "C.json"],
         d,
     );
     assert!(o.status.success(), "{o:?}");
@@ -87,10 +65,7 @@ fn setup_prove_verify_round_trip_and_tampering() {
     let o = teraproof(&["verify", "--keys", "KEYDIR", "RECEIPT.json", "BAD.json"], d);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
-    assert!(
-        out.contains("invalid BAD.json") && !out.contains("invalid RECEIPT.json"),
-        "{out}"
-    );
+    assert!(out.contains("invalid BAD.json") && !out.contains("invalid RECEIPT.json"), "{out}");
 
     // Garbage in, a reason out, never a panic.
     std::fs::write(d.join("JUNK.json"), "{\"version\":1").unwrap();
@@ -117,17 +92,10 @@ fn info_digest_and_demo() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("at least 1"));
 
-    std::fs::write(
-        d.join("M.json"),
-        r#"{"dtype":"i8","rows":2,"cols":3,"data":[-128,127,0,-1,1,42]}"#,
-    )
-    .unwrap();
+    std::fs::write(d.join("M.json"), r#"{"dtype":"i8","rows":2,"cols":3,"data":[-128,127,0,-1,1,42]}"#).unwrap();
     let o = teraproof(&["digest", "M.json"], d);
     // Computed with circomlibjs (tools/vectors, "i8_2x3_extremes").
-    assert_eq!(
-        stdout(&o).trim(),
-        "7434249636693984178192683691013308134134574259610573426726014117252526797186"
-    );
+    assert_eq!(stdout(&o).trim(), "7434249636693984178192683691013308134134574259610573426726014117252526797186");
     std::fs::write(d.join("B.json"), r#"{"dtype":"i8","rows":1,"cols":1,"data":[300]}"#).unwrap();
     let o = teraproof(&["digest", "B.json"], d);
     assert_eq!(o.status.code(), Some(1));
@@ -136,16 +104,9 @@ fn info_digest_and_demo() {
     let o = teraproof(&["demo", "--unit", "CU-8"], d);
     assert!(o.status.success(), "{o:?}");
     let out = stdout(&o);
-    for needle in [
-        "backend",
-        "constraints",
-        "compute",
-        "witness",
-        "prove (total)",
-        "verify",
-        "proof overhead",
-        "receipt",
-    ] {
+    for needle in
+        ["backend", "constraints", "compute", "witness", "prove (total)", "verify", "proof overhead", "receipt"]
+    {
         assert!(out.contains(needle), "demo summary lacks {needle}: {out}");
     }
     // Second run uses the cached keys.

@@ -36,10 +36,7 @@ pub fn tag_freivalds() -> Fr {
 /// circomlib Poseidon of 1 to 12 inputs.
 pub fn poseidon(inputs: &[Fr]) -> Result<Fr> {
     if inputs.is_empty() || inputs.len() > 12 {
-        return Err(CoreError::Poseidon(format!(
-            "{} inputs; 1 to 12 are supported",
-            inputs.len()
-        )));
+        return Err(CoreError::Poseidon(format!("{} inputs; 1 to 12 are supported", inputs.len())));
     }
     let mut hasher = Poseidon::<Fr>::new_circom(inputs.len()).map_err(|e| CoreError::Poseidon(e.to_string()))?;
     hasher.hash(inputs).map_err(|e| CoreError::Poseidon(e.to_string()))
@@ -48,11 +45,7 @@ pub fn poseidon(inputs: &[Fr]) -> Result<Fr> {
 /// Step 1 and 2: the unsigned encodings of a run of at most `T::PER_FIELD_ELEMENT`
 /// elements packed little endian into one field element.
 pub fn pack_group<T: Element>(group: &[T]) -> Fr {
-    assert!(
-        group.len() <= T::PER_FIELD_ELEMENT,
-        "a packing group holds at most {} elements",
-        T::PER_FIELD_ELEMENT
-    );
+    assert!(group.len() <= T::PER_FIELD_ELEMENT, "a packing group holds at most {} elements", T::PER_FIELD_ELEMENT);
     let bytes_per = (T::BITS / 8) as usize;
     let offset = 1i64 << (T::BITS - 1);
     let mut le = [0u8; 32];
@@ -70,13 +63,8 @@ pub fn pack<T: Element>(data: &[T]) -> Vec<Fr> {
 
 /// Step 3: the initial state for a matrix of this dtype and shape.
 pub fn header_state<T: Element>(rows: usize, cols: usize) -> Fr {
-    poseidon(&[
-        tag_matrix(),
-        Fr::from(T::DIGEST_CODE),
-        Fr::from(rows as u64),
-        Fr::from(cols as u64),
-    ])
-    .expect("four inputs are supported")
+    poseidon(&[tag_matrix(), Fr::from(T::DIGEST_CODE), Fr::from(rows as u64), Fr::from(cols as u64)])
+        .expect("four inputs are supported")
 }
 
 /// The digest of a matrix.

@@ -15,10 +15,7 @@ use crate::error::{CoreError, Result};
 const MAX_DIGITS: usize = 77;
 
 fn invalid(value: &str, reason: &'static str) -> CoreError {
-    CoreError::InvalidFieldElement {
-        value: value.chars().take(100).collect(),
-        reason,
-    }
+    CoreError::InvalidFieldElement { value: value.chars().take(100).collect(), reason }
 }
 
 /// Parses a canonical decimal representation of an element of Fr.
@@ -30,10 +27,7 @@ pub fn fr_from_decimal(text: &str) -> Result<Fr> {
         return Err(invalid(text, "empty string"));
     }
     if !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid(
-            text,
-            "only the decimal digits 0-9 are allowed (no sign, spaces or prefix)",
-        ));
+        return Err(invalid(text, "only the decimal digits 0-9 are allowed (no sign, spaces or prefix)"));
     }
     if text.len() > 1 && text.starts_with('0') {
         return Err(invalid(text, "leading zeros are not canonical"));

@@ -74,9 +74,7 @@ pub fn matmul_cpu(a: &Matrix<i8>, b: &Matrix<i8>) -> Result<Matrix<i32>> {
         })
         .collect();
     if overflowed.into_iter().any(|o| o) {
-        return Err(CoreError::ShapeMismatch(format!(
-            "k = {k} is too large: an entry of C overflows int32"
-        )));
+        return Err(CoreError::ShapeMismatch(format!("k = {k} is too large: an entry of C overflows int32")));
     }
     Matrix::new(m, n, out)
 }
@@ -96,10 +94,7 @@ mod tests {
         let a = Matrix::new(2, 3, vec![1i8, 2, 3, -4, 5, -128]).unwrap();
         let b = Matrix::new(3, 2, vec![7i8, 8, 9, 10, 11, 127]).unwrap();
         let c = matmul_cpu(&a, &b).unwrap();
-        assert_eq!(
-            c.data(),
-            &[7 + 18 + 33, 8 + 20 + 381, -28 + 45 - 1408, -32 + 50 - 16256]
-        );
+        assert_eq!(c.data(), &[7 + 18 + 33, 8 + 20 + 381, -28 + 45 - 1408, -32 + 50 - 16256]);
     }
 
     #[test]

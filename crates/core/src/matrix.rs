@@ -44,17 +44,9 @@ pub struct Matrix<T: Element> {
 
 fn check_shape(rows: usize, cols: usize) -> Result<usize> {
     if rows == 0 || cols == 0 {
-        return Err(CoreError::InvalidMatrixShape {
-            rows,
-            cols,
-            reason: "both dimensions must be at least 1",
-        });
+        return Err(CoreError::InvalidMatrixShape { rows, cols, reason: "both dimensions must be at least 1" });
     }
-    rows.checked_mul(cols).ok_or(CoreError::InvalidMatrixShape {
-        rows,
-        cols,
-        reason: "rows × cols overflows",
-    })
+    rows.checked_mul(cols).ok_or(CoreError::InvalidMatrixShape { rows, cols, reason: "rows × cols overflows" })
 }
 
 impl<T: Element> Matrix<T> {
@@ -62,12 +54,7 @@ impl<T: Element> Matrix<T> {
     pub fn new(rows: usize, cols: usize, data: Vec<T>) -> Result<Self> {
         let expected = check_shape(rows, cols)?;
         if data.len() != expected {
-            return Err(CoreError::WrongLength {
-                rows,
-                cols,
-                expected,
-                actual: data.len(),
-            });
+            return Err(CoreError::WrongLength { rows, cols, expected, actual: data.len() });
         }
         Ok(Self { rows, cols, data })
     }
@@ -75,11 +62,7 @@ impl<T: Element> Matrix<T> {
     /// A matrix of zeros.
     pub fn zeros(rows: usize, cols: usize) -> Result<Self> {
         let len = check_shape(rows, cols)?;
-        Ok(Self {
-            rows,
-            cols,
-            data: vec![T::default(); len],
-        })
+        Ok(Self { rows, cols, data: vec![T::default(); len] })
     }
 
     /// A matrix whose element `(i, j)` is `f(i, j)`.
@@ -125,13 +108,8 @@ impl<T: Element> Matrix<T> {
 
     /// The JSON form.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&JsonMatrixOut {
-            dtype: T::DTYPE,
-            rows: self.rows,
-            cols: self.cols,
-            data: &self.data,
-        })
-        .expect("serialising integers cannot fail")
+        serde_json::to_string(&JsonMatrixOut { dtype: T::DTYPE, rows: self.rows, cols: self.cols, data: &self.data })
+            .expect("serialising integers cannot fail")
     }
 
     /// Parses the JSON form, checking the dtype, the length and every element's range.
@@ -169,12 +147,7 @@ pub enum AnyMatrix {
 fn convert<T: Element>(raw: JsonMatrixIn) -> Result<Matrix<T>> {
     let expected = check_shape(raw.rows, raw.cols)?;
     if raw.data.len() != expected {
-        return Err(CoreError::WrongLength {
-            rows: raw.rows,
-            cols: raw.cols,
-            expected,
-            actual: raw.data.len(),
-        });
+        return Err(CoreError::WrongLength { rows: raw.rows, cols: raw.cols, expected, actual: raw.data.len() });
     }
     let half = 1i64 << (T::BITS - 1);
     let data = raw
@@ -193,11 +166,7 @@ fn convert<T: Element>(raw: JsonMatrixIn) -> Result<Matrix<T>> {
             })
         })
         .collect::<Result<Vec<T>>>()?;
-    Ok(Matrix {
-        rows: raw.rows,
-        cols: raw.cols,
-        data,
-    })
+    Ok(Matrix { rows: raw.rows, cols: raw.cols, data })
 }
 
 impl AnyMatrix {
@@ -229,10 +198,7 @@ impl AnyMatrix {
         boxed
             .downcast::<Matrix<T>>()
             .map(|m| *m)
-            .map_err(|_| CoreError::WrongDtype {
-                expected: T::DTYPE,
-                found: found.to_string(),
-            })
+            .map_err(|_| CoreError::WrongDtype { expected: T::DTYPE, found: found.to_string() })
     }
 }
 
@@ -253,29 +219,9 @@ mod tests {
     #[test]
     fn json_errors_say_what_is_wrong() {
         let e = Matrix::<i8>::from_json(r#"{"dtype":"i8","rows":2,"cols":2,"data":[1,2,3]}"#).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                CoreError::WrongLength {
-                    expected: 4,
-                    actual: 3,
-                    ..
-                }
-            ),
-            "{e}"
-        );
+        assert!(matches!(e, CoreError::WrongLength { expected: 4, actual: 3, .. }), "{e}");
         let e = Matrix::<i8>::from_json(r#"{"dtype":"i8","rows":1,"cols":2,"data":[1,128]}"#).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                CoreError::OutOfRange {
-                    index: 1,
-                    value: 128,
-                    ..
-                }
-            ),
-            "{e}"
-        );
+        assert!(matches!(e, CoreError::OutOfRange { index: 1, value: 128, .. }), "{e}");
         assert!(e.to_string().contains("[-128, 127]"), "{e}");
         let e = Matrix::<i32>::from_json(r#"{"dtype":"i32","rows":1,"cols":1,"data":[2147483648]}"#).unwrap_err();
         assert!(matches!(e, CoreError::OutOfRange { .. }), "{e}");

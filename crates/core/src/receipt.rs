@@ -86,24 +86,14 @@ impl Receipt {
             .as_u64()
             .ok_or_else(|| CoreError::MalformedReceipt("`version` is not a non-negative integer".into()))?;
         if version != RECEIPT_VERSION {
-            return Err(CoreError::UnsupportedReceiptVersion {
-                found: version,
-                supported: RECEIPT_VERSION,
-            });
+            return Err(CoreError::UnsupportedReceiptVersion { found: version, supported: RECEIPT_VERSION });
         }
         for field in ["da", "db", "dc"] {
             match value.get(field) {
                 Some(serde_json::Value::String(s)) => {
-                    fr_from_decimal(s).map_err(|e| CoreError::NonCanonicalDigest {
-                        field,
-                        reason: e.to_string(),
-                    })?;
+                    fr_from_decimal(s).map_err(|e| CoreError::NonCanonicalDigest { field, reason: e.to_string() })?;
                 }
-                Some(_) => {
-                    return Err(CoreError::MalformedReceipt(format!(
-                        "`{field}` must be a decimal string"
-                    )))
-                }
+                Some(_) => return Err(CoreError::MalformedReceipt(format!("`{field}` must be a decimal string"))),
                 None => return Err(CoreError::MalformedReceipt(format!("missing field `{field}`"))),
             }
         }
@@ -143,26 +133,17 @@ pub fn encode_hex(bytes: &[u8]) -> String {
 /// Strict hex: even length, 0-9a-fA-F only.
 pub fn decode_hex(text: &str) -> Result<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
-        return Err(CoreError::BadProofEncoding(format!(
-            "hex has odd length {}",
-            text.len()
-        )));
+        return Err(CoreError::BadProofEncoding(format!("hex has odd length {}", text.len())));
     }
     let digit = |c: u8| -> Result<u8> {
         match c {
             b'0'..=b'9' => Ok(c - b'0'),
             b'a'..=b'f' => Ok(c - b'a' + 10),
             b'A'..=b'F' => Ok(c - b'A' + 10),
-            _ => Err(CoreError::BadProofEncoding(format!(
-                "{:?} is not a hex digit",
-                c as char
-            ))),
+            _ => Err(CoreError::BadProofEncoding(format!("{:?} is not a hex digit", c as char))),
         }
     };
-    text.as_bytes()
-        .chunks(2)
-        .map(|p| Ok(digit(p[0])? << 4 | digit(p[1])?))
-        .collect()
+    text.as_bytes().chunks(2).map(|p| Ok(digit(p[0])? << 4 | digit(p[1])?)).collect()
 }
 
 #[cfg(test)]
@@ -207,22 +188,13 @@ mod tests {
         let r_str = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
         let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
         v["dc"] = r_str.into();
-        assert!(matches!(
-            Receipt::from_json(&v.to_string()),
-            Err(CoreError::NonCanonicalDigest { field: "dc", .. })
-        ));
+        assert!(matches!(Receipt::from_json(&v.to_string()), Err(CoreError::NonCanonicalDigest { field: "dc", .. })));
         let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
         v["da"] = 5.into();
-        assert!(matches!(
-            Receipt::from_json(&v.to_string()),
-            Err(CoreError::MalformedReceipt(_))
-        ));
+        assert!(matches!(Receipt::from_json(&v.to_string()), Err(CoreError::MalformedReceipt(_))));
         let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
         v.as_object_mut().unwrap().remove("proof");
-        assert!(matches!(
-            Receipt::from_json(&v.to_string()),
-            Err(CoreError::MalformedReceipt(_))
-        ));
+        assert!(matches!(Receipt::from_json(&v.to_string()), Err(CoreError::MalformedReceipt(_))));
         assert!(matches!(Receipt::from_json("{"), Err(CoreError::Json(_))));
         assert!(matches!(Receipt::from_json("[]"), Err(CoreError::MalformedReceipt(_))));
 

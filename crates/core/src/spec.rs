@@ -65,12 +65,7 @@ impl UnitSpec {
         if m > MAX_MN || n > MAX_MN {
             return bad("m and n must be at most 1048576 (2^20)");
         }
-        Ok(Self {
-            m,
-            k,
-            n,
-            dtype: UnitDtype::I8,
-        })
+        Ok(Self { m, k, n, dtype: UnitDtype::I8 })
     }
 
     /// The catalog square unit CU-`n` (`n×n×n`).
@@ -80,15 +75,7 @@ impl UnitSpec {
 
     /// The standard catalog, smallest first.
     pub fn catalog() -> Vec<UnitSpec> {
-        CATALOG
-            .iter()
-            .map(|&(_, n)| Self {
-                m: n,
-                k: n,
-                n,
-                dtype: UnitDtype::I8,
-            })
-            .collect()
+        CATALOG.iter().map(|&(_, n)| Self { m: n, k: n, n, dtype: UnitDtype::I8 }).collect()
     }
 
     /// Rows of A and C.
@@ -130,10 +117,7 @@ impl UnitSpec {
 
     /// The catalog name (`CU-64` …) when this unit is in the catalog.
     pub fn catalog_name(&self) -> Option<&'static str> {
-        CATALOG
-            .iter()
-            .find(|&&(_, n)| self.m == n && self.k == n && self.n == n)
-            .map(|&(name, _)| name)
+        CATALOG.iter().find(|&&(_, n)| self.m == n && self.k == n && self.n == n).map(|&(name, _)| name)
     }
 }
 
@@ -144,18 +128,14 @@ impl fmt::Display for UnitSpec {
 }
 
 fn parse_dim(id: &str, part: &str) -> Result<usize> {
-    let err = |reason: String| CoreError::InvalidUnitId {
-        id: id.to_string(),
-        reason,
-    };
+    let err = |reason: String| CoreError::InvalidUnitId { id: id.to_string(), reason };
     if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
         return Err(err(format!("dimension {part:?} is not a decimal number")));
     }
     if part.len() > 1 && part.starts_with('0') {
         return Err(err(format!("dimension {part:?} has a leading zero")));
     }
-    part.parse::<usize>()
-        .map_err(|_| err(format!("dimension {part:?} is too large")))
+    part.parse::<usize>().map_err(|_| err(format!("dimension {part:?} is too large")))
 }
 
 impl FromStr for UnitSpec {
@@ -165,17 +145,12 @@ impl FromStr for UnitSpec {
     /// insensitive). Dimensions must be plain decimals without leading zeros, so every
     /// unit has exactly one canonical id.
     fn from_str(id: &str) -> Result<Self> {
-        let err = |reason: &str| CoreError::InvalidUnitId {
-            id: id.to_string(),
-            reason: reason.to_string(),
-        };
+        let err = |reason: &str| CoreError::InvalidUnitId { id: id.to_string(), reason: reason.to_string() };
         if let Some(rest) = id.strip_prefix("CU-").or_else(|| id.strip_prefix("cu-")) {
             let n = parse_dim(id, rest)?;
             return Self::square(n);
         }
-        let rest = id
-            .strip_prefix("mm-")
-            .ok_or_else(|| err("missing the \"mm-\" prefix"))?;
+        let rest = id.strip_prefix("mm-").ok_or_else(|| err("missing the \"mm-\" prefix"))?;
         let (dtype, dims) = rest.split_once('-').ok_or_else(|| err("missing the dtype"))?;
         if dtype != "i8" {
             return Err(err("only the dtype i8 is supported"));

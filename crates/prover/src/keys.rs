@@ -47,9 +47,7 @@ pub fn setup_with_rng<R: RngCore + CryptoRng>(spec: UnitSpec, rng: &mut R) -> Re
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    })
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
 }
 
 fn generate<R: RngCore>(spec: UnitSpec, rng: &mut R, insecure: bool) -> Result<UnitKeys> {
@@ -71,11 +69,7 @@ fn generate<R: RngCore>(spec: UnitSpec, rng: &mut R, insecure: bool) -> Result<U
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ProverError + 'a {
-    move |source| ProverError::Io {
-        action,
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| ProverError::Io { action, path: path.to_path_buf(), source }
 }
 
 impl UnitKeys {
@@ -93,11 +87,7 @@ impl UnitKeys {
     }
     /// The verifying key bound to its unit.
     pub fn verifying_key(&self) -> Result<UnitVerifyingKey> {
-        Ok(UnitVerifyingKey::new(
-            self.spec,
-            self.pk.vk.clone(),
-            self.manifest.insecure_dev_setup,
-        )?)
+        Ok(UnitVerifyingKey::new(self.spec, self.pk.vk.clone(), self.manifest.insecure_dev_setup)?)
     }
 
     /// Writes `keys.json`, `verifying_key.bin` and `proving_key.bin` into `dir`
@@ -122,16 +112,11 @@ impl UnitKeys {
     /// be `expected` when given.
     pub fn load(dir: &Path, expected: Option<&UnitSpec>) -> Result<Self> {
         let manifest = read_manifest(dir)?;
-        let spec: UnitSpec = manifest
-            .unit
-            .parse()
-            .map_err(|e| ProverError::KeyFile(format!("{MANIFEST_FILE}: {e}")))?;
+        let spec: UnitSpec =
+            manifest.unit.parse().map_err(|e| ProverError::KeyFile(format!("{MANIFEST_FILE}: {e}")))?;
         if let Some(expected) = expected {
             if expected != &spec {
-                return Err(ProverError::KeyFile(format!(
-                    "{} holds keys for {spec}, not {expected}",
-                    dir.display()
-                )));
+                return Err(ProverError::KeyFile(format!("{} holds keys for {spec}, not {expected}", dir.display())));
             }
         }
         let vk = UnitVerifyingKey::load(dir)?;

@@ -12,8 +12,9 @@ pub mod backend;
 pub mod error;
 pub mod keys;
 pub mod prove;
+pub mod qap;
 
 pub use backend::{Backend, BaseSet, CpuMsm, MsmBackend};
 pub use error::{ProverError, Result};
 pub use keys::{setup_dev, setup_with_rng, UnitKeys};
-pub use prove::{ProofOutput, Prover, R1csMatrices};
+pub use prove::{ProofOutput, Prover};

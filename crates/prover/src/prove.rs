@@ -9,8 +9,11 @@
 //!   C = Σ wᵢ·lᵢ + Σ hᵢ·hᵢ(τ)t(τ)/δ + s·A + r·B₁ − r·s·δ  (G1)
 //! ```
 //!
-//! The constraint matrices are synthesised once per [`Prover`] and reused; each proof
-//! only computes an assignment. The five MSMs go through an [`MsmBackend`]. Before a
+//! No constraint system is built when proving: the witness generator runs the circuit
+//! code in direct mode, which yields the assignment `z` and every constraint's
+//! evaluations `⟨Aᵢ,z⟩, ⟨Bᵢ,z⟩, ⟨Cᵢ,z⟩` (tested equal to the matrices'), and the QAP
+//! quotient is computed from those ([`crate::qap`]). The five MSMs go through an
+//! [`MsmBackend`]. Before a
 //! receipt leaves this function its proof is verified with ark-groth16's verifier: no
 //! backend can emit a proof that fails.
 
@@ -19,15 +22,10 @@ use std::time::Instant;
 use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
 use ark_ec::CurveGroup;
 use ark_ff::UniformRand;
-use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof};
-use ark_poly::GeneralEvaluationDomain;
-use ark_relations::gr1cs::{
-    predicate::polynomial_constraint::R1CS_PREDICATE_LABEL, ConstraintSynthesizer, ConstraintSystem, Matrix,
-    OptimizationGoal, SynthesisMode,
-};
+use ark_poly::EvaluationDomain;
 use rand::{CryptoRng, RngCore};
-use teraproof_circuits::ComputeUnitCircuit;
+use teraproof_circuits::{circuit_cost, ComputeUnitCircuit};
 use teraproof_core::receipt::encode_hex;
 use teraproof_core::{compute_unit_cpu, Matrix as DataMatrix, ProverInfo, Receipt, Timings, UnitSpec, RECEIPT_VERSION};
 use teraproof_verifier::encode_proof;
@@ -35,39 +33,6 @@ use teraproof_verifier::encode_proof;
 use crate::backend::{BaseSet, MsmBackend};
 use crate::error::{ProverError, Result};
 use crate::keys::UnitKeys;
-
-/// A unit's R1CS matrices `(A, B, C)` with the sizes the QAP needs.
-pub struct R1csMatrices {
-    /// the three matrices, row per constraint
-    pub matrices: [Matrix<Fr>; 3],
-    /// instance variables including the constant one
-    pub num_instance: usize,
-    /// number of constraints
-    pub num_constraints: usize,
-}
-
-impl R1csMatrices {
-    /// Synthesises the unit's circuit in setup mode and extracts its matrices.
-    pub fn for_unit(spec: UnitSpec) -> Result<Self> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        ComputeUnitCircuit::for_setup(spec).generate_constraints(cs.clone())?;
-        cs.finalize();
-        let mut all = cs.to_matrices()?;
-        let r1cs = all
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or_else(|| ProverError::KeyFile("circuit has no R1CS predicate".into()))?;
-        let [a, b, c]: [Matrix<Fr>; 3] = r1cs
-            .try_into()
-            .map_err(|_| ProverError::KeyFile("R1CS predicate is not of arity 3".into()))?;
-        Ok(Self {
-            matrices: [a, b, c],
-            num_instance: cs.num_instance_variables(),
-            num_constraints: cs.num_constraints(),
-        })
-    }
-}
 
 /// The output of proving a unit: the product and its receipt.
 pub struct ProofOutput {
@@ -82,9 +47,12 @@ pub struct Prover {
     keys: UnitKeys,
     vk_id: String,
     pvk: PreparedVerifyingKey<Bn254>,
-    r1cs: R1csMatrices,
+    num_constraints: usize,
     backend: Box<dyn MsmBackend>,
 }
+
+/// Instance variables of every unit circuit: the constant one, dA, dB, dC.
+const NUM_INSTANCE: usize = 4;
 
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
@@ -93,25 +61,23 @@ fn ms(since: Instant) -> f64 {
 impl Prover {
     /// A prover for `keys` using `backend` for the MSMs.
     pub fn new(keys: UnitKeys, backend: Box<dyn MsmBackend>) -> Result<Self> {
-        let r1cs = R1csMatrices::for_unit(*keys.spec())?;
+        let num_constraints = circuit_cost(keys.spec())?.constraints;
         let pk = keys.proving_key();
-        if pk.a_query.len() != r1cs.num_instance + pk.l_query.len() {
+        let domain_size = crate::qap::domain(num_constraints, NUM_INSTANCE)?.size();
+        if pk.a_query.len() != NUM_INSTANCE + pk.l_query.len()
+            || pk.b_g1_query.len() != pk.a_query.len()
+            || pk.b_g2_query.len() != pk.a_query.len()
+            || pk.h_query.len() + 1 != domain_size
+        {
             return Err(ProverError::KeyFile(format!(
-                "proving key has {} variables but the circuit of {} has {}",
-                pk.a_query.len(),
+                "the proving key's sizes do not fit the circuit of {} ({} constraints)",
                 keys.spec(),
-                r1cs.num_instance + pk.l_query.len()
+                num_constraints
             )));
         }
         let vk_id = keys.verifying_key()?.id().to_string();
         let pvk = prepare_verifying_key(&pk.vk);
-        Ok(Self {
-            keys,
-            vk_id,
-            pvk,
-            r1cs,
-            backend,
-        })
+        Ok(Self { keys, vk_id, pvk, num_constraints, backend })
     }
 
     /// The unit this prover proves.
@@ -121,7 +87,7 @@ impl Prover {
 
     /// Constraints in the unit's circuit.
     pub fn num_constraints(&self) -> usize {
-        self.r1cs.num_constraints
+        self.num_constraints
     }
 
     /// Computes `C = A·B` on the CPU and proves it.
@@ -143,29 +109,15 @@ impl Prover {
         let t = Instant::now();
         let circuit = ComputeUnitCircuit::new(spec, a, b, &c)?;
         let public = circuit.public_inputs().expect("circuit has a witness");
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove {
-            construct_matrices: false,
-            generate_lc_assignments: false,
-        });
-        circuit.generate_constraints(cs.clone())?;
-        let full_assignment = {
-            let inner = cs.borrow().expect("constraint system is live");
-            let mut z = inner.instance_assignment()?.to_vec();
-            z.extend_from_slice(inner.witness_assignment()?);
-            z
-        };
-        drop(cs);
+        let direct = circuit.direct_witness()?;
+        if direct.evaluations.len() != self.num_constraints || direct.assignment.instance.len() != NUM_INSTANCE {
+            return Err(ProverError::KeyFile(format!("witness of {spec} does not fit its keys")));
+        }
+        let full_assignment = direct.assignment.full();
         timings.witness_ms = ms(t);
 
         let t = Instant::now();
-        let h = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
-            &self.r1cs.matrices,
-            self.r1cs.num_instance,
-            self.r1cs.num_constraints,
-            &full_assignment,
-        )?;
+        let h = crate::qap::quotient(direct.evaluations, &direct.assignment.instance)?;
         timings.qap_ms = ms(t);
 
         let t = Instant::now();
@@ -178,17 +130,9 @@ impl Prover {
         match Groth16::<Bn254>::verify_proof(&self.pvk, &proof, &inputs) {
             Ok(true) => {}
             Ok(false) => {
-                return Err(ProverError::SelfCheckFailed {
-                    unit: spec.id(),
-                    reason: "pairing check failed".into(),
-                })
+                return Err(ProverError::SelfCheckFailed { unit: spec.id(), reason: "pairing check failed".into() })
             }
-            Err(e) => {
-                return Err(ProverError::SelfCheckFailed {
-                    unit: spec.id(),
-                    reason: e.to_string(),
-                })
-            }
+            Err(e) => return Err(ProverError::SelfCheckFailed { unit: spec.id(), reason: e.to_string() }),
         }
         timings.total_ms = ms(total);
 
@@ -218,7 +162,7 @@ impl Prover {
     fn assemble(&self, z: &[Fr], h: &[Fr], r: Fr, s: Fr) -> Result<Proof<Bn254>> {
         let pk = self.keys.proving_key();
         let msm = &*self.backend;
-        let num_instance = self.r1cs.num_instance;
+        let num_instance = NUM_INSTANCE;
         let witness = &z[num_instance..];
         let z_rest = &z[1..];
         let h = &h[..pk.h_query.len().min(h.len())];
@@ -234,10 +178,6 @@ impl Prover {
         let g1_b: G1Projective = b1_acc + pk.b_g1_query[0] + pk.beta_g1 + delta_g1 * s;
         let g2_b: G2Projective = b2_acc + pk.b_g2_query[0] + pk.vk.beta_g2 + pk.vk.delta_g2 * s;
         let g_c = g_a * s + g1_b * r - delta_g1 * (r * s) + l_acc + h_acc;
-        Ok(Proof {
-            a: g_a.into_affine(),
-            b: g2_b.into_affine(),
-            c: g_c.into_affine(),
-        })
+        Ok(Proof { a: g_a.into_affine(), b: g2_b.into_affine(), c: g_c.into_affine() })
     }
 }

@@ -47,12 +47,7 @@ fn fixture(unit: &str, count: usize) -> Fixture {
         receipts.push(out.receipt);
     }
     let verifier = Verifier::new(UnitVerifyingKey::load(dir.path()).unwrap());
-    Fixture {
-        dir,
-        verifier,
-        receipts,
-        c: c.unwrap(),
-    }
+    Fixture { dir, verifier, receipts, c: c.unwrap() }
 }
 
 fn cu8() -> &'static Fixture {
@@ -67,10 +62,8 @@ fn odd() -> &'static Fixture {
 
 /// Decimal addition, to build `x + r` without a big-integer crate.
 fn add_decimal(a: &str, b: &str) -> String {
-    let (a, b): (Vec<u8>, Vec<u8>) = (
-        a.bytes().rev().map(|c| c - b'0').collect(),
-        b.bytes().rev().map(|c| c - b'0').collect(),
-    );
+    let (a, b): (Vec<u8>, Vec<u8>) =
+        (a.bytes().rev().map(|c| c - b'0').collect(), b.bytes().rev().map(|c| c - b'0').collect());
     let mut out = Vec::new();
     let mut carry = 0;
     for i in 0..a.len().max(b.len()) {
@@ -110,10 +103,7 @@ fn changed_element_of_c_is_rejected() {
     f.verifier.check_output(r, &f.c).unwrap();
     let mut c = f.c.clone();
     *c.get_mut(2, 3).unwrap() += 1;
-    assert!(matches!(
-        f.verifier.check_output(r, &c),
-        Err(VerifyError::OutputMismatch { .. })
-    ));
+    assert!(matches!(f.verifier.check_output(r, &c), Err(VerifyError::OutputMismatch { .. })));
     let mut forged = r.clone();
     forged.dc = digest_matrix(&c);
     assert_eq!(f.verifier.verify(&forged), Err(VerifyError::ProofRejected));
@@ -128,10 +118,7 @@ fn each_public_input_plus_r_is_refused_not_reduced() {
         let x = v[field].as_str().unwrap().to_string();
         v[field] = add_decimal(&x, R).into();
         let err = f.verifier.verify_json(&v.to_string()).unwrap_err();
-        assert!(
-            matches!(err, VerifyError::NonCanonicalInput { field: got, .. } if got == field),
-            "{field}: {err}"
-        );
+        assert!(matches!(err, VerifyError::NonCanonicalInput { field: got, .. } if got == field), "{field}: {err}");
     }
 }
 
@@ -139,23 +126,14 @@ fn each_public_input_plus_r_is_refused_not_reduced() {
 fn receipt_under_another_units_keys_is_rejected() {
     let (a, b) = (cu8(), odd());
     let r = &a.receipts[0];
-    assert!(matches!(
-        b.verifier.verify(r),
-        Err(VerifyError::WrongVerifyingKey { .. })
-    ));
+    assert!(matches!(b.verifier.verify(r), Err(VerifyError::WrongVerifyingKey { .. })));
     // Even claiming the other key's id does not help: the unit no longer matches.
     let mut claimed = r.clone();
     claimed.vk_id = b.verifier.key().id().to_string();
-    assert!(matches!(
-        b.verifier.verify(&claimed),
-        Err(VerifyError::UnitMismatch { .. })
-    ));
+    assert!(matches!(b.verifier.verify(&claimed), Err(VerifyError::UnitMismatch { .. })));
     // And with the unit relabelled too, the ops (or the pairing) give it away.
     claimed.unit = "mm-i8-3x5x7".into();
-    assert!(matches!(
-        b.verifier.verify(&claimed),
-        Err(VerifyError::OpsMismatch { .. })
-    ));
+    assert!(matches!(b.verifier.verify(&claimed), Err(VerifyError::OpsMismatch { .. })));
     claimed.ops = UnitSpec::new(3, 5, 7).unwrap().ops();
     assert_eq!(b.verifier.verify(&claimed), Err(VerifyError::ProofRejected));
 }
@@ -189,53 +167,20 @@ fn malformed_receipts_get_typed_errors() {
         v[k] = val;
         f.verifier.verify_json(&v.to_string()).unwrap_err()
     };
-    assert!(matches!(
-        f.verifier.verify_json("{not json"),
-        Err(VerifyError::MalformedReceipt(_))
-    ));
-    assert!(matches!(
-        f.verifier.verify_json(""),
-        Err(VerifyError::MalformedReceipt(_))
-    ));
-    assert!(matches!(
-        f.verifier.verify_json("null"),
-        Err(VerifyError::MalformedReceipt(_))
-    ));
-    assert!(matches!(
-        edit("proof", "zz".repeat(128).into()),
-        VerifyError::BadProofEncoding(_)
-    ));
+    assert!(matches!(f.verifier.verify_json("{not json"), Err(VerifyError::MalformedReceipt(_))));
+    assert!(matches!(f.verifier.verify_json(""), Err(VerifyError::MalformedReceipt(_))));
+    assert!(matches!(f.verifier.verify_json("null"), Err(VerifyError::MalformedReceipt(_))));
+    assert!(matches!(edit("proof", "zz".repeat(128).into()), VerifyError::BadProofEncoding(_)));
     let proof = f.receipts[0].proof.clone();
-    assert!(matches!(
-        edit("proof", proof[..200].into()),
-        VerifyError::BadProofEncoding(_)
-    ));
-    assert!(matches!(
-        edit("proof", format!("{proof}00").into()),
-        VerifyError::BadProofEncoding(_)
-    ));
-    assert!(matches!(
-        edit("version", 2.into()),
-        VerifyError::UnsupportedVersion { found: 2, .. }
-    ));
+    assert!(matches!(edit("proof", proof[..200].into()), VerifyError::BadProofEncoding(_)));
+    assert!(matches!(edit("proof", format!("{proof}00").into()), VerifyError::BadProofEncoding(_)));
+    assert!(matches!(edit("version", 2.into()), VerifyError::UnsupportedVersion { found: 2, .. }));
     assert!(matches!(edit("version", (-1).into()), VerifyError::MalformedReceipt(_)));
     assert!(matches!(edit("ops", "many".into()), VerifyError::MalformedReceipt(_)));
-    assert!(matches!(
-        edit("unit", "mm-i8-0x0x0".into()),
-        VerifyError::UnitMismatch { .. }
-    ));
-    assert!(matches!(
-        edit("da", "-1".into()),
-        VerifyError::NonCanonicalInput { field: "da", .. }
-    ));
-    assert!(matches!(
-        edit("db", "0x01".into()),
-        VerifyError::NonCanonicalInput { field: "db", .. }
-    ));
-    assert!(matches!(
-        edit("dc", "007".into()),
-        VerifyError::NonCanonicalInput { field: "dc", .. }
-    ));
+    assert!(matches!(edit("unit", "mm-i8-0x0x0".into()), VerifyError::UnitMismatch { .. }));
+    assert!(matches!(edit("da", "-1".into()), VerifyError::NonCanonicalInput { field: "da", .. }));
+    assert!(matches!(edit("db", "0x01".into()), VerifyError::NonCanonicalInput { field: "db", .. }));
+    assert!(matches!(edit("dc", "007".into()), VerifyError::NonCanonicalInput { field: "dc", .. }));
 }
 
 #[test]
@@ -258,10 +203,7 @@ fn points_off_the_curve_and_outside_the_subgroup_have_their_own_error() {
     assert!(found);
     let mut t = r.clone();
     t.proof = encode_hex(&off);
-    assert!(matches!(
-        f.verifier.verify(&t),
-        Err(VerifyError::InvalidProofPoint { point: "A", .. })
-    ));
+    assert!(matches!(f.verifier.verify(&t), Err(VerifyError::InvalidProofPoint { point: "A", .. })));
 
     // B: a point on the twist curve but (almost surely) outside the r-order subgroup.
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
@@ -282,10 +224,7 @@ fn points_off_the_curve_and_outside_the_subgroup_have_their_own_error() {
     t.proof = encode_hex(&outside);
     assert_eq!(
         f.verifier.verify(&t),
-        Err(VerifyError::InvalidProofPoint {
-            point: "B",
-            reason: "not in the prime-order subgroup"
-        })
+        Err(VerifyError::InvalidProofPoint { point: "B", reason: "not in the prime-order subgroup" })
     );
 }
 
@@ -333,10 +272,7 @@ fn batch_accepts_honest_and_names_the_bad_receipt() {
 fn key_files_missing_truncated_or_for_another_unit() {
     let f = cu8();
     let missing = f.dir.path().join("nope");
-    assert!(matches!(
-        UnitKeys::load(&missing, None),
-        Err(ProverError::Verify(VerifyError::BadKey(_)))
-    ));
+    assert!(matches!(UnitKeys::load(&missing, None), Err(ProverError::Verify(VerifyError::BadKey(_)))));
     let other: UnitSpec = "CU-16".parse().unwrap();
     let err = UnitKeys::load(f.dir.path(), Some(&other)).err().unwrap();
     assert!(err.to_string().contains("not mm-i8-16x16x16"), "{err}");
@@ -350,22 +286,13 @@ fn key_files_missing_truncated_or_for_another_unit() {
     let bytes = std::fs::read(&pk).unwrap();
     std::fs::write(&pk, &bytes[..bytes.len() / 2]).unwrap();
     let err = UnitKeys::load(copy.path(), None).err().unwrap();
-    assert!(
-        matches!(err, ProverError::KeyFile(_)) && err.to_string().contains("truncated"),
-        "{err}"
-    );
+    assert!(matches!(err, ProverError::KeyFile(_)) && err.to_string().contains("truncated"), "{err}");
     let vk = copy.path().join("verifying_key.bin");
     let vk_bytes = std::fs::read(&vk).unwrap();
     std::fs::write(&vk, &vk_bytes[..10]).unwrap();
-    assert!(matches!(
-        UnitVerifyingKey::load(copy.path()),
-        Err(VerifyError::BadKey(_))
-    ));
+    assert!(matches!(UnitVerifyingKey::load(copy.path()), Err(VerifyError::BadKey(_))));
     std::fs::write(&vk, [0u8; 0]).unwrap();
-    assert!(matches!(
-        UnitVerifyingKey::load(copy.path()),
-        Err(VerifyError::BadKey(_))
-    ));
+    assert!(matches!(UnitVerifyingKey::load(copy.path()), Err(VerifyError::BadKey(_))));
 }
 
 #[test]

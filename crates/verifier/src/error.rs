@@ -95,11 +95,7 @@ pub enum VerifyError {
 }
 
 fn describe(failures: &[(usize, VerifyError)]) -> String {
-    failures
-        .iter()
-        .map(|(i, e)| format!("#{i}: {e}"))
-        .collect::<Vec<_>>()
-        .join("; ")
+    failures.iter().map(|(i, e)| format!("#{i}: {e}")).collect::<Vec<_>>().join("; ")
 }
 
 impl From<CoreError> for VerifyError {

@@ -69,25 +69,16 @@ impl UnitVerifyingKey {
     pub fn new(unit: UnitSpec, vk: VerifyingKey<Bn254>, insecure_dev_setup: bool) -> Result<Self> {
         let inputs = vk.gamma_abc_g1.len().saturating_sub(1);
         if inputs != 3 {
-            return Err(VerifyError::WrongInputCount {
-                expected: 3,
-                found: inputs,
-            });
+            return Err(VerifyError::WrongInputCount { expected: 3, found: inputs });
         }
         let id = sha256_hex(&Self::canonical_bytes(&vk));
-        Ok(Self {
-            unit,
-            vk,
-            id,
-            insecure_dev_setup,
-        })
+        Ok(Self { unit, vk, id, insecure_dev_setup })
     }
 
     /// The canonical compressed encoding of a verifying key.
     pub fn canonical_bytes(vk: &VerifyingKey<Bn254>) -> Vec<u8> {
         let mut bytes = Vec::new();
-        vk.serialize_compressed(&mut bytes)
-            .expect("writing to a Vec cannot fail");
+        vk.serialize_compressed(&mut bytes).expect("writing to a Vec cannot fail");
         bytes
     }
 
@@ -98,10 +89,7 @@ impl UnitVerifyingKey {
         let vk = VerifyingKey::<Bn254>::deserialize_with_mode(&mut reader, Compress::Yes, Validate::Yes)
             .map_err(|e| VerifyError::BadKey(format!("verifying key does not decode: {e}")))?;
         if !reader.is_empty() {
-            return Err(VerifyError::BadKey(format!(
-                "{} trailing bytes after the verifying key",
-                reader.len()
-            )));
+            return Err(VerifyError::BadKey(format!("{} trailing bytes after the verifying key", reader.len())));
         }
         Self::new(unit, vk, insecure_dev_setup)
     }
@@ -110,10 +98,8 @@ impl UnitVerifyingKey {
     /// vk id must match the key file.
     pub fn load(dir: &Path) -> Result<Self> {
         let manifest = read_manifest(dir)?;
-        let unit: UnitSpec = manifest
-            .unit
-            .parse()
-            .map_err(|e| VerifyError::BadKey(format!("manifest names a bad unit: {e}")))?;
+        let unit: UnitSpec =
+            manifest.unit.parse().map_err(|e| VerifyError::BadKey(format!("manifest names a bad unit: {e}")))?;
         let path = dir.join(VERIFYING_KEY_FILE);
         let bytes =
             std::fs::read(&path).map_err(|e| VerifyError::BadKey(format!("cannot read {}: {e}", path.display())))?;
@@ -149,11 +135,7 @@ impl UnitVerifyingKey {
 pub fn read_manifest(dir: &Path) -> Result<KeyManifest> {
     let path = dir.join(MANIFEST_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        VerifyError::BadKey(format!(
-            "cannot read {}: {e} (is {} a key directory?)",
-            path.display(),
-            dir.display()
-        ))
+        VerifyError::BadKey(format!("cannot read {}: {e} (is {} a key directory?)", path.display(), dir.display()))
     })?;
     let manifest: KeyManifest = serde_json::from_str(&text)
         .map_err(|e| VerifyError::BadKey(format!("{} is malformed: {e}", path.display())))?;

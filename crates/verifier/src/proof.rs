@@ -17,10 +17,7 @@ fn g1(point: &'static str, bytes: &[u8]) -> Result<G1Affine> {
         }
     })?;
     if !p.is_on_curve() {
-        return Err(VerifyError::InvalidProofPoint {
-            point,
-            reason: "not on the curve",
-        });
+        return Err(VerifyError::InvalidProofPoint { point, reason: "not on the curve" });
     }
     Ok(p)
 }
@@ -33,27 +30,17 @@ fn g2(point: &'static str, bytes: &[u8]) -> Result<G2Affine> {
         }
     })?;
     if !p.is_on_curve() {
-        return Err(VerifyError::InvalidProofPoint {
-            point,
-            reason: "not on the curve",
-        });
+        return Err(VerifyError::InvalidProofPoint { point, reason: "not on the curve" });
     }
     if !p.is_in_correct_subgroup_assuming_on_curve() {
-        return Err(VerifyError::InvalidProofPoint {
-            point,
-            reason: "not in the prime-order subgroup",
-        });
+        return Err(VerifyError::InvalidProofPoint { point, reason: "not in the prime-order subgroup" });
     }
     Ok(p)
 }
 
 /// Decodes and validates a compressed proof `A (32) ‖ B (64) ‖ C (32)`.
 pub fn decode_proof(bytes: &[u8; PROOF_BYTES]) -> Result<Proof<Bn254>> {
-    Ok(Proof {
-        a: g1("A", &bytes[..32])?,
-        b: g2("B", &bytes[32..96])?,
-        c: g1("C", &bytes[96..])?,
-    })
+    Ok(Proof { a: g1("A", &bytes[..32])?, b: g2("B", &bytes[32..96])?, c: g1("C", &bytes[96..])? })
 }
 
 /// The compressed encoding of a proof, as receipts carry it.

@@ -67,10 +67,7 @@ impl Verifier {
     fn check(&self, receipt: &Receipt) -> Result<Checked> {
         use teraproof_core::RECEIPT_VERSION;
         if receipt.version != RECEIPT_VERSION {
-            return Err(VerifyError::UnsupportedVersion {
-                found: receipt.version,
-                supported: RECEIPT_VERSION,
-            });
+            return Err(VerifyError::UnsupportedVersion { found: receipt.version, supported: RECEIPT_VERSION });
         }
         if receipt.vk_id != self.key.id() {
             return Err(VerifyError::WrongVerifyingKey {
@@ -79,22 +76,14 @@ impl Verifier {
             });
         }
         let unit = self.key.unit();
-        let claimed: UnitSpec = receipt.unit_spec().map_err(|_| VerifyError::UnitMismatch {
-            expected: unit.id(),
-            found: receipt.unit.clone(),
-        })?;
+        let claimed: UnitSpec = receipt
+            .unit_spec()
+            .map_err(|_| VerifyError::UnitMismatch { expected: unit.id(), found: receipt.unit.clone() })?;
         if &claimed != unit || receipt.unit != unit.id() {
-            return Err(VerifyError::UnitMismatch {
-                expected: unit.id(),
-                found: receipt.unit.clone(),
-            });
+            return Err(VerifyError::UnitMismatch { expected: unit.id(), found: receipt.unit.clone() });
         }
         if receipt.ops != unit.ops() {
-            return Err(VerifyError::OpsMismatch {
-                unit: unit.id(),
-                expected: unit.ops(),
-                found: receipt.ops,
-            });
+            return Err(VerifyError::OpsMismatch { unit: unit.id(), expected: unit.ops(), found: receipt.ops });
         }
         let proof_bytes = receipt.proof_bytes()?;
         let proof = decode_proof(&proof_bytes)?;
@@ -107,11 +96,7 @@ impl Verifier {
     }
 
     fn verified(&self, statement_id: String) -> Verified {
-        Verified {
-            statement_id,
-            unit: *self.key.unit(),
-            insecure_dev_setup: self.key.insecure_dev_setup(),
-        }
+        Verified { statement_id, unit: *self.key.unit(), insecure_dev_setup: self.key.insecure_dev_setup() }
     }
 
     /// Verifies one receipt.
@@ -136,10 +121,7 @@ impl Verifier {
     pub fn check_output(&self, receipt: &Receipt, c: &Matrix<i32>) -> Result<()> {
         let found = digest_matrix(c);
         if found != receipt.dc {
-            return Err(VerifyError::OutputMismatch {
-                expected: receipt.dc.to_string(),
-                found: found.to_string(),
-            });
+            return Err(VerifyError::OutputMismatch { expected: receipt.dc.to_string(), found: found.to_string() });
         }
         Ok(())
     }
@@ -171,15 +153,9 @@ impl Verifier {
         }
         if !failures.is_empty() {
             failures.sort_by_key(|(i, _)| *i);
-            return Err(VerifyError::BatchFailed {
-                total: receipts.len(),
-                failures,
-            });
+            return Err(VerifyError::BatchFailed { total: receipts.len(), failures });
         }
-        Ok(checked
-            .into_iter()
-            .map(|(_, c)| self.verified(c.statement_id))
-            .collect())
+        Ok(checked.into_iter().map(|(_, c)| self.verified(c.statement_id)).collect())
     }
 
     fn batch_weights(&self, checked: &[(usize, Checked)]) -> Vec<Fr> {
@@ -194,10 +170,7 @@ impl Verifier {
         let seed = h.finalize();
         (0..checked.len() as u64)
             .map(|i| {
-                let d = Sha256::new()
-                    .chain_update(seed)
-                    .chain_update(i.to_le_bytes())
-                    .finalize();
+                let d = Sha256::new().chain_update(seed).chain_update(i.to_le_bytes()).finalize();
                 let rho = u128::from_le_bytes(d[..16].try_into().expect("16 bytes"));
                 Fr::from(rho.max(1))
             })
