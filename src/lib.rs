@@ -7,8 +7,12 @@
 //!
 //! This facade re-exports the workspace crates:
 //! - [`core`]: unit specs, matrices, the canonical digest;
-//! - [`circuits`]: the compute-unit circuit and its gadgets.
+//! - [`circuits`]: the compute-unit circuit and its gadgets;
+//! - [`prover`]: setup, key files and the proving pipeline;
+//! - [`verifier`]: receipt verification, single and batched.
 #![forbid(unsafe_code)]
 
 pub use teraproof_circuits as circuits;
 pub use teraproof_core as core;
+pub use teraproof_prover as prover;
+pub use teraproof_verifier as verifier;

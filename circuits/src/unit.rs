@@ -184,7 +184,7 @@ impl ComputeUnitCircuit {
         let bound = bind_statement(builder, &self.spec, self.witness.as_ref())?;
         let [da, db, dc] = &bound.public;
         let x = PoseidonGadget::new(4)?
-            .hash(&builder, &[Expr::constant(tag_freivalds()), da.clone(), db.clone(), dc.clone()])?;
+            .hash(builder, &[Expr::constant(tag_freivalds()), da.clone(), db.clone(), dc.clone()])?;
         let s = (0..k).map(|kk| horner(builder, &bound.b[kk * n..(kk + 1) * n], &x)).collect::<Result<Vec<_>>>()?;
         for i in 0..m {
             let row_value = horner(builder, &bound.c[i * n..(i + 1) * n], &x)?;

@@ -34,9 +34,13 @@ pub trait MsmBackend: Send + Sync {
     fn msm_g2(&self, set: BaseSet, bases: &[G2Affine], scalars: &[Fr]) -> Result<G2Projective>;
 }
 
-/// arkworks' Pippenger on the CPU threads.
+/// Our CPU MSM ([`crate::msm`]): scalars split by size, batch-affine buckets.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CpuMsm;
+
+/// arkworks' `VariableBaseMSM`, kept as the reference and for comparison.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ArkworksMsm;
 
 fn check_lengths(backend: &str, set: BaseSet, bases: usize, scalars: usize) -> Result<()> {
     if bases != scalars {
@@ -51,6 +55,23 @@ fn check_lengths(backend: &str, set: BaseSet, bases: usize, scalars: usize) -> R
 impl MsmBackend for CpuMsm {
     fn name(&self) -> &'static str {
         "cpu"
+    }
+    fn device(&self) -> String {
+        format!("{} CPU threads", rayon::current_num_threads())
+    }
+    fn msm_g1(&self, set: BaseSet, bases: &[G1Affine], scalars: &[Fr]) -> Result<G1Projective> {
+        check_lengths(self.name(), set, bases.len(), scalars.len())?;
+        Ok(crate::msm::msm(bases, scalars))
+    }
+    fn msm_g2(&self, set: BaseSet, bases: &[G2Affine], scalars: &[Fr]) -> Result<G2Projective> {
+        check_lengths(self.name(), set, bases.len(), scalars.len())?;
+        Ok(crate::msm::msm(bases, scalars))
+    }
+}
+
+impl MsmBackend for ArkworksMsm {
+    fn name(&self) -> &'static str {
+        "cpu-arkworks"
     }
     fn device(&self) -> String {
         format!("{} CPU threads", rayon::current_num_threads())

@@ -11,10 +11,11 @@
 pub mod backend;
 pub mod error;
 pub mod keys;
+pub mod msm;
 pub mod prove;
 pub mod qap;
 
-pub use backend::{Backend, BaseSet, CpuMsm, MsmBackend};
+pub use backend::{ArkworksMsm, Backend, BaseSet, CpuMsm, MsmBackend};
 pub use error::{ProverError, Result};
 pub use keys::{setup_dev, setup_with_rng, UnitKeys};
 pub use prove::{ProofOutput, Prover};

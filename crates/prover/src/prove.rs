@@ -167,11 +167,19 @@ impl Prover {
         let z_rest = &z[1..];
         let h = &h[..pk.h_query.len().min(h.len())];
 
-        let h_acc = msm.msm_g1(BaseSet::H, &pk.h_query[..h.len()], h)?;
-        let l_acc = msm.msm_g1(BaseSet::L, &pk.l_query, witness)?;
-        let a_acc = msm.msm_g1(BaseSet::A, &pk.a_query[1..], z_rest)?;
-        let b1_acc = msm.msm_g1(BaseSet::BG1, &pk.b_g1_query[1..], z_rest)?;
+        let timed = |set: BaseSet, f: &dyn Fn() -> Result<G1Projective>| {
+            let t = Instant::now();
+            let out = f();
+            tracing::debug!(?set, ms = ms(t), "msm");
+            out
+        };
+        let h_acc = timed(BaseSet::H, &|| msm.msm_g1(BaseSet::H, &pk.h_query[..h.len()], h))?;
+        let l_acc = timed(BaseSet::L, &|| msm.msm_g1(BaseSet::L, &pk.l_query, witness))?;
+        let a_acc = timed(BaseSet::A, &|| msm.msm_g1(BaseSet::A, &pk.a_query[1..], z_rest))?;
+        let b1_acc = timed(BaseSet::BG1, &|| msm.msm_g1(BaseSet::BG1, &pk.b_g1_query[1..], z_rest))?;
+        let t = Instant::now();
         let b2_acc = msm.msm_g2(BaseSet::BG2, &pk.b_g2_query[1..], z_rest)?;
+        tracing::debug!(set = ?BaseSet::BG2, ms = ms(t), "msm");
 
         let delta_g1: G1Projective = pk.delta_g1.into();
         let g_a: G1Projective = a_acc + pk.a_query[0] + pk.vk.alpha_g1 + delta_g1 * r;
