@@ -168,6 +168,42 @@ impl Builder {
         }
     }
 
+    /// Whether this builder only records values (see [`Builder::direct`]).
+    pub fn is_direct(&self) -> bool {
+        matches!(self.mode, Mode::Direct(_))
+    }
+
+    /// Appends what another direct builder recorded (its private variables and
+    /// constraints, in order) as if they had been allocated here. Lets independent
+    /// parts of a circuit be generated in parallel and stitched in allocation order.
+    pub fn absorb(&self, part: DirectWitness) -> Result<()> {
+        match &self.mode {
+            Mode::Direct(w) => {
+                let mut w = w.borrow_mut();
+                w.assignment.witness.extend(part.assignment.witness);
+                w.evaluations.a.extend(part.evaluations.a);
+                w.evaluations.b.extend(part.evaluations.b);
+                w.evaluations.c.extend(part.evaluations.c);
+                Ok(())
+            }
+            Mode::Cs(_) => Err(SynthesisError::Unsatisfiable.into()),
+        }
+    }
+
+    /// Sets the value of public input `index` (1-based: 0 is the constant one) of a
+    /// direct builder, for inputs that are derived from the witness.
+    pub fn set_input(&self, index: usize, value: Fr) -> Result<()> {
+        match &self.mode {
+            Mode::Direct(w) => {
+                let mut w = w.borrow_mut();
+                let slot = w.assignment.instance.get_mut(index).ok_or(SynthesisError::AssignmentMissing)?;
+                *slot = value;
+                Ok(())
+            }
+            Mode::Cs(_) => Err(SynthesisError::Unsatisfiable.into()),
+        }
+    }
+
     /// Whether linear combinations are built (false in direct mode, where gadgets
     /// need only track values).
     pub fn tracks_lcs(&self) -> bool {
@@ -229,12 +265,29 @@ impl Builder {
 
     /// Enforces `a = b` (one constraint: `(a − b) · 1 = 0`).
     pub fn enforce_equal(&self, a: &Expr, b: &Expr) -> Result<()> {
+        if let Mode::Direct(w) = &self.mode {
+            // Same evaluations as below, without building linear combinations.
+            let diff = Self::direct_value(a.value)? - Self::direct_value(b.value)?;
+            let mut w = w.borrow_mut();
+            w.evaluations.a.push(diff);
+            w.evaluations.b.push(Fr::one());
+            w.evaluations.c.push(Fr::zero());
+            return Ok(());
+        }
         self.enforce_product(&a.sub(b), &Expr::constant(Fr::one()), &Expr::constant(Fr::zero()))
     }
 
     /// A new variable constrained to be 0 or 1 (one constraint: `b · (1 − b) = 0`).
     pub fn boolean(&self, value: Option<Fr>) -> Result<Expr> {
         let bit = self.witness(value)?;
+        if let Mode::Direct(w) = &self.mode {
+            let v = Self::direct_value(value)?;
+            let mut w = w.borrow_mut();
+            w.evaluations.a.push(v);
+            w.evaluations.b.push(Fr::one() - v);
+            w.evaluations.c.push(Fr::zero());
+            return Ok(bit);
+        }
         let one_minus = Expr::constant(Fr::one()).sub(&bit);
         self.enforce_product(&bit, &one_minus, &Expr::constant(Fr::zero()))?;
         Ok(bit)

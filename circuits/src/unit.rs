@@ -94,20 +94,61 @@ struct Bound {
 
 /// Allocates the public inputs and the witness, recomputes the three digests and
 /// equates them to the public inputs.
-fn bind_statement(builder: &Builder, spec: &UnitSpec, witness: Option<&UnitWitness>) -> Result<Bound> {
+///
+/// With `derive_public` (direct mode only), the public inputs are not taken from the
+/// witness but set to the digests the circuit computes, saving a second hashing pass.
+/// In direct mode the three digest chains, independent of each other and contiguous
+/// in allocation order, are generated in parallel.
+fn bind_statement(
+    builder: &Builder,
+    spec: &UnitSpec,
+    witness: Option<&UnitWitness>,
+    derive_public: bool,
+) -> Result<Bound> {
+    if derive_public && !builder.is_direct() {
+        return Err(CircuitError::Synthesis(SynthesisError::AssignmentMissing));
+    }
     let (m, k, n) = (spec.m(), spec.k(), spec.n());
-    let public = [0, 1, 2].map(|i| builder.input(witness.map(|w| w.public[i])));
+    let claimed = |i: usize| if derive_public { Some(Fr::from(0u64)) } else { witness.map(|w| w.public[i]) };
+    let public = [0, 1, 2].map(|i| builder.input(claimed(i)));
     let [da, db, dc] = public;
-    let public = [da?, db?, dc?];
+    let mut public = [da?, db?, dc?];
     let a = alloc_int8_matrix(builder, m * k, witness.map(|w| w.a.as_slice()))?;
     let b = alloc_int8_matrix(builder, k * n, witness.map(|w| w.b.as_slice()))?;
     let c = alloc_int32_matrix(builder, m * n, witness.map(|w| w.c.as_slice()))?;
     let absorb = PoseidonGadget::new(teraproof_core::digest::ABSORB_RATE + 1)?;
-    let computed = [
-        digest_gadget(builder, &absorb, header_state::<i8>(m, k), &a.packed)?,
-        digest_gadget(builder, &absorb, header_state::<i8>(k, n), &b.packed)?,
-        digest_gadget(builder, &absorb, header_state::<i32>(m, n), &c.packed)?,
-    ];
+    let headers = [header_state::<i8>(m, k), header_state::<i8>(k, n), header_state::<i32>(m, n)];
+    let computed: [Expr; 3] = if builder.is_direct() {
+        let part = |header: Fr, packed: &[Expr]| -> Result<(DirectWitness, Expr)> {
+            let local = Builder::direct();
+            let digest = digest_gadget(&local, &absorb, header, packed)?;
+            Ok((local.into_direct().expect("direct"), digest))
+        };
+        let (ra, (rb, rc)) = rayon::join(
+            || part(headers[0], &a.packed),
+            || rayon::join(|| part(headers[1], &b.packed), || part(headers[2], &c.packed)),
+        );
+        let mut out = Vec::with_capacity(3);
+        for r in [ra, rb, rc] {
+            let (recorded, digest) = r?;
+            builder.absorb(recorded)?;
+            out.push(digest);
+        }
+        out.try_into().expect("three digests")
+    } else {
+        [
+            digest_gadget(builder, &absorb, headers[0], &a.packed)?,
+            digest_gadget(builder, &absorb, headers[1], &b.packed)?,
+            digest_gadget(builder, &absorb, headers[2], &c.packed)?,
+        ]
+    };
+    if derive_public {
+        for (i, (got, input)) in computed.iter().zip(public.iter_mut()).enumerate() {
+            let value = got.value.ok_or(SynthesisError::AssignmentMissing)?;
+            builder.set_input(i + 1, value)?;
+            input.value = Some(value);
+        }
+    }
     for (got, claimed) in computed.iter().zip(&public) {
         builder.enforce_equal(got, claimed)?;
     }
@@ -170,7 +211,7 @@ impl ComputeUnitCircuit {
     /// constraint, to what synthesis and the matrices would give.
     pub fn direct_witness(&self) -> Result<DirectWitness> {
         let builder = Builder::direct();
-        self.synthesize(&builder)?;
+        self.synthesize(&builder, false)?;
         Ok(builder.into_direct().expect("a direct builder records a witness"))
     }
 
@@ -179,9 +220,27 @@ impl ComputeUnitCircuit {
         Ok(self.direct_witness()?.assignment)
     }
 
-    fn synthesize(&self, builder: &Builder) -> Result<()> {
+    /// The prover's witness for `A, B, C`: like [`Self::direct_witness`], but the public
+    /// inputs are the digests the circuit itself computes (`instance[1..4]` of the
+    /// result), so the data is hashed once. Shapes are checked; C is not (the proof
+    /// will only verify if `C = A·B`).
+    pub fn prover_witness(spec: UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>, c: &Matrix<i32>) -> Result<DirectWitness> {
+        teraproof_core::matmul::check_inputs(&spec, a, b)?;
+        let witness = UnitWitness {
+            a: a.data().iter().map(|&v| v as i64).collect(),
+            b: b.data().iter().map(|&v| v as i64).collect(),
+            c: c.data().iter().map(|&v| v as i64).collect(),
+            public: [Fr::from(0u64); 3],
+        };
+        let circuit = Self::with_witness(spec, witness)?;
+        let builder = Builder::direct();
+        circuit.synthesize(&builder, true)?;
+        Ok(builder.into_direct().expect("a direct builder records a witness"))
+    }
+
+    fn synthesize(&self, builder: &Builder, derive_public: bool) -> Result<()> {
         let (m, k, n) = (self.spec.m(), self.spec.k(), self.spec.n());
-        let bound = bind_statement(builder, &self.spec, self.witness.as_ref())?;
+        let bound = bind_statement(builder, &self.spec, self.witness.as_ref(), derive_public)?;
         let [da, db, dc] = &bound.public;
         let x = PoseidonGadget::new(4)?
             .hash(builder, &[Expr::constant(tag_freivalds()), da.clone(), db.clone(), dc.clone()])?;
@@ -202,7 +261,7 @@ impl ComputeUnitCircuit {
 
 impl ConstraintSynthesizer<Fr> for ComputeUnitCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> std::result::Result<(), SynthesisError> {
-        self.synthesize(&Builder::new(cs)).map_err(to_synthesis_error)
+        self.synthesize(&Builder::new(cs), false).map_err(to_synthesis_error)
     }
 }
 
@@ -235,7 +294,7 @@ impl NaiveMatmulCircuit {
     /// constraint, to what synthesis and the matrices would give.
     pub fn direct_witness(&self) -> Result<DirectWitness> {
         let builder = Builder::direct();
-        self.synthesize(&builder)?;
+        self.synthesize(&builder, false)?;
         Ok(builder.into_direct().expect("a direct builder records a witness"))
     }
 
@@ -244,9 +303,9 @@ impl NaiveMatmulCircuit {
         Ok(self.direct_witness()?.assignment)
     }
 
-    fn synthesize(&self, builder: &Builder) -> Result<()> {
+    fn synthesize(&self, builder: &Builder, derive_public: bool) -> Result<()> {
         let (m, k, n) = (self.spec.m(), self.spec.k(), self.spec.n());
-        let bound = bind_statement(builder, &self.spec, self.witness.as_ref())?;
+        let bound = bind_statement(builder, &self.spec, self.witness.as_ref(), derive_public)?;
         for i in 0..m {
             for j in 0..n {
                 let mut partial = Vec::with_capacity(k - 1);
@@ -267,7 +326,7 @@ impl NaiveMatmulCircuit {
 
 impl ConstraintSynthesizer<Fr> for NaiveMatmulCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> std::result::Result<(), SynthesisError> {
-        self.synthesize(&Builder::new(cs)).map_err(to_synthesis_error)
+        self.synthesize(&Builder::new(cs), false).map_err(to_synthesis_error)
     }
 }
 

@@ -225,3 +225,24 @@ fn direct_constraint_evaluations_equal_the_matrices() {
         assert!((0..e.len()).all(|r| e.a[r] * e.b[r] == e.c[r]));
     }
 }
+
+#[test]
+fn prover_witness_derives_the_public_inputs() {
+    for (i, (m, k, n)) in [(1, 1, 1), (3, 5, 7), (9, 9, 9)].into_iter().enumerate() {
+        let u = honest_unit(m, k, n, 70 + i as u64);
+        let derived = ComputeUnitCircuit::prover_witness(u.spec, &u.a, &u.b, &u.c).unwrap();
+        let reference = ComputeUnitCircuit::with_witness(u.spec, witness(&u)).unwrap().direct_witness().unwrap();
+        assert_eq!(derived.assignment, reference.assignment, "{}", u.spec);
+        assert_eq!(derived.evaluations, reference.evaluations, "{}", u.spec);
+        assert_eq!(derived.assignment.instance[1], digest_matrix(&u.a).0);
+        assert_eq!(derived.assignment.instance[3], digest_matrix(&u.c).0);
+    }
+    // A wrong C still yields its own digest as dC; the Freivalds rows then fail.
+    let u = honest_unit(4, 4, 4, 80);
+    let mut c = u.c.clone();
+    *c.get_mut(1, 1).unwrap() += 1;
+    let w = ComputeUnitCircuit::prover_witness(u.spec, &u.a, &u.b, &c).unwrap();
+    assert_eq!(w.assignment.instance[3], digest_matrix(&c).0);
+    let e = &w.evaluations;
+    assert!((0..e.len()).any(|r| e.a[r] * e.b[r] != e.c[r]));
+}

@@ -16,18 +16,33 @@ use crate::{random_inputs, run_setup, spinner, write};
 /// The demo's development-setup seed (public, hence insecure keys).
 const DEMO_DEV_SEED: u64 = 7;
 
-fn cache_dir() -> PathBuf {
+pub fn cache_dir() -> PathBuf {
     std::env::var_os("TERAPROOF_CACHE")
         .map(PathBuf::from)
         .or_else(|| dirs::cache_dir().map(|d| d.join("teraproof")))
         .unwrap_or_else(|| std::env::temp_dir().join("teraproof"))
 }
 
+/// Development keys for `spec` from the cache, made (and cached) when absent. Returns
+/// the keys and a line saying where they came from.
+pub fn cached_dev_keys(spec: &UnitSpec) -> Result<(UnitKeys, String)> {
+    let key_dir = cache_dir().join("keys").join(format!("{}-dev{DEMO_DEV_SEED}", spec.id()));
+    let t = Instant::now();
+    match UnitKeys::load(&key_dir, Some(spec)) {
+        Ok(keys) => Ok((keys, format!("cached development keys in {}", key_dir.display()))),
+        Err(_) => {
+            run_setup(*spec, Some(DEMO_DEV_SEED), &key_dir)?;
+            let keys = UnitKeys::load(&key_dir, Some(spec)).context("reloading the keys just written")?;
+            let note = format!("new development keys in {} ({:.1} s)", key_dir.display(), t.elapsed().as_secs_f64());
+            Ok((keys, note))
+        }
+    }
+}
+
 pub fn run(unit: &str, seed: u64, backend: Backend) -> Result<ExitCode> {
     let spec: UnitSpec = unit.parse()?;
     let cost = circuit_cost(&spec)?;
     let root = cache_dir();
-    let key_dir = root.join("keys").join(format!("{}-dev{DEMO_DEV_SEED}", spec.id()));
     println!(
         "teraproof demo: {} ({}), {} ops, seed {seed}",
         spec.catalog_name().unwrap_or("custom unit"),
@@ -35,15 +50,7 @@ pub fn run(unit: &str, seed: u64, backend: Backend) -> Result<ExitCode> {
         spec.ops()
     );
 
-    let t = Instant::now();
-    let (keys, setup_note) = match UnitKeys::load(&key_dir, Some(&spec)) {
-        Ok(keys) => (keys, format!("cached development keys in {}", key_dir.display())),
-        Err(_) => {
-            run_setup(spec, Some(DEMO_DEV_SEED), &key_dir)?;
-            let keys = UnitKeys::load(&key_dir, Some(&spec)).context("reloading the keys just written")?;
-            (keys, format!("new development keys in {} ({:.1} s)", key_dir.display(), t.elapsed().as_secs_f64()))
-        }
-    };
+    let (keys, setup_note) = cached_dev_keys(&spec)?;
 
     let (a, b) = random_inputs(&spec, seed)?;
     let pb = spinner("loading the circuit");

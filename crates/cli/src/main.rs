@@ -1,5 +1,6 @@
 //! `teraproof`: prove and verify compute units from the command line.
 
+mod bench;
 mod demo;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +40,24 @@ enum Command {
         /// MSM backend: auto, cpu, cuda, cuda:N
         #[arg(long, default_value = "auto")]
         backend: String,
+    },
+    /// Measure proof overhead per unit: a table, optionally JSON and an SVG plot.
+    Bench {
+        /// units to measure (ids or catalog names)
+        #[arg(long, value_delimiter = ',', default_values_t = ["CU-16".to_string(), "CU-32".to_string(), "CU-64".to_string()])]
+        units: Vec<String>,
+        /// proofs per unit (the median is reported)
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// MSM backend: auto, cpu, cuda, cuda:N
+        #[arg(long, default_value = "auto")]
+        backend: String,
+        /// write the rows as JSON here
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// write an SVG plot of prove time and overhead against unit size here
+        #[arg(long)]
+        svg: Option<PathBuf>,
     },
     /// Generate a unit's proving and verifying keys.
     Setup {
@@ -161,6 +180,9 @@ pub(crate) fn run_setup(spec: UnitSpec, dev_seed: Option<u64>, out: &Path) -> Re
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Demo { unit, seed, backend } => return demo::run(&unit, seed, backend.parse()?),
+        Command::Bench { units, repeats, backend, json, svg } => {
+            bench::run(&units, repeats, backend.parse()?, json.as_deref(), svg.as_deref())?
+        }
         Command::Setup { unit, dev_seed, out, force } => {
             let spec: UnitSpec = unit.parse()?;
             if out.join("keys.json").exists() && !force {

@@ -113,3 +113,28 @@ fn info_digest_and_demo() {
     let o = teraproof(&["demo", "--unit", "CU-8"], d);
     assert!(stdout(&o).contains("cached development keys"));
 }
+
+#[test]
+fn bench_writes_table_json_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = teraproof(
+        &["bench", "--units", "CU-2,CU-4", "--repeats", "1", "--json", "bench.json", "--svg", "bench.svg"],
+        d,
+    );
+    assert!(o.status.success(), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("mm-i8-2x2x2") && out.contains("mm-i8-4x4x4") && out.contains("overhead"), "{out}");
+    let rows: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("bench.json")).unwrap()).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    for row in rows.as_array().unwrap() {
+        for key in ["constraints", "naive_constraints", "compute_ms", "witness_ms", "qap_ms", "msm_ms", "prove_ms"] {
+            assert!(row[key].as_f64().unwrap() > 0.0, "{key} in {row}");
+        }
+        assert_eq!(row["proof_bytes"], 128);
+        assert!(row["prover_seconds_per_tflop"].as_f64().unwrap() > 0.0);
+    }
+    let svg = std::fs::read_to_string(d.join("bench.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("proof overhead"));
+}

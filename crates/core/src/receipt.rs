@@ -27,7 +27,7 @@ pub struct Timings {
     pub witness_ms: f64,
     /// the R1CS → QAP witness map (FFTs)
     pub qap_ms: f64,
-    /// the multi-scalar multiplications
+    /// the multi-scalar multiplications and the proof's assembly
     pub msm_ms: f64,
     /// everything, including the proof's self-check
     pub total_ms: f64,

@@ -107,12 +107,11 @@ impl Prover {
         timings.compute_ms = ms(t);
 
         let t = Instant::now();
-        let circuit = ComputeUnitCircuit::new(spec, a, b, &c)?;
-        let public = circuit.public_inputs().expect("circuit has a witness");
-        let direct = circuit.direct_witness()?;
+        let direct = ComputeUnitCircuit::prover_witness(spec, a, b, &c)?;
         if direct.evaluations.len() != self.num_constraints || direct.assignment.instance.len() != NUM_INSTANCE {
             return Err(ProverError::KeyFile(format!("witness of {spec} does not fit its keys")));
         }
+        let public = [direct.assignment.instance[1], direct.assignment.instance[2], direct.assignment.instance[3]];
         let full_assignment = direct.assignment.full();
         timings.witness_ms = ms(t);
 
@@ -162,11 +161,9 @@ impl Prover {
     fn assemble(&self, z: &[Fr], h: &[Fr], r: Fr, s: Fr) -> Result<Proof<Bn254>> {
         let pk = self.keys.proving_key();
         let msm = &*self.backend;
-        let num_instance = NUM_INSTANCE;
-        let witness = &z[num_instance..];
+        let witness = &z[NUM_INSTANCE..];
         let z_rest = &z[1..];
         let h = &h[..pk.h_query.len().min(h.len())];
-
         let timed = |set: BaseSet, f: &dyn Fn() -> Result<G1Projective>| {
             let t = Instant::now();
             let out = f();
