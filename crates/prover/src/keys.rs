@@ -12,6 +12,7 @@ use ark_bn254::Bn254;
 use ark_groth16::{Groth16, ProvingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use rand::{CryptoRng, RngCore, SeedableRng};
+use sha2::{Digest, Sha256};
 use teraproof_circuits::{circuit_cost, ComputeUnitCircuit};
 use teraproof_core::UnitSpec;
 use teraproof_verifier::key::{
@@ -121,21 +122,28 @@ impl UnitKeys {
         }
         let vk = UnitVerifyingKey::load(dir)?;
         let path = dir.join(PROVING_KEY_FILE);
-        let bytes = std::fs::read(&path).map_err(io("cannot read", &path))?;
         let want = manifest
             .proving_key_sha256
-            .as_deref()
+            .clone()
             .ok_or_else(|| ProverError::KeyFile(format!("{MANIFEST_FILE} has no proving_key_sha256")))?;
-        if sha256_hex(&bytes) != want {
+        // Stream the key through SHA-256 while decoding, so the file's bytes and the
+        // decoded key are never both in memory. The checksum vouches for the bytes, so
+        // the (slow) point validation is skipped; a mismatch discards the key.
+        let file = std::fs::File::open(&path).map_err(io("cannot read", &path))?;
+        let mut reader =
+            HashingReader { inner: std::io::BufReader::with_capacity(1 << 20, file), hasher: Sha256::new(), len: 0 };
+        let decoded = ProvingKey::<Bn254>::deserialize_with_mode(&mut reader, Compress::No, Validate::No);
+        let mut rest = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut rest).map_err(io("cannot read", &path))?;
+        let digest = teraproof_core::receipt::encode_hex(&reader.hasher.finalize());
+        if digest != want || decoded.is_err() || !rest.is_empty() {
             return Err(ProverError::KeyFile(format!(
                 "{} is corrupt or truncated ({} bytes; its SHA-256 does not match {MANIFEST_FILE})",
                 path.display(),
-                bytes.len()
+                reader.len
             )));
         }
-        // The checksum vouches for the bytes, so the (slow) point validation is skipped.
-        let pk = ProvingKey::<Bn254>::deserialize_with_mode(bytes.as_slice(), Compress::No, Validate::No)
-            .map_err(|e| ProverError::KeyFile(format!("{} does not decode: {e}", path.display())))?;
+        let pk = decoded.expect("checked above");
         if &pk.vk != vk.vk() {
             return Err(ProverError::KeyFile(format!(
                 "{} and {} are not a pair",
@@ -143,6 +151,22 @@ impl UnitKeys {
             )));
         }
         Ok(Self { spec, pk, manifest })
+    }
+}
+
+/// A reader that hashes what passes through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    len: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
     }
 }
 

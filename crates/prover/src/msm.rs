@@ -22,9 +22,9 @@ use ark_ec::{AdditiveGroup, AffineRepr};
 use ark_ff::{batch_inversion, BigInteger, Field, PrimeField, Zero};
 use rayon::prelude::*;
 
-/// Emits the `(bucket, point)` entries of one window; called once to count and once
-/// to place.
-pub type BucketFill<'a, P> = &'a dyn Fn(&mut dyn FnMut(u32, Affine<P>));
+/// Emits the entries of one window as `(bucket, index into the bases, negate)`; called
+/// once to count and once to place.
+pub type BucketFill<'a> = &'a dyn Fn(&mut dyn FnMut(u32, u32, bool));
 
 /// How the scalars of one MSM were split (for tests and tracing).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +49,13 @@ pub fn msm<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[P::ScalarField]) ->
 pub fn msm_with_split<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[P::ScalarField]) -> (Projective<P>, Split) {
     let modulus = P::ScalarField::MODULUS;
     let mut split = Split::default();
-    let mut ones = Vec::new();
-    let mut small = Vec::new();
+    // Indices into `bases`, never copies of the points: the proving key is the largest
+    // thing in memory and the MSM should add little to it.
+    let mut ones: Vec<u32> = Vec::new();
+    let mut small: Vec<(u32, u32, bool)> = Vec::new();
     let mut full = Vec::new();
-    for (base, scalar) in bases.iter().zip(scalars) {
+    for (i, (base, scalar)) in bases.iter().zip(scalars).enumerate() {
+        let i = i as u32;
         if scalar.is_zero() || base.is_zero() {
             split.skipped += 1;
             continue;
@@ -60,26 +63,28 @@ pub fn msm_with_split<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[P::Scala
         let s = scalar.into_bigint();
         if let Some(v) = low_u32(&s) {
             if v == 1 {
-                ones.push(*base);
+                ones.push(i);
             } else {
-                small.push((*base, v));
+                small.push((i, v as u32, false));
             }
             continue;
         }
         let mut neg = modulus;
         neg.sub_with_borrow(&s);
         if let Some(v) = low_u32(&neg) {
-            small.push((-*base, v));
+            small.push((i, v as u32, true));
             continue;
         }
-        full.push((*base, s));
+        full.push((i, s));
     }
     split.ones = ones.len();
     split.small = small.len();
     split.full = full.len();
 
-    let (subset, (small_sum, full_sum)) =
-        rayon::join(|| sum_points(ones), || rayon::join(|| pippenger_u32(&small), || pippenger_full::<P>(&full)));
+    let (subset, (small_sum, full_sum)) = rayon::join(
+        || sum_points(bases, &ones),
+        || rayon::join(|| pippenger_u32(bases, &small), || pippenger_full::<P>(bases, &full)),
+    );
     (subset + small_sum + full_sum, split)
 }
 
@@ -88,13 +93,16 @@ fn low_u32<B: BigInteger>(b: &B) -> Option<u64> {
     (limbs[1..].iter().all(|&l| l == 0) && limbs[0] < (1 << 32)).then_some(limbs[0])
 }
 
-/// `Σ Pᵢ` by pairwise batch-affine reduction (a single bucket).
-fn sum_points<P: SWCurveConfig>(points: Vec<Affine<P>>) -> Projective<P> {
-    if points.is_empty() {
+/// `Σ bases[i]` over `indices`, by pairwise batch-affine reduction (a single bucket).
+fn sum_points<P: SWCurveConfig>(bases: &[Affine<P>], indices: &[u32]) -> Projective<P> {
+    if indices.is_empty() {
         return Projective::zero();
     }
-    let len = points.len();
-    let sums = bucket_sums(1, points, vec![0u32; len]);
+    let sums = bucket_sums_with(bases, 1, &|emit: &mut dyn FnMut(u32, u32, bool)| {
+        for &i in indices {
+            emit(0, i, false);
+        }
+    });
     sums[0].into_group()
 }
 
@@ -109,22 +117,22 @@ fn window_bits(n: usize, bits: u32) -> u32 {
         .expect("non-empty range")
 }
 
-/// Pippenger over unsigned 32-bit scalars.
-fn pippenger_u32<P: SWCurveConfig>(pairs: &[(Affine<P>, u64)]) -> Projective<P> {
-    if pairs.is_empty() {
+/// Pippenger over 32-bit scalars `(index, value, negate)`.
+fn pippenger_u32<P: SWCurveConfig>(bases: &[Affine<P>], entries: &[(u32, u32, bool)]) -> Projective<P> {
+    if entries.is_empty() {
         return Projective::zero();
     }
-    let c = window_bits(pairs.len(), 32);
+    let c = window_bits(entries.len(), 32);
     let windows = 32u32.div_ceil(c);
     let mask = (1u64 << c) - 1;
     let sums: Vec<Projective<P>> = (0..windows)
         .into_par_iter()
         .map(|w| {
-            window_sum(1 << c, &|emit: &mut dyn FnMut(u32, Affine<P>)| {
-                for (p, v) in pairs {
-                    let d = (v >> (w * c)) & mask;
+            window_sum(bases, 1 << c, &|emit: &mut dyn FnMut(u32, u32, bool)| {
+                for &(i, v, negate) in entries {
+                    let d = (v as u64 >> (w * c)) & mask;
                     if d != 0 {
-                        emit((d - 1) as u32, *p);
+                        emit((d - 1) as u32, i, negate);
                     }
                 }
             })
@@ -133,26 +141,36 @@ fn pippenger_u32<P: SWCurveConfig>(pairs: &[(Affine<P>, u64)]) -> Projective<P> 
     combine_windows(&sums, c)
 }
 
-/// Signed-digit Pippenger over full-width scalars: digits in `[−2^(c−1), 2^(c−1))`,
-/// a negative digit adds `−P` to bucket `|d|`.
-fn pippenger_full<P: SWCurveConfig>(pairs: &[(Affine<P>, <P::ScalarField as PrimeField>::BigInt)]) -> Projective<P> {
-    if pairs.is_empty() {
+/// Signed-digit Pippenger over full-width scalars `(index, scalar)`: digits in
+/// `[−2^(c−1), 2^(c−1))`, a negative digit adds `−P` to bucket `|d|`.
+fn pippenger_full<P: SWCurveConfig>(
+    bases: &[Affine<P>],
+    entries: &[(u32, <P::ScalarField as PrimeField>::BigInt)],
+) -> Projective<P> {
+    if entries.is_empty() {
         return Projective::zero();
     }
     let bits = P::ScalarField::MODULUS_BIT_SIZE;
-    let c = window_bits(pairs.len(), bits).max(2);
+    let c = window_bits(entries.len(), bits).max(2);
     let windows = (bits + 1).div_ceil(c) as usize;
-    let digits: Vec<Vec<i32>> = pairs.par_iter().map(|(_, s)| signed_digits(s, c, windows)).collect();
+    // Scalar-major digits, i16 each (c ≤ 16, so |d| ≤ 2^15): one flat allocation.
+    let mut digits = vec![0i16; windows * entries.len()];
+    digits.par_chunks_mut(windows).zip(entries.par_iter()).for_each(|(out, (_, s))| {
+        for (dst, d) in out.iter_mut().zip(signed_digits(s, c, windows)) {
+            *dst = d as i16;
+        }
+    });
+    let indices: Vec<u32> = entries.iter().map(|(i, _)| *i).collect();
     let sums: Vec<Projective<P>> = (0..windows)
         .into_par_iter()
         .map(|w| {
-            window_sum(1 << (c - 1), &|emit: &mut dyn FnMut(u32, Affine<P>)| {
-                for ((p, _), d) in pairs.iter().zip(&digits) {
-                    let d = d[w];
+            window_sum(bases, 1 << (c - 1), &|emit: &mut dyn FnMut(u32, u32, bool)| {
+                for (&i, ds) in indices.iter().zip(digits.chunks_exact(windows)) {
+                    let d = ds[w];
                     if d > 0 {
-                        emit((d - 1) as u32, *p);
+                        emit((d - 1) as u32, i, false);
                     } else if d < 0 {
-                        emit((-d - 1) as u32, -*p);
+                        emit((-d - 1) as u32, i, true);
                     }
                 }
             })
@@ -197,8 +215,8 @@ fn combine_windows<P: SWCurveConfig>(sums: &[Projective<P>], c: u32) -> Projecti
 }
 
 /// One window: `Σ_j (j+1)·B_j` where `B_j` is the sum of the points in bucket `j`.
-fn window_sum<P: SWCurveConfig>(num_buckets: usize, fill: BucketFill<'_, P>) -> Projective<P> {
-    let sums = bucket_sums_with(num_buckets, fill);
+fn window_sum<P: SWCurveConfig>(bases: &[Affine<P>], num_buckets: usize, fill: BucketFill<'_>) -> Projective<P> {
+    let sums = bucket_sums_with(bases, num_buckets, fill);
     let mut running = Projective::<P>::zero();
     let mut acc = Projective::<P>::zero();
     for b in sums.iter().rev() {
@@ -208,35 +226,134 @@ fn window_sum<P: SWCurveConfig>(num_buckets: usize, fill: BucketFill<'_, P>) -> 
     acc
 }
 
-/// Sums the points of each bucket (affine; identity for an empty bucket).
+/// Sums the points of each bucket (affine; identity for an empty bucket):
+/// `points[i]` goes to bucket `buckets[i]`.
 ///
 /// Points are sorted by bucket (a counting sort), then every bucket is reduced
 /// pairwise, one level at a time, with all the slopes of a level inverted together.
 pub fn bucket_sums<P: SWCurveConfig>(num_buckets: usize, points: Vec<Affine<P>>, buckets: Vec<u32>) -> Vec<Affine<P>> {
-    bucket_sums_with(num_buckets, &|emit: &mut dyn FnMut(u32, Affine<P>)| {
-        for (p, &b) in points.iter().zip(&buckets) {
-            emit(b, *p);
+    bucket_sums_with(&points, num_buckets, &|emit: &mut dyn FnMut(u32, u32, bool)| {
+        for (i, &b) in buckets.iter().enumerate() {
+            emit(b, i as u32, false);
         }
     })
 }
 
-/// [`bucket_sums`] over the entries `fill` emits as `(bucket, point)`. `fill` is called
-/// twice (count, then place), so entries go straight into bucket order with one copy.
-pub fn bucket_sums_with<P: SWCurveConfig>(num_buckets: usize, fill: BucketFill<'_, P>) -> Vec<Affine<P>> {
-    // Counting sort by bucket.
+/// Adds `pairs.len()` pairs of points with one shared inversion.
+fn add_pairs<P: SWCurveConfig>(pairs: &[(Affine<P>, Affine<P>)], out: &mut Vec<Affine<P>>) {
+    let mut denominators: Vec<P::BaseField> = pairs.iter().map(|(p, q)| slope_denominator(p, q)).collect();
+    batch_inversion(&mut denominators);
+    out.extend(pairs.iter().zip(&denominators).map(|((p, q), inv)| add_with_inverse(p, q, inv)));
+}
+
+/// The denominator of the slope of `p + q`: `x_q − x_p`, or `2y` when doubling, or 1
+/// when no slope is needed (an identity operand, or `q = −p`).
+fn slope_denominator<P: SWCurveConfig>(p: &Affine<P>, q: &Affine<P>) -> P::BaseField {
+    if p.is_zero() || q.is_zero() {
+        P::BaseField::ONE
+    } else if p.x != q.x {
+        q.x - p.x
+    } else if p.y == q.y && !p.y.is_zero() {
+        p.y.double()
+    } else {
+        P::BaseField::ONE
+    }
+}
+
+/// `p + q` given the inverse of the slope's denominator (see [`add_pairs`]).
+fn add_with_inverse<P: SWCurveConfig>(p: &Affine<P>, q: &Affine<P>, inv: &P::BaseField) -> Affine<P> {
+    if p.is_zero() {
+        *q
+    } else if q.is_zero() {
+        *p
+    } else if p.x != q.x {
+        let lambda = (q.y - p.y) * inv;
+        let x3 = lambda.square() - p.x - q.x;
+        let y3 = lambda * (p.x - x3) - p.y;
+        Affine::new_unchecked(x3, y3)
+    } else if p.y == q.y && !p.y.is_zero() {
+        // Doubling: λ = (3x² + a)/(2y).
+        let lambda = (p.x.square() * P::BaseField::from(3u64) + P::COEFF_A) * inv;
+        let x3 = lambda.square() - p.x.double();
+        let y3 = lambda * (p.x - x3) - p.y;
+        Affine::new_unchecked(x3, y3)
+    } else {
+        Affine::identity()
+    }
+}
+
+/// [`bucket_sums`] over the entries `fill` emits. Entries are sorted by bucket as
+/// 4-byte references into `bases`; the first pairwise level reads the bases directly,
+/// so a window never holds more than half its points as copies.
+pub fn bucket_sums_with<P: SWCurveConfig>(
+    bases: &[Affine<P>],
+    num_buckets: usize,
+    fill: BucketFill<'_>,
+) -> Vec<Affine<P>> {
+    const NEGATE: u32 = 1 << 31;
+    // Counting sort of references by bucket.
     let mut offsets = vec![0usize; num_buckets + 1];
-    fill(&mut |b, _| offsets[b as usize + 1] += 1);
+    fill(&mut |b, _, _| offsets[b as usize + 1] += 1);
     for i in 0..num_buckets {
         offsets[i + 1] += offsets[i];
     }
     let mut cursor = offsets.clone();
-    let mut sorted = vec![Affine::<P>::identity(); offsets[num_buckets]];
-    fill(&mut |b, p| {
-        sorted[cursor[b as usize]] = p;
+    let mut refs = vec![0u32; offsets[num_buckets]];
+    fill(&mut |b, i, negate| {
+        refs[cursor[b as usize]] = if negate { i | NEGATE } else { i };
         cursor[b as usize] += 1;
     });
-    let mut lens: Vec<usize> = (0..num_buckets).map(|b| offsets[b + 1] - offsets[b]).collect();
-    let starts: Vec<usize> = offsets[..num_buckets].to_vec();
+    let point = |r: u32| {
+        let p = bases[(r & !NEGATE) as usize];
+        if r & NEGATE != 0 {
+            -p
+        } else {
+            p
+        }
+    };
+
+    // Level one, from the references: bucket b gets ⌈len/2⌉ slots, holding its pair
+    // sums followed by its odd point, if any.
+    let mut starts = Vec::with_capacity(num_buckets);
+    let mut lens = Vec::with_capacity(num_buckets);
+    let mut total = 0usize;
+    for b in 0..num_buckets {
+        let len = offsets[b + 1] - offsets[b];
+        starts.push(total);
+        lens.push(len.div_ceil(2));
+        total += len.div_ceil(2);
+    }
+    let mut sorted = vec![Affine::<P>::identity(); total];
+    const CHUNK: usize = 1 << 12;
+    let mut pairs = Vec::with_capacity(CHUNK);
+    let mut dests = Vec::with_capacity(CHUNK);
+    let mut sums = Vec::with_capacity(CHUNK);
+    let mut flush = |pairs: &mut Vec<(Affine<P>, Affine<P>)>, dests: &mut Vec<usize>, sorted: &mut [Affine<P>]| {
+        sums.clear();
+        add_pairs(pairs, &mut sums);
+        for (&d, p) in dests.iter().zip(&sums) {
+            sorted[d] = *p;
+        }
+        pairs.clear();
+        dests.clear();
+    };
+    for b in 0..num_buckets {
+        let group = &refs[offsets[b]..offsets[b + 1]];
+        for (j, pair) in group.chunks(2).enumerate() {
+            let dest = starts[b] + j;
+            if pair.len() == 1 {
+                sorted[dest] = point(pair[0]);
+                continue;
+            }
+            pairs.push((point(pair[0]), point(pair[1])));
+            dests.push(dest);
+            if pairs.len() == CHUNK {
+                flush(&mut pairs, &mut dests, &mut sorted);
+            }
+        }
+    }
+    flush(&mut pairs, &mut dests, &mut sorted);
+    drop(refs);
 
     // Pairwise reduction: within bucket b, the live points are sorted[starts[b]..][..lens[b]].
     let mut pair_idx: Vec<(usize, usize)> = Vec::new();
@@ -253,40 +370,11 @@ pub fn bucket_sums_with<P: SWCurveConfig>(num_buckets: usize, fill: BucketFill<'
             break;
         }
         denominators.clear();
-        denominators.extend(pair_idx.iter().map(|&(i, j)| {
-            let (p, q) = (&sorted[i], &sorted[j]);
-            if p.is_zero() || q.is_zero() {
-                P::BaseField::ONE
-            } else if p.x != q.x {
-                q.x - p.x
-            } else if p.y == q.y && !p.y.is_zero() {
-                p.y.double()
-            } else {
-                P::BaseField::ONE
-            }
-        }));
+        denominators.extend(pair_idx.iter().map(|&(i, j)| slope_denominator(&sorted[i], &sorted[j])));
         batch_inversion(&mut denominators);
         // Write each pair's sum over its first slot.
         for (&(i, j), inv) in pair_idx.iter().zip(&denominators) {
-            let (p, q) = (sorted[i], sorted[j]);
-            sorted[i] = if p.is_zero() {
-                q
-            } else if q.is_zero() {
-                p
-            } else if p.x != q.x {
-                let lambda = (q.y - p.y) * inv;
-                let x3 = lambda.square() - p.x - q.x;
-                let y3 = lambda * (p.x - x3) - p.y;
-                Affine::new_unchecked(x3, y3)
-            } else if p.y == q.y && !p.y.is_zero() {
-                // Doubling: λ = (3x² + a)/(2y).
-                let lambda = (p.x.square() * P::BaseField::from(3u64) + P::COEFF_A) * inv;
-                let x3 = lambda.square() - p.x.double();
-                let y3 = lambda * (p.x - x3) - p.y;
-                Affine::new_unchecked(x3, y3)
-            } else {
-                Affine::identity()
-            };
+            sorted[i] = add_with_inverse(&sorted[i], &sorted[j], inv);
         }
         // Compact each bucket: sums land in even slots, an odd point stays last.
         for b in 0..num_buckets {

@@ -111,12 +111,16 @@ impl Prover {
         if direct.evaluations.len() != self.num_constraints || direct.assignment.instance.len() != NUM_INSTANCE {
             return Err(ProverError::KeyFile(format!("witness of {spec} does not fit its keys")));
         }
-        let public = [direct.assignment.instance[1], direct.assignment.instance[2], direct.assignment.instance[3]];
-        let full_assignment = direct.assignment.full();
+        let teraproof_circuits::DirectWitness { assignment, evaluations } = direct;
+        let instance = assignment.instance;
+        let public = [instance[1], instance[2], instance[3]];
+        // z = instance ‖ witness, built by moving so only one copy stays alive.
+        let mut full_assignment = instance.clone();
+        full_assignment.extend(assignment.witness);
         timings.witness_ms = ms(t);
 
         let t = Instant::now();
-        let h = crate::qap::quotient(direct.evaluations, &direct.assignment.instance)?;
+        let h = crate::qap::quotient(evaluations, &instance)?;
         timings.qap_ms = ms(t);
 
         let t = Instant::now();
