@@ -32,6 +32,35 @@ pub trait MsmBackend: Send + Sync {
     fn msm_g1(&self, set: BaseSet, bases: &[G1Affine], scalars: &[Fr]) -> Result<G1Projective>;
     /// `Σ scalars[i]·bases[i]` in G2; `bases.len() == scalars.len()`.
     fn msm_g2(&self, set: BaseSet, bases: &[G2Affine], scalars: &[Fr]) -> Result<G2Projective>;
+
+    /// Several MSMs over one scalar vector: for each `(set, bases, offset)`,
+    /// `Σ scalars[offset + i]·bases[i]`. Groth16's A, B₁, B₂ and L queries all multiply
+    /// the assignment, so a backend can prepare the scalars once. The default runs the
+    /// MSMs one by one.
+    fn msm_shared(
+        &self,
+        g1: &[(BaseSet, &[G1Affine], usize)],
+        g2: &[(BaseSet, &[G2Affine], usize)],
+        scalars: &[Fr],
+    ) -> Result<SharedMsm> {
+        let slice = |offset: usize, len: usize| -> Result<&[Fr]> {
+            scalars.get(offset..offset + len).ok_or_else(|| ProverError::Msm {
+                backend: self.name().into(),
+                reason: format!("{len} bases from offset {offset} but {} scalars", scalars.len()),
+            })
+        };
+        let g1 = g1.iter().map(|&(set, b, off)| self.msm_g1(set, b, slice(off, b.len())?)).collect::<Result<_>>()?;
+        let g2 = g2.iter().map(|&(set, b, off)| self.msm_g2(set, b, slice(off, b.len())?)).collect::<Result<_>>()?;
+        Ok(SharedMsm { g1, g2 })
+    }
+}
+
+/// Results of [`MsmBackend::msm_shared`], in the order asked.
+pub struct SharedMsm {
+    /// the G1 sums
+    pub g1: Vec<G1Projective>,
+    /// the G2 sums
+    pub g2: Vec<G2Projective>,
 }
 
 /// Our CPU MSM ([`crate::msm`]): scalars split by size, batch-affine buckets.
@@ -66,6 +95,23 @@ impl MsmBackend for CpuMsm {
     fn msm_g2(&self, set: BaseSet, bases: &[G2Affine], scalars: &[Fr]) -> Result<G2Projective> {
         check_lengths(self.name(), set, bases.len(), scalars.len())?;
         Ok(crate::msm::msm(bases, scalars))
+    }
+
+    fn msm_shared(
+        &self,
+        g1: &[(BaseSet, &[G1Affine], usize)],
+        g2: &[(BaseSet, &[G2Affine], usize)],
+        scalars: &[Fr],
+    ) -> Result<SharedMsm> {
+        let g1_ranges = g1.iter().map(|(set, b, offset)| (*set, b.len(), *offset));
+        let g2_ranges = g2.iter().map(|(set, b, offset)| (*set, b.len(), *offset));
+        for (set, len, offset) in g1_ranges.chain(g2_ranges) {
+            check_lengths(self.name(), set, offset + len, scalars.len())?;
+        }
+        let prepared = crate::msm::prepare(scalars);
+        let g1 = g1.iter().map(|&(_, b, off)| crate::msm::msm_prepared(b, &prepared, off)).collect();
+        let g2 = g2.iter().map(|&(_, b, off)| crate::msm::msm_prepared(b, &prepared, off)).collect();
+        Ok(SharedMsm { g1, g2 })
     }
 }
 

@@ -15,7 +15,7 @@ pub mod msm;
 pub mod prove;
 pub mod qap;
 
-pub use backend::{ArkworksMsm, Backend, BaseSet, CpuMsm, MsmBackend};
+pub use backend::{ArkworksMsm, Backend, BaseSet, CpuMsm, MsmBackend, SharedMsm};
 pub use error::{ProverError, Result};
 pub use keys::{setup_dev, setup_with_rng, UnitKeys};
 pub use prove::{ProofOutput, Prover};

@@ -42,22 +42,49 @@ pub struct Split {
 /// `Σ scalars[i]·bases[i]`. Requires `bases.len() == scalars.len()` (extra entries of
 /// the longer slice are ignored).
 pub fn msm<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[P::ScalarField]) -> Projective<P> {
-    msm_with_split(bases, scalars).0
+    msm_prepared(bases, &prepare(scalars), 0)
 }
 
 /// [`msm`], also returning how the scalars were split.
 pub fn msm_with_split<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[P::ScalarField]) -> (Projective<P>, Split) {
-    let modulus = P::ScalarField::MODULUS;
-    let mut split = Split::default();
-    // Indices into `bases`, never copies of the points: the proving key is the largest
-    // thing in memory and the MSM should add little to it.
+    let prepared = prepare(scalars);
+    let live = |i: &u32| !bases[*i as usize].is_zero();
+    let split = Split {
+        ones: prepared.ones.iter().filter(|i| live(i)).count(),
+        small: prepared.small.iter().filter(|(i, _, _)| live(i)).count(),
+        full: prepared.full.iter().filter(|i| live(i)).count(),
+        skipped: 0,
+    };
+    let split = Split { skipped: bases.len().min(scalars.len()) - split.ones - split.small - split.full, ..split };
+    (msm_prepared(bases, &prepared, 0), split)
+}
+
+/// Scalars classified (and full-width ones cut into signed digits) once, so that
+/// several MSMs over the same scalars and different bases (Groth16's A, B₁, B₂ and L
+/// queries all multiply the assignment) share the work.
+pub struct PreparedScalars {
+    len: usize,
+    /// indices of scalars equal to one
+    ones: Vec<u32>,
+    /// `(index, |s|, s negative)` for |s| < 2³²
+    small: Vec<(u32, u32, bool)>,
+    /// indices of full-width scalars
+    full: Vec<u32>,
+    /// their signed digits, `windows` per scalar
+    digits: Vec<i16>,
+    c: u32,
+    windows: usize,
+}
+
+/// Classifies `scalars` for [`msm_prepared`]. Zero scalars are dropped here.
+pub fn prepare<F: PrimeField>(scalars: &[F]) -> PreparedScalars {
+    let modulus = F::MODULUS;
     let mut ones: Vec<u32> = Vec::new();
     let mut small: Vec<(u32, u32, bool)> = Vec::new();
     let mut full = Vec::new();
-    for (i, (base, scalar)) in bases.iter().zip(scalars).enumerate() {
+    for (i, scalar) in scalars.iter().enumerate() {
         let i = i as u32;
-        if scalar.is_zero() || base.is_zero() {
-            split.skipped += 1;
+        if scalar.is_zero() {
             continue;
         }
         let s = scalar.into_bigint();
@@ -77,15 +104,41 @@ pub fn msm_with_split<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[P::Scala
         }
         full.push((i, s));
     }
-    split.ones = ones.len();
-    split.small = small.len();
-    split.full = full.len();
+    let bits = F::MODULUS_BIT_SIZE;
+    let c = window_bits(full.len(), bits).max(2);
+    let windows = (bits + 1).div_ceil(c) as usize;
+    // Scalar-major digits, i16 each (c ≤ 16, so |d| ≤ 2^15): one flat allocation.
+    let mut digits = vec![0i16; windows * full.len()];
+    digits.par_chunks_mut(windows).zip(full.par_iter()).for_each(|(out, (_, s))| {
+        for (dst, d) in out.iter_mut().zip(signed_digits(s, c, windows)) {
+            *dst = d as i16;
+        }
+    });
+    let full = full.into_iter().map(|(i, _)| i).collect();
+    PreparedScalars { len: scalars.len(), ones, small, full, digits, c, windows }
+}
 
+/// `Σ scalars[offset + i]·bases[i]` for prepared scalars. Indices into `bases`, never
+/// copies of the points, are what the MSM holds: the proving key is the largest thing
+/// in memory and the MSM should add little to it. Identity bases are skipped.
+pub fn msm_prepared<P: SWCurveConfig>(bases: &[Affine<P>], prepared: &PreparedScalars, offset: usize) -> Projective<P> {
+    let end = prepared.len.min(offset + bases.len());
+    // Maps a scalar index to its base index, or None when outside this MSM's range
+    // or the base is the identity.
+    let base_of = move |i: u32| -> Option<u32> {
+        let i = i as usize;
+        (i >= offset && i < end && !bases[i - offset].is_zero()).then(|| (i - offset) as u32)
+    };
     let (subset, (small_sum, full_sum)) = rayon::join(
-        || sum_points(bases, &ones),
-        || rayon::join(|| pippenger_u32(bases, &small), || pippenger_full::<P>(bases, &full)),
+        || sum_points(bases, &prepared.ones, &base_of),
+        || {
+            rayon::join(
+                || pippenger_u32(bases, &prepared.small, &base_of),
+                || pippenger_full(bases, prepared, &base_of),
+            )
+        },
     );
-    (subset + small_sum + full_sum, split)
+    subset + small_sum + full_sum
 }
 
 fn low_u32<B: BigInteger>(b: &B) -> Option<u64> {
@@ -94,13 +147,19 @@ fn low_u32<B: BigInteger>(b: &B) -> Option<u64> {
 }
 
 /// `Σ bases[i]` over `indices`, by pairwise batch-affine reduction (a single bucket).
-fn sum_points<P: SWCurveConfig>(bases: &[Affine<P>], indices: &[u32]) -> Projective<P> {
+fn sum_points<P: SWCurveConfig>(
+    bases: &[Affine<P>],
+    indices: &[u32],
+    base_of: &(dyn Fn(u32) -> Option<u32> + Sync),
+) -> Projective<P> {
     if indices.is_empty() {
         return Projective::zero();
     }
     let sums = bucket_sums_with(bases, 1, &|emit: &mut dyn FnMut(u32, u32, bool)| {
         for &i in indices {
-            emit(0, i, false);
+            if let Some(b) = base_of(i) {
+                emit(0, b, false);
+            }
         }
     });
     sums[0].into_group()
@@ -118,7 +177,11 @@ fn window_bits(n: usize, bits: u32) -> u32 {
 }
 
 /// Pippenger over 32-bit scalars `(index, value, negate)`.
-fn pippenger_u32<P: SWCurveConfig>(bases: &[Affine<P>], entries: &[(u32, u32, bool)]) -> Projective<P> {
+fn pippenger_u32<P: SWCurveConfig>(
+    bases: &[Affine<P>],
+    entries: &[(u32, u32, bool)],
+    base_of: &(dyn Fn(u32) -> Option<u32> + Sync),
+) -> Projective<P> {
     if entries.is_empty() {
         return Projective::zero();
     }
@@ -132,7 +195,9 @@ fn pippenger_u32<P: SWCurveConfig>(bases: &[Affine<P>], entries: &[(u32, u32, bo
                 for &(i, v, negate) in entries {
                     let d = (v as u64 >> (w * c)) & mask;
                     if d != 0 {
-                        emit((d - 1) as u32, i, negate);
+                        if let Some(b) = base_of(i) {
+                            emit((d - 1) as u32, b, negate);
+                        }
                     }
                 }
             })
@@ -141,36 +206,32 @@ fn pippenger_u32<P: SWCurveConfig>(bases: &[Affine<P>], entries: &[(u32, u32, bo
     combine_windows(&sums, c)
 }
 
-/// Signed-digit Pippenger over full-width scalars `(index, scalar)`: digits in
+/// Signed-digit Pippenger over the prepared full-width scalars: digits in
 /// `[−2^(c−1), 2^(c−1))`, a negative digit adds `−P` to bucket `|d|`.
 fn pippenger_full<P: SWCurveConfig>(
     bases: &[Affine<P>],
-    entries: &[(u32, <P::ScalarField as PrimeField>::BigInt)],
+    prepared: &PreparedScalars,
+    base_of: &(dyn Fn(u32) -> Option<u32> + Sync),
 ) -> Projective<P> {
-    if entries.is_empty() {
+    if prepared.full.is_empty() {
         return Projective::zero();
     }
-    let bits = P::ScalarField::MODULUS_BIT_SIZE;
-    let c = window_bits(entries.len(), bits).max(2);
-    let windows = (bits + 1).div_ceil(c) as usize;
-    // Scalar-major digits, i16 each (c ≤ 16, so |d| ≤ 2^15): one flat allocation.
-    let mut digits = vec![0i16; windows * entries.len()];
-    digits.par_chunks_mut(windows).zip(entries.par_iter()).for_each(|(out, (_, s))| {
-        for (dst, d) in out.iter_mut().zip(signed_digits(s, c, windows)) {
-            *dst = d as i16;
-        }
-    });
-    let indices: Vec<u32> = entries.iter().map(|(i, _)| *i).collect();
+    let (c, windows) = (prepared.c, prepared.windows);
     let sums: Vec<Projective<P>> = (0..windows)
         .into_par_iter()
         .map(|w| {
             window_sum(bases, 1 << (c - 1), &|emit: &mut dyn FnMut(u32, u32, bool)| {
-                for (&i, ds) in indices.iter().zip(digits.chunks_exact(windows)) {
+                for (&i, ds) in prepared.full.iter().zip(prepared.digits.chunks_exact(windows)) {
                     let d = ds[w];
-                    if d > 0 {
-                        emit((d - 1) as u32, i, false);
-                    } else if d < 0 {
-                        emit((-d - 1) as u32, i, true);
+                    if d == 0 {
+                        continue;
+                    }
+                    if let Some(b) = base_of(i) {
+                        if d > 0 {
+                            emit((d - 1) as u32, b, false);
+                        } else {
+                            emit((-d - 1) as u32, b, true);
+                        }
                     }
                 }
             })
@@ -450,6 +511,23 @@ mod tests {
             assert_eq!(split.skipped + split.ones + split.small + split.full, n);
             assert_eq!(msm(&g2, &s), G2Projective::msm_unchecked(&g2, &s), "G2 n={n}");
         }
+    }
+
+    #[test]
+    fn prepared_scalars_are_shared_across_bases_and_offsets() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(6);
+        let n = 500;
+        let s = scalars(n, &mut rng);
+        let prepared = prepare(&s);
+        let g1: Vec<G1Affine> = (0..n).map(|_| G1Projective::rand(&mut rng).into_affine()).collect();
+        let g2: Vec<G2Affine> = (0..n).map(|_| G2Projective::rand(&mut rng).into_affine()).collect();
+        assert_eq!(msm_prepared(&g1, &prepared, 0), G1Projective::msm_unchecked(&g1, &s));
+        assert_eq!(msm_prepared(&g2, &prepared, 0), G2Projective::msm_unchecked(&g2, &s));
+        // Bases for scalars[7..]: as the L query uses the witness part of z.
+        let tail = &g1[..n - 7];
+        assert_eq!(msm_prepared(tail, &prepared, 7), G1Projective::msm_unchecked(tail, &s[7..]));
+        // Fewer bases than scalars: the extra scalars are ignored.
+        assert_eq!(msm_prepared(&g1[..100], &prepared, 0), G1Projective::msm_unchecked(&g1[..100], &s[..100]));
     }
 
     #[test]

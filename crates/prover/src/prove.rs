@@ -165,7 +165,6 @@ impl Prover {
     fn assemble(&self, z: &[Fr], h: &[Fr], r: Fr, s: Fr) -> Result<Proof<Bn254>> {
         let pk = self.keys.proving_key();
         let msm = &*self.backend;
-        let witness = &z[NUM_INSTANCE..];
         let z_rest = &z[1..];
         let h = &h[..pk.h_query.len().min(h.len())];
         let timed = |set: BaseSet, f: &dyn Fn() -> Result<G1Projective>| {
@@ -175,12 +174,26 @@ impl Prover {
             out
         };
         let h_acc = timed(BaseSet::H, &|| msm.msm_g1(BaseSet::H, &pk.h_query[..h.len()], h))?;
-        let l_acc = timed(BaseSet::L, &|| msm.msm_g1(BaseSet::L, &pk.l_query, witness))?;
-        let a_acc = timed(BaseSet::A, &|| msm.msm_g1(BaseSet::A, &pk.a_query[1..], z_rest))?;
-        let b1_acc = timed(BaseSet::BG1, &|| msm.msm_g1(BaseSet::BG1, &pk.b_g1_query[1..], z_rest))?;
+        // A, B₁, B₂ and L all multiply the assignment: one shared preparation.
         let t = Instant::now();
-        let b2_acc = msm.msm_g2(BaseSet::BG2, &pk.b_g2_query[1..], z_rest)?;
-        tracing::debug!(set = ?BaseSet::BG2, ms = ms(t), "msm");
+        let shared = msm.msm_shared(
+            &[
+                (BaseSet::L, &pk.l_query, NUM_INSTANCE - 1),
+                (BaseSet::A, &pk.a_query[1..], 0),
+                (BaseSet::BG1, &pk.b_g1_query[1..], 0),
+            ],
+            &[(BaseSet::BG2, &pk.b_g2_query[1..], 0)],
+            z_rest,
+        )?;
+        tracing::debug!(ms = ms(t), "msm over the assignment (L, A, B1, B2)");
+        let [l_acc, a_acc, b1_acc]: [G1Projective; 3] = shared.g1.try_into().map_err(|_| ProverError::Msm {
+            backend: msm.name().into(),
+            reason: "msm_shared returned the wrong number of G1 results".into(),
+        })?;
+        let b2_acc = *shared.g2.first().ok_or_else(|| ProverError::Msm {
+            backend: msm.name().into(),
+            reason: "msm_shared returned no G2 result".into(),
+        })?;
 
         let delta_g1: G1Projective = pk.delta_g1.into();
         let g_a: G1Projective = a_acc + pk.a_query[0] + pk.vk.alpha_g1 + delta_g1 * r;
