@@ -1,8 +1,11 @@
 //! `prove`: teraproof's prover against `ark_groth16::Groth16::prove`, same circuit, same
-//! keys, in the same run.
+//! keys, in the same run; and the textbook circuit (one constraint per multiply-add,
+//! [`NaiveMatmulCircuit`]) proven by ark-groth16, for the circuit-design comparison.
+//! CUDA cases join when the CUDA backend lands; this build has none.
 //!
 //! Units come from `TERAPROOF_BENCH_UNITS` (comma-separated ids or catalog names;
 //! default `CU-16` so that `cargo bench` stays short on 2 cores). Setup is not timed.
+//! The textbook circuit is proven only up to `TERAPROOF_BENCH_NAIVE_MAX` constraints.
 //! Each unit also prints the constraint count and the proof overhead (prove time /
 //! compute time) measured on one run.
 
@@ -13,7 +16,7 @@ use ark_groth16::Groth16;
 use ark_snark::SNARK;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::{Rng, SeedableRng};
-use teraproof::circuits::ComputeUnitCircuit;
+use teraproof::circuits::{circuit_cost, ComputeUnitCircuit, NaiveMatmulCircuit};
 use teraproof::core::{compute_unit_cpu, Matrix, UnitSpec};
 use teraproof::prover::{setup_dev, CpuMsm, Prover};
 
@@ -23,6 +26,11 @@ fn units() -> Vec<UnitSpec> {
         .split(',')
         .map(|u| u.trim().parse().expect("TERAPROOF_BENCH_UNITS holds unit ids"))
         .collect()
+}
+
+/// Largest textbook circuit to prove (`TERAPROOF_BENCH_NAIVE_MAX`, default 400 000).
+fn naive_limit() -> usize {
+    std::env::var("TERAPROOF_BENCH_NAIVE_MAX").ok().and_then(|v| v.parse().ok()).unwrap_or(400_000)
 }
 
 fn prove(c: &mut Criterion) {
@@ -59,6 +67,21 @@ fn prove(c: &mut Criterion) {
                 Groth16::<Bn254>::prove(&pk, circuit, &mut rng).unwrap()
             })
         });
+        // The textbook circuit grows as n³: only where asked for, or small.
+        let naive = circuit_cost(&spec).unwrap().naive_constraints;
+        if naive <= naive_limit() {
+            println!("{spec}: textbook circuit, {naive} constraints");
+            let (naive_pk, _) =
+                Groth16::<Bn254>::circuit_specific_setup(NaiveMatmulCircuit::for_setup(spec), &mut rng).unwrap();
+            group.bench_function(BenchmarkId::new("naive-ark-groth16", spec.id()), |bench| {
+                bench.iter(|| {
+                    let circuit = NaiveMatmulCircuit::new(spec, &a, &b, &c_matrix).unwrap();
+                    Groth16::<Bn254>::prove(&naive_pk, circuit, &mut rng).unwrap()
+                })
+            });
+        } else {
+            println!("{spec}: textbook circuit skipped ({naive} constraints > TERAPROOF_BENCH_NAIVE_MAX)");
+        }
     }
     group.finish();
 }
