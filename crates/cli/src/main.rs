@@ -108,6 +108,9 @@ enum Command {
         #[arg(required = true)]
         receipts: Vec<PathBuf>,
     },
+    /// Export a receipt for other verifiers.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Write seeded random int8 inputs A.json and B.json for a unit.
     Inputs {
         /// unit id or catalog name
@@ -129,6 +132,22 @@ enum Command {
     Info {
         /// `mm-i8-MxKxN` or a catalog name such as `CU-64`
         unit: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// proof.json, public.json and verification_key.json as snarkjs writes them
+    /// (Groth16, bn128); check with `snarkjs groth16 verify`.
+    Snarkjs {
+        /// key directory
+        #[arg(long)]
+        keys: PathBuf,
+        /// the receipt to export (verified first)
+        receipt: PathBuf,
+        /// output directory
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -226,6 +245,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Verify { keys, c, receipts } => return verify(&keys, c.as_deref(), &receipts),
+        Command::Export(ExportCommand::Snarkjs { keys, receipt, out }) => {
+            use teraproof_verifier::snarkjs;
+            let key = UnitVerifyingKey::load(&keys)?;
+            let receipt = Receipt::from_json(&read(&receipt)?).map_err(VerifyError::from)?;
+            let verifier = Verifier::new(key.clone());
+            verifier.verify(&receipt).context("refusing to export a receipt that does not verify")?;
+            let proof = teraproof_verifier::decode_proof(&receipt.proof_bytes()?)?;
+            let inputs = [receipt.da.0, receipt.db.0, receipt.dc.0];
+            let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("JSON values serialise");
+            write(&out.join("proof.json"), &pretty(snarkjs::proof_json(&proof)))?;
+            write(&out.join("public.json"), &pretty(snarkjs::public_json(&inputs)))?;
+            write(&out.join("verification_key.json"), &pretty(snarkjs::verification_key_json(key.vk())))?;
+            println!("wrote proof.json, public.json, verification_key.json to {}", out.display());
+        }
         Command::Inputs { unit, seed, out } => {
             let spec: UnitSpec = unit.parse()?;
             let (a, b) = random_inputs(&spec, seed)?;

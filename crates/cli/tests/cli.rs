@@ -61,6 +61,21 @@ fn setup_prove_verify_round_trip_and_tampering() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("pairing check failed"), "{}", stdout(&o));
 
+    // snarkjs export of a valid receipt; a forged one is refused.
+    let o = teraproof(&["export", "snarkjs", "--keys", "KEYDIR", "RECEIPT.json", "--out", "SJ"], d);
+    assert!(o.status.success(), "{o:?}");
+    for f in ["proof.json", "public.json", "verification_key.json"] {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("SJ").join(f)).unwrap()).unwrap();
+        assert!(!v.is_null());
+    }
+    let public: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(d.join("SJ/public.json")).unwrap()).unwrap();
+    assert_eq!(public[2], receipt["dc"].as_str().unwrap());
+    let o = teraproof(&["export", "snarkjs", "--keys", "KEYDIR", "BAD.json", "--out", "SJ2"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!d.join("SJ2").exists());
+
     // A batch names the bad receipt.
     let o = teraproof(&["verify", "--keys", "KEYDIR", "RECEIPT.json", "BAD.json"], d);
     assert_eq!(o.status.code(), Some(1));

@@ -11,7 +11,7 @@ pub use ark_bn254::Fr;
 
 use crate::error::{CoreError, Result};
 
-/// The most decimal digits an element below r can have (r has 77).
+/// The most decimal digits an element below a 254-bit modulus can have (r and q have 77).
 const MAX_DIGITS: usize = 77;
 
 fn invalid(value: &str, reason: &'static str) -> CoreError {
@@ -23,6 +23,12 @@ fn invalid(value: &str, reason: &'static str) -> CoreError {
 /// Refuses (never reduces) anything that is not `0` or a digit string without leading
 /// zeros whose value is below r.
 pub fn fr_from_decimal(text: &str) -> Result<Fr> {
+    field_from_decimal::<Fr>(text)
+}
+
+/// [`fr_from_decimal`] for any prime field of at most 256 bits (e.g. BN254's base
+/// field Fq, for curve coordinates): canonical decimal below the modulus, never reduced.
+pub fn field_from_decimal<F: PrimeField<BigInt = ark_ff::BigInt<4>>>(text: &str) -> Result<F> {
     if text.is_empty() {
         return Err(invalid(text, "empty string"));
     }
@@ -33,7 +39,7 @@ pub fn fr_from_decimal(text: &str) -> Result<Fr> {
         return Err(invalid(text, "leading zeros are not canonical"));
     }
     if text.len() > MAX_DIGITS {
-        return Err(invalid(text, "not below the BN254 scalar field modulus r"));
+        return Err(invalid(text, "not below the field modulus"));
     }
     let mut limbs = [0u64; 4];
     for digit in text.bytes().map(|b| (b - b'0') as u128) {
@@ -44,15 +50,19 @@ pub fn fr_from_decimal(text: &str) -> Result<Fr> {
             carry = wide >> 64;
         }
         if carry != 0 {
-            return Err(invalid(text, "not below the BN254 scalar field modulus r"));
+            return Err(invalid(text, "not below the field modulus"));
         }
     }
-    Fr::from_bigint(ark_ff::BigInt::new(limbs))
-        .ok_or_else(|| invalid(text, "not below the BN254 scalar field modulus r"))
+    F::from_bigint(ark_ff::BigInt::new(limbs)).ok_or_else(|| invalid(text, "not below the field modulus"))
 }
 
 /// The canonical decimal representation of an element of Fr.
 pub fn fr_to_decimal(x: &Fr) -> String {
+    field_to_decimal(x)
+}
+
+/// The canonical decimal representation of an element of a 256-bit prime field.
+pub fn field_to_decimal<F: PrimeField<BigInt = ark_ff::BigInt<4>>>(x: &F) -> String {
     let mut limbs = x.into_bigint().0;
     if limbs.iter().all(|&l| l == 0) {
         return "0".to_string();

@@ -17,7 +17,7 @@ pub mod spec;
 
 pub use digest::{digest_matrix, freivalds_challenge, MatrixDigest};
 pub use error::{CoreError, Result};
-pub use field::{fr_from_decimal, fr_to_decimal, Fr};
+pub use field::{field_from_decimal, field_to_decimal, fr_from_decimal, fr_to_decimal, Fr};
 pub use matmul::{compute_unit_cpu, matmul_cpu};
 pub use matrix::{AnyMatrix, Element, Matrix};
 pub use receipt::{ProverInfo, Receipt, Timings, PROOF_BYTES, RECEIPT_VERSION};

@@ -13,6 +13,7 @@
 pub mod error;
 pub mod key;
 pub mod proof;
+pub mod snarkjs;
 pub mod verify;
 
 pub use error::{Result, VerifyError};

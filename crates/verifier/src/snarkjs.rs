@@ -1,0 +1,196 @@
+//! snarkjs interoperability: `proof.json`, `public.json` and `verification_key.json`
+//! in the form snarkjs writes for Groth16 over bn128, and the reverse import.
+//!
+//! Points are projective triples of decimal strings: G1 `[x, y, "1"]`, G2
+//! `[[x.c0, x.c1], [y.c0, y.c1], ["1", "0"]]` (an Fq2 element `c0 + c1·u` is written
+//! `[c0, c1]`); the identity is `["0", "1", "0"]` (G2: `[["0","0"],["1","0"],["0","0"]]`).
+//! Imports are strict: every coordinate a canonical decimal below q (never reduced),
+//! every point on its curve and in the prime-order subgroup.
+
+use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G2Affine};
+use ark_ec::AffineRepr;
+use ark_ff::{One, Zero};
+use ark_groth16::{Proof, VerifyingKey};
+use serde_json::{json, Value};
+use teraproof_core::{field_from_decimal, field_to_decimal};
+
+use crate::error::{Result, VerifyError};
+
+fn dec(x: &Fq) -> String {
+    field_to_decimal(x)
+}
+
+/// A G1 point as snarkjs writes it.
+pub fn g1_json(p: &G1Affine) -> Value {
+    if p.is_zero() {
+        return json!(["0", "1", "0"]);
+    }
+    json!([dec(&p.x), dec(&p.y), "1"])
+}
+
+/// A G2 point as snarkjs writes it.
+pub fn g2_json(p: &G2Affine) -> Value {
+    if p.is_zero() {
+        return json!([["0", "0"], ["1", "0"], ["0", "0"]]);
+    }
+    json!([[dec(&p.x.c0), dec(&p.x.c1)], [dec(&p.y.c0), dec(&p.y.c1)], ["1", "0"]])
+}
+
+/// `proof.json`.
+pub fn proof_json(proof: &Proof<Bn254>) -> Value {
+    json!({
+        "pi_a": g1_json(&proof.a),
+        "pi_b": g2_json(&proof.b),
+        "pi_c": g1_json(&proof.c),
+        "protocol": "groth16",
+        "curve": "bn128",
+    })
+}
+
+/// `public.json`: the public inputs as decimal strings, in circuit order.
+pub fn public_json(inputs: &[Fr]) -> Value {
+    Value::Array(inputs.iter().map(|x| Value::String(field_to_decimal(x))).collect())
+}
+
+/// `verification_key.json`.
+pub fn verification_key_json(vk: &VerifyingKey<Bn254>) -> Value {
+    json!({
+        "protocol": "groth16",
+        "curve": "bn128",
+        "nPublic": vk.gamma_abc_g1.len().saturating_sub(1),
+        "vk_alpha_1": g1_json(&vk.alpha_g1),
+        "vk_beta_2": g2_json(&vk.beta_g2),
+        "vk_gamma_2": g2_json(&vk.gamma_g2),
+        "vk_delta_2": g2_json(&vk.delta_g2),
+        "IC": vk.gamma_abc_g1.iter().map(g1_json).collect::<Vec<_>>(),
+    })
+}
+
+fn bad(what: &str, reason: impl std::fmt::Display) -> VerifyError {
+    VerifyError::MalformedReceipt(format!("snarkjs {what}: {reason}"))
+}
+
+fn coord(v: &Value, what: &str) -> Result<Fq> {
+    let s = v.as_str().ok_or_else(|| bad(what, "coordinates must be decimal strings"))?;
+    field_from_decimal::<Fq>(s).map_err(|e| bad(what, e))
+}
+
+fn triple<'a>(v: &'a Value, what: &str) -> Result<&'a [Value]> {
+    match v.as_array() {
+        Some(a) if a.len() == 3 => Ok(a),
+        _ => Err(bad(what, "a point is a list of three coordinates")),
+    }
+}
+
+fn g1_from(v: &Value, what: &'static str) -> Result<G1Affine> {
+    let t = triple(v, what)?;
+    let (x, y, z) = (coord(&t[0], what)?, coord(&t[1], what)?, coord(&t[2], what)?);
+    if z.is_zero() {
+        return if x.is_zero() && y.is_one() {
+            Ok(G1Affine::identity())
+        } else {
+            Err(bad(what, "the identity is written [\"0\", \"1\", \"0\"]"))
+        };
+    }
+    if !z.is_one() {
+        return Err(bad(what, "only normalised points (z = 1) are accepted"));
+    }
+    let p = G1Affine::new_unchecked(x, y);
+    if !p.is_on_curve() {
+        return Err(VerifyError::InvalidProofPoint { point: what, reason: "not on the curve" });
+    }
+    Ok(p)
+}
+
+fn fq2(v: &Value, what: &str) -> Result<Fq2> {
+    match v.as_array() {
+        Some(a) if a.len() == 2 => Ok(Fq2::new(coord(&a[0], what)?, coord(&a[1], what)?)),
+        _ => Err(bad(what, "an Fq2 element is a list [c0, c1]")),
+    }
+}
+
+fn g2_from(v: &Value, what: &'static str) -> Result<G2Affine> {
+    let t = triple(v, what)?;
+    let (x, y, z) = (fq2(&t[0], what)?, fq2(&t[1], what)?, fq2(&t[2], what)?);
+    if z.is_zero() {
+        return if x.is_zero() && y.is_one() {
+            Ok(G2Affine::identity())
+        } else {
+            Err(bad(what, "the identity is written [[\"0\",\"0\"],[\"1\",\"0\"],[\"0\",\"0\"]]"))
+        };
+    }
+    if !z.is_one() {
+        return Err(bad(what, "only normalised points (z = 1) are accepted"));
+    }
+    let p = G2Affine::new_unchecked(x, y);
+    if !p.is_on_curve() {
+        return Err(VerifyError::InvalidProofPoint { point: what, reason: "not on the curve" });
+    }
+    if !p.is_in_correct_subgroup_assuming_on_curve() {
+        return Err(VerifyError::InvalidProofPoint { point: what, reason: "not in the prime-order subgroup" });
+    }
+    Ok(p)
+}
+
+fn parse(text: &str, what: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| bad(what, e))
+}
+
+fn check_header(v: &Value, what: &str) -> Result<()> {
+    if v.get("protocol").and_then(Value::as_str) != Some("groth16") {
+        return Err(bad(what, "protocol is not \"groth16\""));
+    }
+    if v.get("curve").and_then(Value::as_str) != Some("bn128") {
+        return Err(bad(what, "curve is not \"bn128\""));
+    }
+    Ok(())
+}
+
+/// Imports a snarkjs `proof.json`.
+pub fn proof_from_json(text: &str) -> Result<Proof<Bn254>> {
+    let v = parse(text, "proof")?;
+    check_header(&v, "proof")?;
+    let field = |k: &str| v.get(k).ok_or_else(|| bad("proof", format!("missing {k}")));
+    Ok(Proof { a: g1_from(field("pi_a")?, "A")?, b: g2_from(field("pi_b")?, "B")?, c: g1_from(field("pi_c")?, "C")? })
+}
+
+/// Imports a snarkjs `public.json` (canonical decimals below r, never reduced).
+pub fn public_from_json(text: &str) -> Result<Vec<Fr>> {
+    let v = parse(text, "public inputs")?;
+    let list = v.as_array().ok_or_else(|| bad("public inputs", "expected a list of decimal strings"))?;
+    let names = ["da", "db", "dc"];
+    list.iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let s = x.as_str().ok_or_else(|| bad("public inputs", "expected decimal strings"))?;
+            teraproof_core::fr_from_decimal(s).map_err(|e| VerifyError::NonCanonicalInput {
+                field: names.get(i).copied().unwrap_or("input"),
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Imports a snarkjs `verification_key.json`.
+pub fn verification_key_from_json(text: &str) -> Result<VerifyingKey<Bn254>> {
+    let v = parse(text, "verification key")?;
+    check_header(&v, "verification key")?;
+    let field = |k: &str| v.get(k).ok_or_else(|| bad("verification key", format!("missing {k}")));
+    let ic = field("IC")?.as_array().ok_or_else(|| bad("verification key", "IC is not a list"))?;
+    if let Some(n) = v.get("nPublic").and_then(Value::as_u64) {
+        if n as usize + 1 != ic.len() {
+            return Err(bad("verification key", format!("nPublic is {n} but IC has {} points", ic.len())));
+        }
+    }
+    let key_point = |e: VerifyError| match e {
+        VerifyError::InvalidProofPoint { reason, .. } => VerifyError::BadKey(format!("a key point is {reason}")),
+        other => other,
+    };
+    Ok(VerifyingKey {
+        alpha_g1: g1_from(field("vk_alpha_1")?, "alpha").map_err(key_point)?,
+        beta_g2: g2_from(field("vk_beta_2")?, "beta").map_err(key_point)?,
+        gamma_g2: g2_from(field("vk_gamma_2")?, "gamma").map_err(key_point)?,
+        delta_g2: g2_from(field("vk_delta_2")?, "delta").map_err(key_point)?,
+        gamma_abc_g1: ic.iter().map(|p| g1_from(p, "IC").map_err(key_point)).collect::<Result<_>>()?,
+    })
+}
