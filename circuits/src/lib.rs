@@ -20,4 +20,7 @@ pub mod unit;
 
 pub use builder::{Assignment, ConstraintEvaluations, DirectWitness};
 pub use error::{CircuitError, Result};
-pub use unit::{circuit_cost, public_inputs, CircuitCost, ComputeUnitCircuit, NaiveMatmulCircuit, UnitWitness};
+pub use unit::{
+    circuit_cost, public_inputs, CircuitCost, ComputeUnitCircuit, Freivalds, NaiveMatmulCircuit, Textbook, UnitCircuit,
+    UnitWitness,
+};

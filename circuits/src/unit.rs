@@ -85,7 +85,7 @@ pub fn public_inputs(da: &MatrixDigest, db: &MatrixDigest, dc: &MatrixDigest) ->
 }
 
 /// What the binding phase leaves for the arithmetic phase.
-struct Bound {
+pub struct Bound {
     a: Vec<Expr>,
     b: Vec<Expr>,
     c: Vec<Expr>,
@@ -172,23 +172,87 @@ fn to_synthesis_error(e: CircuitError) -> SynthesisError {
     }
 }
 
-/// The standard compute-unit circuit: digests plus Freivalds (DESIGN §4).
-#[derive(Clone, Debug)]
-pub struct ComputeUnitCircuit {
-    spec: UnitSpec,
-    witness: Option<UnitWitness>,
+/// Enforces `Σ_t xs[t]·ys[t] = target` with `len − 1` product variables and one
+/// final constraint that folds in the last product.
+fn enforce_inner_product(builder: &Builder, xs: &[Expr], ys: &[Expr], target: &Expr) -> Result<()> {
+    let last = xs.len() - 1;
+    let partial = (0..last).map(|t| builder.mul(&xs[t], &ys[t])).collect::<Result<Vec<_>>>()?;
+    let rest = Expr::weighted_sum(partial.iter().map(|p| (-Fr::from(1u64), p)));
+    builder.enforce_product(&xs[last], &ys[last], &target.add(&rest))
 }
 
-impl ComputeUnitCircuit {
+mod sealed {
+    use super::*;
+
+    /// The arithmetic half of a unit circuit, run after the statement is bound.
+    pub trait Arithmetic {
+        /// Constrains `C = A·B` over the bound statement.
+        fn enforce(builder: &Builder, spec: &UnitSpec, bound: &Bound) -> Result<()>;
+    }
+}
+
+/// Freivalds' check at a statement-derived challenge (DESIGN §4).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Freivalds;
+
+/// One constraint per multiply-add.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Textbook;
+
+impl sealed::Arithmetic for Freivalds {
+    fn enforce(builder: &Builder, spec: &UnitSpec, bound: &Bound) -> Result<()> {
+        let (m, k, n) = (spec.m(), spec.k(), spec.n());
+        let [da, db, dc] = &bound.public;
+        let x = PoseidonGadget::new(4)?
+            .hash(builder, &[Expr::constant(tag_freivalds()), da.clone(), db.clone(), dc.clone()])?;
+        let s = (0..k).map(|kk| horner(builder, &bound.b[kk * n..(kk + 1) * n], &x)).collect::<Result<Vec<_>>>()?;
+        for i in 0..m {
+            let row_value = horner(builder, &bound.c[i * n..(i + 1) * n], &x)?;
+            enforce_inner_product(builder, &bound.a[i * k..(i + 1) * k], &s, &row_value)?;
+        }
+        Ok(())
+    }
+}
+
+impl sealed::Arithmetic for Textbook {
+    fn enforce(builder: &Builder, spec: &UnitSpec, bound: &Bound) -> Result<()> {
+        let (m, k, n) = (spec.m(), spec.k(), spec.n());
+        let columns: Vec<Vec<Expr>> = (0..n).map(|j| (0..k).map(|kk| bound.b[kk * n + j].clone()).collect()).collect();
+        for i in 0..m {
+            for (j, column) in columns.iter().enumerate() {
+                enforce_inner_product(builder, &bound.a[i * k..(i + 1) * k], column, &bound.c[i * n + j])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A unit circuit: the statement `(dA, dB, dC)` bound to the witness, then the
+/// arithmetic `K` that checks `C = A·B`. Use the aliases [`ComputeUnitCircuit`] and
+/// [`NaiveMatmulCircuit`].
+#[derive(Clone, Debug)]
+pub struct UnitCircuit<K> {
+    spec: UnitSpec,
+    witness: Option<UnitWitness>,
+    arithmetic: std::marker::PhantomData<K>,
+}
+
+/// The standard compute-unit circuit: digests plus Freivalds (DESIGN §4).
+pub type ComputeUnitCircuit = UnitCircuit<Freivalds>;
+
+/// The textbook circuit: same statement, one constraint per multiply-add.
+pub type NaiveMatmulCircuit = UnitCircuit<Textbook>;
+
+impl<K: sealed::Arithmetic> UnitCircuit<K> {
     /// The circuit without a witness, for key generation.
     pub fn for_setup(spec: UnitSpec) -> Self {
-        Self { spec, witness: None }
+        Self { spec, witness: None, arithmetic: std::marker::PhantomData }
     }
 
     /// The circuit with a witness; fails if the witness has the wrong shape.
     pub fn with_witness(spec: UnitSpec, witness: UnitWitness) -> Result<Self> {
         witness.check(&spec)?;
-        Ok(Self { spec, witness: Some(witness) })
+        Ok(Self { spec, witness: Some(witness), arithmetic: std::marker::PhantomData })
     }
 
     /// The honest circuit for `A, B, C = A·B`.
@@ -239,92 +303,12 @@ impl ComputeUnitCircuit {
     }
 
     fn synthesize(&self, builder: &Builder, derive_public: bool) -> Result<()> {
-        let (m, k, n) = (self.spec.m(), self.spec.k(), self.spec.n());
         let bound = bind_statement(builder, &self.spec, self.witness.as_ref(), derive_public)?;
-        let [da, db, dc] = &bound.public;
-        let x = PoseidonGadget::new(4)?
-            .hash(builder, &[Expr::constant(tag_freivalds()), da.clone(), db.clone(), dc.clone()])?;
-        let s = (0..k).map(|kk| horner(builder, &bound.b[kk * n..(kk + 1) * n], &x)).collect::<Result<Vec<_>>>()?;
-        for i in 0..m {
-            let row_value = horner(builder, &bound.c[i * n..(i + 1) * n], &x)?;
-            let a_row = &bound.a[i * k..(i + 1) * k];
-            let mut partial = Vec::with_capacity(k - 1);
-            for kk in 0..k - 1 {
-                partial.push(builder.mul(&a_row[kk], &s[kk])?);
-            }
-            let rest = Expr::weighted_sum(partial.iter().map(|p| (-Fr::from(1u64), p)));
-            builder.enforce_product(&a_row[k - 1], &s[k - 1], &row_value.add(&rest))?;
-        }
-        Ok(())
+        K::enforce(builder, &self.spec, &bound)
     }
 }
 
-impl ConstraintSynthesizer<Fr> for ComputeUnitCircuit {
-    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> std::result::Result<(), SynthesisError> {
-        self.synthesize(&Builder::new(cs), false).map_err(to_synthesis_error)
-    }
-}
-
-/// The textbook circuit: same statement, one constraint per multiply-add.
-#[derive(Clone, Debug)]
-pub struct NaiveMatmulCircuit {
-    spec: UnitSpec,
-    witness: Option<UnitWitness>,
-}
-
-impl NaiveMatmulCircuit {
-    /// The circuit without a witness, for key generation.
-    pub fn for_setup(spec: UnitSpec) -> Self {
-        Self { spec, witness: None }
-    }
-
-    /// The circuit with a witness; fails if the witness has the wrong shape.
-    pub fn with_witness(spec: UnitSpec, witness: UnitWitness) -> Result<Self> {
-        witness.check(&spec)?;
-        Ok(Self { spec, witness: Some(witness) })
-    }
-
-    /// The honest circuit for `A, B, C = A·B`.
-    pub fn new(spec: UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>, c: &Matrix<i32>) -> Result<Self> {
-        Self::with_witness(spec, UnitWitness::new(&spec, a, b, c)?)
-    }
-
-    /// The full R1CS assignment and every constraint's evaluations, computed directly
-    /// (no constraint system): equal, variable for variable and constraint for
-    /// constraint, to what synthesis and the matrices would give.
-    pub fn direct_witness(&self) -> Result<DirectWitness> {
-        let builder = Builder::direct();
-        self.synthesize(&builder, false)?;
-        Ok(builder.into_direct().expect("a direct builder records a witness"))
-    }
-
-    /// The full R1CS assignment, computed directly (see [`Self::direct_witness`]).
-    pub fn assignment(&self) -> Result<Assignment> {
-        Ok(self.direct_witness()?.assignment)
-    }
-
-    fn synthesize(&self, builder: &Builder, derive_public: bool) -> Result<()> {
-        let (m, k, n) = (self.spec.m(), self.spec.k(), self.spec.n());
-        let bound = bind_statement(builder, &self.spec, self.witness.as_ref(), derive_public)?;
-        for i in 0..m {
-            for j in 0..n {
-                let mut partial = Vec::with_capacity(k - 1);
-                for kk in 0..k - 1 {
-                    partial.push(builder.mul(&bound.a[i * k + kk], &bound.b[kk * n + j])?);
-                }
-                let rest = Expr::weighted_sum(partial.iter().map(|p| (-Fr::from(1u64), p)));
-                builder.enforce_product(
-                    &bound.a[i * k + k - 1],
-                    &bound.b[(k - 1) * n + j],
-                    &bound.c[i * n + j].add(&rest),
-                )?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl ConstraintSynthesizer<Fr> for NaiveMatmulCircuit {
+impl<K: sealed::Arithmetic> ConstraintSynthesizer<Fr> for UnitCircuit<K> {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> std::result::Result<(), SynthesisError> {
         self.synthesize(&Builder::new(cs), false).map_err(to_synthesis_error)
     }
