@@ -124,6 +124,24 @@ struct Tally {
 }
 
 impl Tally {
+    /// Records one judged delivery: accepted work is paid for and, if it was right,
+    /// counted as verified; rejected work is slashed, as a caught cheat or (if it was
+    /// right after all) an honest supplier wrongly slashed.
+    fn judge(&mut self, accepted: bool, cheated: bool, tflop: f64, stake: f64) {
+        match (accepted, cheated) {
+            (true, false) => self.verified_tflop += tflop,
+            (true, true) => self.wrong_accepted += 1,
+            (false, cheated) => {
+                self.slashed += stake * SLASH;
+                if cheated {
+                    self.caught += 1;
+                } else {
+                    self.honest_slashed += 1;
+                }
+            }
+        }
+    }
+
     fn print(&self, mode: &str) {
         let cost = self.paid_tflop * PRICE_PER_TFLOP + self.verifier_ops / 1e12 * PRICE_PER_TFLOP;
         println!(
@@ -231,16 +249,7 @@ fn main() -> Result<()> {
         t.cheats += cheated as usize;
         let (ok, work) = freivalds(job, &delivery.c, &mut rng);
         t.verifier_ops += work;
-        if ok {
-            if cheated {
-                t.wrong_accepted += 1;
-            } else {
-                t.verified_tflop += tflop;
-            }
-        } else {
-            t.caught += 1;
-            t.slashed += suppliers[s].stake * SLASH;
-        }
+        t.judge(ok, cheated, tflop, suppliers[s].stake);
 
         // Mode 3: teraproof receipts.
         let t = &mut tallies[2];
@@ -260,16 +269,7 @@ fn main() -> Result<()> {
         t.verifier_ops +=
             (job.unit.m() * job.unit.k() + job.unit.k() * job.unit.n() + job.unit.m() * job.unit.n()) as f64;
         t.paid_tflop += tflop; // the proof overhead is added below, once measured
-        if accepted {
-            if cheated {
-                t.wrong_accepted += 1;
-            } else {
-                t.verified_tflop += tflop;
-            }
-        } else {
-            t.caught += 1;
-            t.slashed += suppliers[s].stake * SLASH;
-        }
+        t.judge(accepted, cheated, tflop, suppliers[s].stake);
     }
     // Suppliers must be paid for proving too: scale receipts' payment by (1 + overhead).
     let overhead = if market.overheads.is_empty() {
