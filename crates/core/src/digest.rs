@@ -8,17 +8,18 @@
 //!    `h ← Poseidon(h, e₀, …, e₁₀)`.
 //! 5. The digest is the final `h`.
 //!
-//! Poseidon is circomlib's (light-poseidon's `new_circom`).
+//! Poseidon is circomlib's ([`crate::poseidon`], equal to light-poseidon's `new_circom`).
 
-use std::fmt;
-use std::str::FromStr;
+use core::fmt;
+use core::str::FromStr;
 
-use light_poseidon::{Poseidon, PoseidonHasher};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
 use crate::field::{fr_from_decimal, fr_from_le_u248, fr_from_short_be_bytes, fr_to_decimal, Fr};
 use crate::matrix::{Element, Matrix};
+pub use crate::poseidon::poseidon;
+use crate::prelude::*;
 
 /// Packed field elements absorbed per chained Poseidon call.
 pub const ABSORB_RATE: usize = 11;
@@ -31,15 +32,6 @@ pub fn tag_matrix() -> Fr {
 /// `TAG_FREIVALDS`: the ASCII bytes `teraproof.freivalds.v1` read as a big-endian integer.
 pub fn tag_freivalds() -> Fr {
     fr_from_short_be_bytes(b"teraproof.freivalds.v1")
-}
-
-/// circomlib Poseidon of 1 to 12 inputs.
-pub fn poseidon(inputs: &[Fr]) -> Result<Fr> {
-    if inputs.is_empty() || inputs.len() > 12 {
-        return Err(CoreError::Poseidon(format!("{} inputs; 1 to 12 are supported", inputs.len())));
-    }
-    let mut hasher = Poseidon::<Fr>::new_circom(inputs.len()).map_err(|e| CoreError::Poseidon(e.to_string()))?;
-    hasher.hash(inputs).map_err(|e| CoreError::Poseidon(e.to_string()))
 }
 
 /// Step 1 and 2: the unsigned encodings of a run of at most `T::PER_FIELD_ELEMENT`
@@ -69,7 +61,6 @@ pub fn header_state<T: Element>(rows: usize, cols: usize) -> Fr {
 
 /// The digest of a matrix.
 pub fn digest_matrix<T: Element>(matrix: &Matrix<T>) -> MatrixDigest {
-    let mut hasher = Poseidon::<Fr>::new_circom(ABSORB_RATE + 1).expect("twelve inputs are supported");
     let mut h = header_state::<T>(matrix.rows(), matrix.cols());
     let packed = pack(matrix.data());
     let mut inputs = [Fr::from(0u64); ABSORB_RATE + 1];
@@ -77,7 +68,7 @@ pub fn digest_matrix<T: Element>(matrix: &Matrix<T>) -> MatrixDigest {
         inputs.fill(Fr::from(0u64));
         inputs[0] = h;
         inputs[1..=group.len()].copy_from_slice(group);
-        h = hasher.hash(&inputs).expect("twelve inputs");
+        h = poseidon(&inputs).expect("twelve inputs are supported");
     }
     MatrixDigest(h)
 }
@@ -113,13 +104,13 @@ impl FromStr for MatrixDigest {
 }
 
 impl Serialize for MatrixDigest {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_string())
     }
 }
 
 impl<'de> Deserialize<'de> for MatrixDigest {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
     }

@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::prelude::*;
+
 /// Everything that can go wrong in `teraproof-core`. Each variant says what was
 /// wrong with the input and, where it helps, what would be accepted instead.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -119,4 +121,4 @@ pub enum CoreError {
 }
 
 /// Result with [`CoreError`].
-pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+pub type Result<T, E = CoreError> = core::result::Result<T, E>;

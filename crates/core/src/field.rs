@@ -10,6 +10,7 @@ use ark_ff::{BigInteger, PrimeField};
 pub use ark_bn254::Fr;
 
 use crate::error::{CoreError, Result};
+use crate::prelude::*;
 
 /// The most decimal digits an element below a 254-bit modulus can have (r and q have 77).
 const MAX_DIGITS: usize = 77;

@@ -5,6 +5,7 @@ use rayon::prelude::*;
 
 use crate::error::{CoreError, Result};
 use crate::matrix::Matrix;
+use crate::prelude::*;
 use crate::spec::UnitSpec;
 
 /// Checks that A and B have the shapes the unit names.

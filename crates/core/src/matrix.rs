@@ -4,10 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
+use crate::prelude::*;
 
 /// An element type a [`Matrix`] may hold.
 pub trait Element:
-    Copy + Send + Sync + Default + Serialize + Into<i64> + TryFrom<i64> + std::fmt::Debug + 'static
+    Copy + Send + Sync + Default + Serialize + Into<i64> + TryFrom<i64> + core::fmt::Debug + 'static
 {
     /// The dtype name in JSON (`"i8"`, `"i32"`).
     const DTYPE: &'static str;
@@ -191,7 +192,7 @@ impl AnyMatrix {
     /// The matrix as dtype `T`, or [`CoreError::WrongDtype`].
     pub fn into_typed<T: Element>(self) -> Result<Matrix<T>> {
         let found = self.dtype();
-        let boxed: Box<dyn std::any::Any> = match self {
+        let boxed: Box<dyn core::any::Any> = match self {
             AnyMatrix::I8(m) => Box::new(m),
             AnyMatrix::I32(m) => Box::new(m),
         };

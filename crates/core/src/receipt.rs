@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::digest::MatrixDigest;
 use crate::error::{CoreError, Result};
 use crate::field::fr_from_decimal;
+use crate::prelude::*;
 use crate::spec::UnitSpec;
 
 /// The receipt format version this library writes and reads.

@@ -4,12 +4,13 @@
 //! arithmetic. The inner dimension is capped at [`MAX_K`] so that no int32 entry can
 //! overflow; the GPU, the CPU and the field then agree exactly.
 
-use std::fmt;
-use std::str::FromStr;
+use core::fmt;
+use core::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
+use crate::prelude::*;
 
 /// The largest inner dimension allowed: every int32 entry of C is exact.
 ///
@@ -167,7 +168,7 @@ impl FromStr for UnitSpec {
 }
 
 impl<'de> Deserialize<'de> for UnitSpec {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Raw {

@@ -3,6 +3,8 @@
 use teraproof_core::CoreError;
 use thiserror::Error;
 
+use crate::prelude::*;
+
 /// Why a receipt or key was refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum VerifyError {
@@ -113,4 +115,4 @@ impl From<CoreError> for VerifyError {
 }
 
 /// Result with [`VerifyError`].
-pub type Result<T, E = VerifyError> = std::result::Result<T, E>;
+pub type Result<T, E = VerifyError> = core::result::Result<T, E>;

@@ -4,6 +4,7 @@
 //! canonical compressed arkworks encoding) and, for suppliers, `proving_key.bin`. The
 //! verifying key's id is the SHA-256 of its canonical compressed bytes.
 
+#[cfg(feature = "std")]
 use std::path::Path;
 
 use ark_bn254::Bn254;
@@ -15,6 +16,7 @@ use teraproof_core::receipt::encode_hex;
 use teraproof_core::UnitSpec;
 
 use crate::error::{Result, VerifyError};
+use crate::prelude::*;
 
 /// The manifest's file name inside a key directory.
 pub const MANIFEST_FILE: &str = "keys.json";
@@ -94,16 +96,13 @@ impl UnitVerifyingKey {
         Self::new(unit, vk, insecure_dev_setup)
     }
 
-    /// Loads `keys.json` and `verifying_key.bin` from a key directory; the manifest's
-    /// vk id must match the key file.
-    pub fn load(dir: &Path) -> Result<Self> {
-        let manifest = read_manifest(dir)?;
+    /// Binds the bytes of `verifying_key.bin` to the manifest that names them (no file
+    /// system needed): the manifest's unit and vk id must match the key.
+    pub fn from_manifest(manifest: &KeyManifest, vk_bytes: &[u8]) -> Result<Self> {
+        manifest.check_format()?;
         let unit: UnitSpec =
             manifest.unit.parse().map_err(|e| VerifyError::BadKey(format!("manifest names a bad unit: {e}")))?;
-        let path = dir.join(VERIFYING_KEY_FILE);
-        let bytes =
-            std::fs::read(&path).map_err(|e| VerifyError::BadKey(format!("cannot read {}: {e}", path.display())))?;
-        let key = Self::from_bytes(unit, &bytes, manifest.insecure_dev_setup)?;
+        let key = Self::from_bytes(unit, vk_bytes, manifest.insecure_dev_setup)?;
         if key.id != manifest.vk_id {
             return Err(VerifyError::BadKey(format!(
                 "{} has id {} but {} says {}",
@@ -111,6 +110,17 @@ impl UnitVerifyingKey {
             )));
         }
         Ok(key)
+    }
+
+    /// Loads `keys.json` and `verifying_key.bin` from a key directory; the manifest's
+    /// vk id must match the key file.
+    #[cfg(feature = "std")]
+    pub fn load(dir: &Path) -> Result<Self> {
+        let manifest = read_manifest(dir)?;
+        let path = dir.join(VERIFYING_KEY_FILE);
+        let bytes =
+            std::fs::read(&path).map_err(|e| VerifyError::BadKey(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_manifest(&manifest, &bytes)
     }
 
     /// The unit this key verifies.
@@ -131,20 +141,32 @@ impl UnitVerifyingKey {
     }
 }
 
+impl KeyManifest {
+    /// Parses `keys.json` text and checks its format.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let manifest: KeyManifest = serde_json::from_str(text)
+            .map_err(|e| VerifyError::BadKey(format!("{MANIFEST_FILE} is malformed: {e}")))?;
+        manifest.check_format()?;
+        Ok(manifest)
+    }
+
+    fn check_format(&self) -> Result<()> {
+        if self.format != KEYS_FORMAT {
+            return Err(VerifyError::BadKey(format!(
+                "{MANIFEST_FILE} has format {:?}, this build reads {KEYS_FORMAT:?}",
+                self.format
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Reads and checks `keys.json` in `dir`.
+#[cfg(feature = "std")]
 pub fn read_manifest(dir: &Path) -> Result<KeyManifest> {
     let path = dir.join(MANIFEST_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| {
         VerifyError::BadKey(format!("cannot read {}: {e} (is {} a key directory?)", path.display(), dir.display()))
     })?;
-    let manifest: KeyManifest = serde_json::from_str(&text)
-        .map_err(|e| VerifyError::BadKey(format!("{} is malformed: {e}", path.display())))?;
-    if manifest.format != KEYS_FORMAT {
-        return Err(VerifyError::BadKey(format!(
-            "{} has format {:?}, this build reads {KEYS_FORMAT:?}",
-            path.display(),
-            manifest.format
-        )));
-    }
-    Ok(manifest)
+    KeyManifest::from_json(&text).map_err(|e| VerifyError::BadKey(format!("{}: {e}", path.display())))
 }

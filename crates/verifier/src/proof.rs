@@ -8,6 +8,7 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate
 use teraproof_core::PROOF_BYTES;
 
 use crate::error::{Result, VerifyError};
+use crate::prelude::*;
 
 /// Decodes one compressed point and checks it is on the curve and in the prime-order
 /// subgroup (free for G1, whose cofactor is 1; essential for G2).

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use teraproof_core::{field_from_decimal, field_to_decimal};
 
 use crate::error::{Result, VerifyError};
+use crate::prelude::*;
 
 fn dec(x: &Fq) -> String {
     field_to_decimal(x)
@@ -66,7 +67,7 @@ pub fn verification_key_json(vk: &VerifyingKey<Bn254>) -> Value {
     })
 }
 
-fn bad(what: &str, reason: impl std::fmt::Display) -> VerifyError {
+fn bad(what: &str, reason: impl core::fmt::Display) -> VerifyError {
     VerifyError::MalformedReceipt(format!("snarkjs {what}: {reason}"))
 }
 

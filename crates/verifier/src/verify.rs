@@ -25,6 +25,7 @@ use teraproof_core::{digest_matrix, Matrix, Receipt, UnitSpec};
 
 use crate::error::{Result, VerifyError};
 use crate::key::UnitVerifyingKey;
+use crate::prelude::*;
 use crate::proof::decode_proof;
 
 /// What a successful verification established.

@@ -1,0 +1,172 @@
+//! The generated Solidity verifier, compiled by the real `solc` (npm's solcjs, installed
+//! by `scripts/test.sh` into tools/solc) and run in a real EVM (revm): it accepts an
+//! honest proof and rejects a tampered proof, a changed output digest and a public
+//! input shifted by r. Gas is printed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rand::{Rng, SeedableRng};
+use revm::context::result::ExecutionResult;
+use revm::context::TxEnv;
+use revm::database::{CacheDB, EmptyDB};
+use revm::primitives::{keccak256, Address, Bytes, TxKind};
+use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
+use teraproof::core::{Matrix, Receipt, UnitSpec};
+use teraproof::prover::{setup_dev, CpuMsm, Prover};
+use teraproof::verifier::solidity::{self, CONTRACT_NAME, VERIFY_SELECTOR, VERIFY_SIGNATURE};
+
+fn solcjs() -> Option<PathBuf> {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/solc/node_modules/.bin/solcjs");
+    bin.exists().then_some(bin)
+}
+
+/// Compiles the contract with solcjs (optimiser on) and returns its creation bytecode.
+fn compile(source: &str, solc: &Path) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Verifier.sol"), source).unwrap();
+    let out = Command::new(solc)
+        .args(["--bin", "--optimize", "--output-dir", "out", "Verifier.sol"])
+        .current_dir(dir.path())
+        .output()
+        .expect("node runs solcjs");
+    assert!(
+        out.status.success(),
+        "solc failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = std::fs::read_to_string(dir.path().join(format!("out/Verifier_sol_{CONTRACT_NAME}.bin"))).unwrap();
+    decode_hex(bin.trim())
+}
+
+fn decode_hex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+/// A chain with the verifier deployed at `contract`.
+struct Chain {
+    evm: revm::MainnetEvm<revm::handler::MainnetContext<CacheDB<EmptyDB>>>,
+    caller: Address,
+    nonce: u64,
+    contract: Address,
+}
+
+impl Chain {
+    fn deploy(bytecode: Vec<u8>) -> Chain {
+        let mut evm = Context::mainnet().with_db(CacheDB::<EmptyDB>::default()).build_mainnet();
+        let caller = Address::repeat_byte(0x42);
+        let tx = TxEnv::builder()
+            .caller(caller)
+            .kind(TxKind::Create)
+            .data(Bytes::from(bytecode))
+            .gas_limit(10_000_000)
+            .nonce(0)
+            .build()
+            .unwrap();
+        let contract = match evm.transact_commit(tx).unwrap() {
+            ExecutionResult::Success { output, .. } => output.address().copied().expect("a create returns an address"),
+            other => panic!("deployment failed: {other:?}"),
+        };
+        Chain { evm, caller, nonce: 1, contract }
+    }
+
+    /// Calls the contract; `Some(returned bool, gas)` or `None` when it reverted/halted.
+    fn call(&mut self, data: Vec<u8>) -> Option<(bool, u64)> {
+        let tx = TxEnv::builder()
+            .caller(self.caller)
+            .kind(TxKind::Call(self.contract))
+            .data(Bytes::from(data))
+            .gas_limit(10_000_000)
+            .nonce(self.nonce)
+            .build()
+            .unwrap();
+        self.nonce += 1;
+        match self.evm.transact_commit(tx).unwrap() {
+            ExecutionResult::Success { output, gas, .. } => {
+                let out = output.data();
+                assert_eq!(out.len(), 32, "verifyProof returns one word");
+                assert!(out[..31].iter().all(|&b| b == 0) && out[31] <= 1, "a bool");
+                Some((out[31] == 1, gas.tx_gas_used()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Adds `k` (big endian, 32 bytes) to word `index` of the calldata's eleven words.
+fn add_to_word(data: &mut [u8], index: usize, k: &[u8; 32]) {
+    let word = &mut data[4 + 32 * index..4 + 32 * (index + 1)];
+    let mut carry = 0u16;
+    for i in (0..32).rev() {
+        let s = word[i] as u16 + k[i] as u16 + carry;
+        word[i] = s as u8;
+        carry = s >> 8;
+    }
+    assert_eq!(carry, 0, "the test's sums stay below 2^256");
+}
+
+fn receipt_for(unit: UnitSpec, prover: &Prover, seed: u64) -> Receipt {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let a = Matrix::from_fn(unit.m(), unit.k(), |_, _| rng.gen::<i8>()).unwrap();
+    let b = Matrix::from_fn(unit.k(), unit.n(), |_, _| rng.gen::<i8>()).unwrap();
+    prover.prove(&a, &b, &mut rng).unwrap().receipt
+}
+
+#[test]
+fn selector_is_keccak_of_the_signature() {
+    assert_eq!(keccak256(VERIFY_SIGNATURE.as_bytes())[..4], VERIFY_SELECTOR);
+}
+
+#[test]
+fn generated_contract_verifies_in_the_evm() {
+    let unit: UnitSpec = "mm-i8-3x5x7".parse().unwrap();
+    let keys = setup_dev(unit, 11).unwrap();
+    let vk = keys.verifying_key().unwrap();
+    let source = solidity::verifier_contract(&vk);
+    assert!(source.contains(vk.id()) && source.contains("INSECURE"), "the contract names its key and warns");
+
+    let Some(solc) = solcjs() else {
+        println!("SKIPPED the EVM run: tools/solc/node_modules is absent (scripts/test.sh installs solc with npm)");
+        return;
+    };
+    let mut chain = Chain::deploy(compile(&source, &solc));
+    let prover = Prover::new(keys, Box::new(CpuMsm)).unwrap();
+    let receipt = receipt_for(unit, &prover, 1);
+    let honest = solidity::calldata(&receipt).unwrap();
+
+    let (ok, gas) = chain.call(honest.clone()).expect("an honest call does not revert");
+    assert!(ok, "the contract rejected an honest proof");
+    println!("verifyProof gas (whole transaction, honest proof): {gas}");
+
+    // Another receipt's proof with this receipt's inputs.
+    let other = solidity::calldata(&receipt_for(unit, &prover, 2)).unwrap();
+    let mut swapped = honest.clone();
+    swapped[4..4 + 8 * 32].copy_from_slice(&other[4..4 + 8 * 32]);
+    assert_eq!(chain.call(swapped).map(|r| r.0), Some(false), "accepted another statement's proof");
+
+    // A changed output digest dC (word 10).
+    let mut one = [0u8; 32];
+    one[31] = 1;
+    let mut changed_dc = honest.clone();
+    add_to_word(&mut changed_dc, 10, &one);
+    assert_eq!(chain.call(changed_dc).map(|r| r.0), Some(false), "accepted a changed dC");
+
+    // dA + r: the same residue, but not canonical; ecMul alone would accept it.
+    let r = decode_hex("30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001");
+    let mut shifted = honest.clone();
+    add_to_word(&mut shifted, 8, &r.try_into().unwrap());
+    assert_eq!(chain.call(shifted).map(|r| r.0), Some(false), "accepted dA + r");
+
+    // A's y + q (not canonical) and A moved off the curve (y + 1).
+    let q = decode_hex("30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47");
+    let mut a_shifted = honest.clone();
+    add_to_word(&mut a_shifted, 1, &q.try_into().unwrap());
+    assert_eq!(chain.call(a_shifted).map(|r| r.0), Some(false), "accepted A.y + q");
+    let mut off_curve = honest.clone();
+    add_to_word(&mut off_curve, 1, &one);
+    assert_eq!(chain.call(off_curve).map(|r| r.0), Some(false), "accepted A off the curve");
+
+    // The honest call still passes after all that (no state was touched).
+    assert_eq!(chain.call(honest).map(|r| r.0), Some(true));
+}
