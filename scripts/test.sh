@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The project's test command: installs the JavaScript tools the interop tests run
-# (the real snarkjs, pinned in tools/snarkjs/package-lock.json), then runs every test.
+# (the real snarkjs and solc, pinned by the package-lock.json files under tools/),
+# then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if command -v npm >/dev/null 2>&1; then
-    (cd tools/snarkjs && npm ci --no-audit --no-fund --loglevel=error)
+    for tool in tools/snarkjs tools/solc; do
+        (cd "$tool" && npm ci --no-audit --no-fund --loglevel=error)
+    done
 else
-    echo "npm not found: the snarkjs interop test will skip its snarkjs run"
+    echo "npm not found: the snarkjs and EVM tests will skip their snarkjs and solc runs"
 fi
 cargo test --workspace

@@ -149,6 +149,24 @@ enum ExportCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// A Solidity verifier contract for the unit's key (EVM BN254 precompiles;
+    /// `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[3])`, snarkjs's interface).
+    Solidity {
+        /// key directory
+        #[arg(long)]
+        keys: PathBuf,
+        /// the .sol file to write
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The ABI-encoded calldata (0x-hex) of a `verifyProof` call for a receipt.
+    Calldata {
+        /// key directory (the receipt is verified first)
+        #[arg(long)]
+        keys: PathBuf,
+        /// the receipt
+        receipt: PathBuf,
+    },
 }
 
 pub(crate) fn read(path: &Path) -> Result<String> {
@@ -258,6 +276,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             write(&out.join("public.json"), &pretty(snarkjs::public_json(&inputs)))?;
             write(&out.join("verification_key.json"), &pretty(snarkjs::verification_key_json(key.vk())))?;
             println!("wrote proof.json, public.json, verification_key.json to {}", out.display());
+        }
+        Command::Export(ExportCommand::Solidity { keys, out }) => {
+            let key = UnitVerifyingKey::load(&keys)?;
+            write(&out, &teraproof_verifier::solidity::verifier_contract(&key))?;
+            println!(
+                "wrote {} (contract {}, unit {})",
+                out.display(),
+                teraproof_verifier::solidity::CONTRACT_NAME,
+                key.unit()
+            );
+            if key.insecure_dev_setup() {
+                println!("WARNING: keys come from an INSECURE development setup; the contract says so");
+            }
+        }
+        Command::Export(ExportCommand::Calldata { keys, receipt }) => {
+            let key = UnitVerifyingKey::load(&keys)?;
+            let receipt = Receipt::from_json(&read(&receipt)?).map_err(VerifyError::from)?;
+            Verifier::new(key).verify(&receipt).context("refusing to export a receipt that does not verify")?;
+            let data = teraproof_verifier::solidity::calldata(&receipt)?;
+            println!("0x{}", teraproof_core::receipt::encode_hex(&data));
         }
         Command::Inputs { unit, seed, out } => {
             let spec: UnitSpec = unit.parse()?;

@@ -16,6 +16,20 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// A decimal below 2^256 as 32 big-endian bytes.
+fn decimal_to_be32(decimal: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for digit in decimal.bytes() {
+        let mut carry = u32::from(digit - b'0');
+        for byte in out.iter_mut().rev() {
+            let v = u32::from(*byte) * 10 + carry;
+            *byte = v as u8;
+            carry = v >> 8;
+        }
+    }
+    out
+}
+
 #[test]
 fn setup_prove_verify_round_trip_and_tampering() {
     let dir = tempfile::tempdir().unwrap();
@@ -75,6 +89,22 @@ fn setup_prove_verify_round_trip_and_tampering() {
     let o = teraproof(&["export", "snarkjs", "--keys", "KEYDIR", "BAD.json", "--out", "SJ2"], d);
     assert_eq!(o.status.code(), Some(1));
     assert!(!d.join("SJ2").exists());
+
+    // Solidity: the contract names the unit and key; calldata is the selector and 11 words
+    // ending with dC; a forged receipt gets no calldata.
+    let o = teraproof(&["export", "solidity", "--keys", "KEYDIR", "--out", "SOL/Verifier.sol"], d);
+    assert!(o.status.success(), "{o:?}");
+    let sol = std::fs::read_to_string(d.join("SOL/Verifier.sol")).unwrap();
+    assert!(sol.contains("contract TeraproofVerifier") && sol.contains("INSECURE"), "{sol}");
+    let o = teraproof(&["export", "calldata", "--keys", "KEYDIR", "RECEIPT.json"], d);
+    assert!(o.status.success(), "{o:?}");
+    let hex = stdout(&o).trim().to_string();
+    assert_eq!(hex.len(), 2 + 2 * (4 + 11 * 32), "{hex}");
+    assert!(hex.starts_with("0x11479fea"), "{hex}");
+    let dc_hex: String = decimal_to_be32(receipt["dc"].as_str().unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+    assert!(hex.ends_with(&dc_hex), "{hex} should end with dC {dc_hex}");
+    let o = teraproof(&["export", "calldata", "--keys", "KEYDIR", "BAD.json"], d);
+    assert_eq!(o.status.code(), Some(1));
 
     // A batch names the bad receipt.
     let o = teraproof(&["verify", "--keys", "KEYDIR", "RECEIPT.json", "BAD.json"], d);
