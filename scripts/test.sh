@@ -12,4 +12,11 @@ if command -v npm >/dev/null 2>&1; then
 else
     echo "npm not found: the snarkjs and EVM tests will skip their snarkjs and solc runs"
 fi
+# NVRTC and ptxas (pinned PyPI wheels, into .tools/cuda) for the kernels' static checks.
+if cuda_env=$(scripts/cuda-tools.sh); then
+    eval "$cuda_env"
+else
+    echo "could not install the CUDA tool wheels: the kernel compile checks will skip"
+fi
+
 cargo test --workspace

@@ -1,5 +1,7 @@
 //! `teraproof`: prove and verify compute units from the command line.
 
+#![forbid(unsafe_code)]
+
 mod bench;
 mod demo;
 

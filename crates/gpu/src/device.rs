@@ -1,0 +1,276 @@
+//! Finding a CUDA device without ever panicking, and what we know about it.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use cudarc::driver::sys::cudaError_enum;
+use cudarc::driver::{result as driver_result, sys as driver_sys, CudaContext, CudaStream};
+
+use crate::error::{catch_panics, GpuError};
+use crate::gemm::GemmKernels;
+
+/// The oldest driver accepted. This build binds the CUDA 13.0 driver API (cudarc's
+/// `cuda-13000`), whose symbols older drivers partly lack (cudarc then calls
+/// `cuEventElapsedTime_v2`, for one), and the PTX that NVRTC 13 emits (ISA 9.0) only
+/// loads on a CUDA 13 driver (R580 or newer).
+pub const MIN_DRIVER_VERSION: DriverVersion = DriverVersion(13000);
+
+/// A CUDA compute capability such as 9.0 (Hopper) or 8.0 (Ampere A100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ComputeCapability {
+    /// The major version (8 for Ampere, 9 for Hopper).
+    pub major: u32,
+    /// The minor version.
+    pub minor: u32,
+}
+
+impl ComputeCapability {
+    /// `major*10 + minor`, the number in `sm_90` / `compute_90`.
+    pub fn as_number(self) -> u32 {
+        self.major * 10 + self.minor
+    }
+
+    /// The inverse of [`as_number`](Self::as_number).
+    pub fn from_number(number: u32) -> Self {
+        Self { major: number / 10, minor: number % 10 }
+    }
+
+    /// The real architecture name, e.g. `sm_90` (what ptxas takes).
+    pub fn sm_name(self) -> String {
+        format!("sm_{}", self.as_number())
+    }
+
+    /// The virtual architecture name, e.g. `compute_90` (what NVRTC takes for PTX).
+    pub fn compute_name(self) -> String {
+        format!("compute_{}", self.as_number())
+    }
+}
+
+impl fmt::Display for ComputeCapability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// A CUDA driver version as `cuDriverGetVersion` reports it: `1000*major + 10*minor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DriverVersion(pub i32);
+
+impl DriverVersion {
+    /// The CUDA major version (13 for 13000).
+    pub fn major(self) -> i32 {
+        self.0 / 1000
+    }
+
+    /// The CUDA minor version (1 for 13010).
+    pub fn minor(self) -> i32 {
+        (self.0 % 1000) / 10
+    }
+}
+
+impl fmt::Display for DriverVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major(), self.minor())
+    }
+}
+
+/// An open CUDA device: a context, one stream all work goes to, and the kernels
+/// compiled for it so far.
+pub struct Gpu {
+    pub(crate) context: Arc<CudaContext>,
+    pub(crate) stream: Arc<CudaStream>,
+    ordinal: usize,
+    name: String,
+    compute_capability: ComputeCapability,
+    driver_version: DriverVersion,
+    /// The GEMM module, compiled and loaded on first use.
+    pub(crate) gemm_kernels: Mutex<Option<Arc<GemmKernels>>>,
+}
+
+impl fmt::Debug for Gpu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gpu")
+            .field("ordinal", &self.ordinal)
+            .field("name", &self.name)
+            .field("compute_capability", &self.compute_capability)
+            .field("driver_version", &self.driver_version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether the CUDA driver library can be loaded on this machine.
+pub fn driver_library_present() -> bool {
+    // SAFETY: only tries to open the candidate library names (libcuda.so, ...) and
+    // closes them again; no symbol is called.
+    unsafe { driver_sys::is_culib_present() }
+}
+
+/// The CUDA version the installed driver supports. Needs no device and no `cuInit`.
+pub fn driver_version() -> Result<DriverVersion, GpuError> {
+    if !driver_library_present() {
+        return Err(GpuError::DriverNotFound);
+    }
+    catch_panics("reading the driver version", || {
+        let mut version = 0;
+        // SAFETY: the driver library is present (checked above); `version` is valid for
+        // writes. cuDriverGetVersion may be called before cuInit.
+        let status = unsafe { driver_sys::cuDriverGetVersion(&mut version) };
+        status.result().map_err(unusable_driver)?;
+        Ok(DriverVersion(version))
+    })
+}
+
+/// Classifies a failure of the driver's first calls: the CUDA toolkit's stub libcuda
+/// (linked into images built without a driver) counts as no driver at all.
+fn unusable_driver(source: cudarc::driver::DriverError) -> GpuError {
+    if source.0 == cudaError_enum::CUDA_ERROR_STUB_LIBRARY {
+        GpuError::DriverNotFound
+    } else {
+        GpuError::DriverUnusable { source }
+    }
+}
+
+/// Checks the driver (present, new enough) and initialises it; returns the device count.
+fn init_driver() -> Result<(DriverVersion, usize), GpuError> {
+    let version = driver_version()?;
+    if version < MIN_DRIVER_VERSION {
+        return Err(GpuError::DriverTooOld { found: version, required: MIN_DRIVER_VERSION });
+    }
+    catch_panics("initialising the CUDA driver", || {
+        match driver_result::init() {
+            Ok(()) => {}
+            Err(e) if e.0 == cudaError_enum::CUDA_ERROR_NO_DEVICE => return Err(GpuError::NoDevice),
+            Err(e) => return Err(unusable_driver(e)),
+        }
+        let count = driver_result::device::get_count().map_err(GpuError::driver("counting devices"))?;
+        Ok((version, usize::try_from(count).unwrap_or(0)))
+    })
+}
+
+impl Gpu {
+    /// Opens the first CUDA device (ordinal 0).
+    ///
+    /// Never panics: a machine without the driver gives [`GpuError::DriverNotFound`], an
+    /// old driver [`GpuError::DriverTooOld`], no GPU [`GpuError::NoDevice`]. Use
+    /// [`GpuError::is_unavailable`] to decide whether to fall back to the CPU quietly.
+    pub fn detect() -> Result<Gpu, GpuError> {
+        Self::open(0)
+    }
+
+    /// Opens the CUDA device with the given ordinal. Errors as for [`Gpu::detect`], plus
+    /// [`GpuError::DeviceNotFound`] for an ordinal past the last device.
+    pub fn open(ordinal: usize) -> Result<Gpu, GpuError> {
+        let (driver_version, count) = init_driver()?;
+        if count == 0 {
+            return Err(GpuError::NoDevice);
+        }
+        if ordinal >= count {
+            return Err(GpuError::DeviceNotFound { ordinal, count });
+        }
+        let gpu = catch_panics("opening the CUDA device", || {
+            let context = CudaContext::new(ordinal).map_err(GpuError::driver("creating a CUDA context"))?;
+            let name = context.name().map_err(GpuError::driver("reading the device name"))?;
+            let (major, minor) =
+                context.compute_capability().map_err(GpuError::driver("reading the compute capability"))?;
+            let compute_capability = ComputeCapability { major: major.max(0) as u32, minor: minor.max(0) as u32 };
+            // One stream for everything: cudarc then needs no cross-stream events.
+            let stream = context.default_stream();
+            Ok(Gpu {
+                context,
+                stream,
+                ordinal,
+                name,
+                compute_capability,
+                driver_version,
+                gemm_kernels: Mutex::new(None),
+            })
+        })?;
+        tracing::info!(
+            ordinal,
+            name = %gpu.name,
+            compute_capability = %gpu.compute_capability,
+            driver = %gpu.driver_version,
+            "opened CUDA device"
+        );
+        Ok(gpu)
+    }
+
+    /// How many CUDA devices the driver reports (errors as for [`Gpu::detect`]).
+    pub fn device_count() -> Result<usize, GpuError> {
+        init_driver().map(|(_, count)| count)
+    }
+
+    /// The device's name, e.g. `NVIDIA H100 80GB HBM3`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The device's ordinal.
+    pub fn ordinal(&self) -> usize {
+        self.ordinal
+    }
+
+    /// The device's compute capability.
+    pub fn compute_capability(&self) -> ComputeCapability {
+        self.compute_capability
+    }
+
+    /// The CUDA version the driver supports.
+    pub fn driver_version(&self) -> DriverVersion {
+        self.driver_version
+    }
+
+    /// Fails with [`GpuError::UnsupportedDevice`] when this device is older than `required`.
+    pub(crate) fn require(&self, required: ComputeCapability, kernel: &'static str) -> Result<(), GpuError> {
+        if self.compute_capability < required {
+            return Err(GpuError::UnsupportedDevice {
+                device: self.name.clone(),
+                found: self.compute_capability,
+                required,
+                kernel,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_print_like_nvidia_smi() {
+        assert_eq!(DriverVersion(13000).to_string(), "13.0");
+        assert_eq!(DriverVersion(12080).to_string(), "12.8");
+        assert_eq!(ComputeCapability { major: 9, minor: 0 }.to_string(), "9.0");
+        assert_eq!(ComputeCapability { major: 8, minor: 6 }.sm_name(), "sm_86");
+        assert_eq!(ComputeCapability { major: 12, minor: 0 }.compute_name(), "compute_120");
+        assert_eq!(ComputeCapability::from_number(89), ComputeCapability { major: 8, minor: 9 });
+    }
+
+    #[test]
+    fn capabilities_and_versions_order_numerically() {
+        let cc = |major, minor| ComputeCapability { major, minor };
+        assert!(cc(8, 0) < cc(8, 6) && cc(8, 9) < cc(9, 0) && cc(9, 0) < cc(12, 0));
+        assert!(DriverVersion(12090) < MIN_DRIVER_VERSION && DriverVersion(13010) > MIN_DRIVER_VERSION);
+    }
+
+    #[test]
+    fn gpu_handles_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Gpu>();
+    }
+
+    #[test]
+    fn detect_never_panics_and_explains_itself() {
+        match Gpu::detect() {
+            Ok(gpu) => assert!(!gpu.name().is_empty()),
+            Err(e) => {
+                assert!(e.is_unavailable(), "unexpected error kind: {e}");
+                if !driver_library_present() {
+                    assert!(matches!(e, GpuError::DriverNotFound), "{e}");
+                }
+            }
+        }
+    }
+}

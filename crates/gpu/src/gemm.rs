@@ -1,0 +1,434 @@
+//! The int8 GEMM on the GPU: `C (m×n, int32) = A (m×k, int8) · B (k×n, int8)`, row
+//! major, exact.
+//!
+//! Three launches (kernels/gemm/gemm_i8.cu): pack A's rows to a multiple of 16 bytes
+//! (only when k is not one already), transpose B into Bt (n×k, zero padded), then the
+//! tensor-core kernel. The first two put the operands in the layout the tensor cores
+//! read; their cost is included in every timing this module reports.
+
+use std::sync::Arc;
+
+use cudarc::driver::sys::{CUevent_flags, CUfunction_attribute};
+use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
+use cudarc::nvrtc::Ptx;
+
+use crate::device::{ComputeCapability, Gpu};
+use crate::error::{catch_panics, GpuError};
+use crate::kernels::{GEMM_I8, GEMM_I8_MMA, GEMM_I8_PACK_A, GEMM_I8_TRANSPOSE_B};
+use crate::nvrtc;
+use crate::reference::{output_checksum, SplitMix64};
+
+/// The largest inner dimension accepted. Each product of two int8 values lies in
+/// `[-16256, 16384]`, so a sum of k of them stays within int32 iff `16384·k ≤ 2^31 − 1`,
+/// i.e. `k ≤ 2^17 − 1`. (Same bound as `teraproof_core::MAX_K`.)
+pub const MAX_K: usize = (1 << 17) - 1;
+
+/// The largest m or n accepted (a guard against shapes no GPU could hold; it also keeps
+/// every grid dimension within CUDA's limits).
+pub const MAX_MN: usize = 1 << 20;
+
+/// The lowest compute capability the GEMM kernel runs on (`mma.sync.m16n8k32.s8`,
+/// `cp.async`).
+pub const GEMM_MIN_COMPUTE_CAPABILITY: ComputeCapability = ComputeCapability { major: 8, minor: 0 };
+
+// Mirrors of kernels/gemm/gemm_i8.cuh (a test checks they agree).
+const BLOCK_M: usize = 128;
+const BLOCK_N: usize = 256;
+const THREADS: u32 = 256;
+const SHARED_BYTES: u32 = 98304;
+const K_ALIGN: usize = 16;
+const TRANSPOSE_TILE: usize = 32;
+const TRANSPOSE_ROWS: u32 = 8;
+
+/// Threads per block and the most blocks of the grid-stride A-packing kernel.
+const PACK_THREADS: u32 = 256;
+const PACK_MAX_BLOCKS: usize = 4096;
+
+/// A validated GEMM shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GemmShape {
+    pub(crate) m: usize,
+    pub(crate) k: usize,
+    pub(crate) n: usize,
+}
+
+impl GemmShape {
+    /// Accepts `1 ≤ m, n ≤ MAX_MN` and `1 ≤ k ≤ MAX_K`.
+    pub(crate) fn new(m: usize, k: usize, n: usize) -> Result<Self, GpuError> {
+        let invalid = |reason| Err(GpuError::InvalidShape { m, k, n, reason });
+        if m == 0 || k == 0 || n == 0 {
+            return invalid("every dimension must be at least 1");
+        }
+        if k > MAX_K {
+            return invalid("k must be at most 131071 (2^17 - 1) so that int32 accumulation is exact");
+        }
+        if m > MAX_MN || n > MAX_MN {
+            return invalid("m and n must be at most 1048576 (2^20)");
+        }
+        Ok(Self { m, k, n })
+    }
+
+    /// Checks the lengths of row-major A (m×k) and B (k×n).
+    pub(crate) fn check_inputs(&self, a: &[i8], b: &[i8]) -> Result<(), GpuError> {
+        for (matrix, slice, expected) in [("A", a, self.m * self.k), ("B", b, self.k * self.n)] {
+            if slice.len() != expected {
+                return Err(GpuError::InputLength { matrix, expected, actual: slice.len() });
+            }
+        }
+        Ok(())
+    }
+
+    /// The row pitch in bytes of the A and Bt the kernel reads: k rounded up to 16.
+    pub(crate) fn k_pitch(&self) -> usize {
+        self.k.div_ceil(K_ALIGN) * K_ALIGN
+    }
+
+    /// Whether A must be copied into padded rows first (its rows are not 16-byte multiples).
+    pub(crate) fn packs_a(&self) -> bool {
+        !self.k.is_multiple_of(K_ALIGN)
+    }
+
+    /// Integer operations: a multiply and an add per (i, j, k).
+    pub(crate) fn ops(&self) -> f64 {
+        2.0 * self.m as f64 * self.k as f64 * self.n as f64
+    }
+
+    /// The kernels take int32 dimensions; validation keeps them well inside.
+    fn dims_i32(&self) -> (i32, i32, i32, i32) {
+        let to_i32 = |v: usize| i32::try_from(v).unwrap_or(i32::MAX);
+        (to_i32(self.m), to_i32(self.k), to_i32(self.n), to_i32(self.k_pitch()))
+    }
+}
+
+/// Timings of one GEMM configuration, from CUDA events around each repetition (inputs
+/// already on the device, random int8 data generated on the host).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GemmTiming {
+    /// Rows of A and C.
+    pub m: usize,
+    /// Columns of A, rows of B.
+    pub k: usize,
+    /// Columns of B and C.
+    pub n: usize,
+    /// How many timed repetitions (after warm-up).
+    pub repeats: usize,
+    /// Median time of one GEMM, in milliseconds, operand preparation included.
+    pub median_ms: f64,
+    /// Fastest repetition, in milliseconds.
+    pub min_ms: f64,
+    /// Median time of the operand preparation alone (packing A, transposing B), part of
+    /// `median_ms`. Zero for cuBLASLt, whose operands are prepared before timing.
+    pub prep_median_ms: f64,
+    /// `2·m·k·n / median` in tera-operations per second.
+    pub tops: f64,
+    /// [`output_checksum`](crate::output_checksum) of C: equal for two implementations
+    /// that computed the same product from the same seed.
+    pub output_checksum: u64,
+}
+
+impl GemmTiming {
+    pub(crate) fn from_samples(
+        shape: GemmShape,
+        mut total_ms: Vec<f64>,
+        mut prep_ms: Vec<f64>,
+        output_checksum: u64,
+    ) -> Self {
+        let median = |samples: &mut Vec<f64>| {
+            samples.sort_by(f64::total_cmp);
+            samples.get(samples.len() / 2).copied().unwrap_or(0.0)
+        };
+        let median_ms = median(&mut total_ms);
+        let prep_median_ms = median(&mut prep_ms);
+        let min_ms = total_ms.first().copied().unwrap_or(0.0);
+        let tops = if median_ms > 0.0 { shape.ops() / (median_ms * 1e-3) / 1e12 } else { 0.0 };
+        GemmTiming {
+            m: shape.m,
+            k: shape.k,
+            n: shape.n,
+            repeats: total_ms.len(),
+            median_ms,
+            min_ms,
+            prep_median_ms,
+            tops,
+            output_checksum,
+        }
+    }
+}
+
+/// Random inputs for the timed GEMMs, seeded by the shape: the same for our kernel and
+/// for cuBLASLt, so their checksums are comparable.
+pub(crate) fn timing_inputs(shape: GemmShape) -> (Vec<i8>, Vec<i8>) {
+    let mut rng = SplitMix64::new(0x7e7a_9e00 ^ ((shape.m as u64) << 40) ^ ((shape.k as u64) << 20) ^ shape.n as u64);
+    let a = rng.i8_vec(shape.m * shape.k);
+    let b = rng.i8_vec(shape.k * shape.n);
+    (a, b)
+}
+
+/// The GEMM kernels, loaded into one device's context.
+pub(crate) struct GemmKernels {
+    mma: CudaFunction,
+    pack_a: CudaFunction,
+    transpose_b: CudaFunction,
+}
+
+/// Device buffers for one shape, reused across repetitions.
+struct GemmBuffers {
+    /// A with rows padded to `k_pitch`, when A's own rows are not.
+    a_packed: Option<CudaSlice<i8>>,
+    /// B transposed: n rows of `k_pitch` bytes.
+    bt: CudaSlice<i8>,
+    c: CudaSlice<i32>,
+}
+
+impl Gpu {
+    /// The GEMM kernels for this device: compiled by NVRTC once per process and
+    /// architecture, loaded once per `Gpu`.
+    pub(crate) fn gemm_kernels(&self) -> Result<Arc<GemmKernels>, GpuError> {
+        self.require(GEMM_MIN_COMPUTE_CAPABILITY, "the int8 tensor-core GEMM")?;
+        let mut slot = self.gemm_kernels.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(kernels) = slot.as_ref() {
+            return Ok(Arc::clone(kernels));
+        }
+        let arch = nvrtc::target_arch(self.compute_capability(), &nvrtc::supported_archs()?);
+        let compiled = nvrtc::compile_ptx_cached(&GEMM_I8, arch)?;
+        let module = self
+            .context
+            .load_module(Ptx::from_src(compiled.ptx.clone()))
+            .map_err(GpuError::driver("loading the GEMM module (driver PTX JIT)"))?;
+        let load = |name| module.load_function(name).map_err(GpuError::driver("finding a GEMM kernel in its module"));
+        let kernels = Arc::new(GemmKernels {
+            mma: load(GEMM_I8_MMA)?,
+            pack_a: load(GEMM_I8_PACK_A)?,
+            transpose_b: load(GEMM_I8_TRANSPOSE_B)?,
+        });
+        // 96 KiB of dynamic shared memory is above the 48 KiB default; opt in.
+        kernels
+            .mma
+            .set_attribute(CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, SHARED_BYTES as i32)
+            .map_err(GpuError::driver("allowing 96 KiB of shared memory for the GEMM kernel"))?;
+        tracing::info!(device = %self.name(), %arch, "GEMM kernels ready");
+        *slot = Some(Arc::clone(&kernels));
+        Ok(kernels)
+    }
+
+    fn alloc_gemm_buffers(&self, shape: GemmShape) -> Result<GemmBuffers, GpuError> {
+        const WHAT: &str = "allocating GEMM buffers";
+        let bytes = |len| self.stream.alloc_zeros::<i8>(len).map_err(GpuError::driver(WHAT));
+        let a_packed = shape.packs_a().then(|| bytes(shape.m * shape.k_pitch())).transpose()?;
+        let bt = bytes(shape.n * shape.k_pitch())?;
+        let c = self.stream.alloc_zeros::<i32>(shape.m * shape.n).map_err(GpuError::driver(WHAT))?;
+        Ok(GemmBuffers { a_packed, bt, c })
+    }
+
+    /// Copies host int8 data to a new device buffer.
+    fn upload(&self, data: &[i8]) -> Result<CudaSlice<i8>, GpuError> {
+        self.stream.clone_htod(data).map_err(GpuError::driver("copying the inputs to the device"))
+    }
+
+    /// Queues the operand preparation (pack A if needed, transpose B).
+    fn enqueue_prep(
+        &self,
+        kernels: &GemmKernels,
+        shape: GemmShape,
+        a: &CudaSlice<i8>,
+        b: &CudaSlice<i8>,
+        buffers: &mut GemmBuffers,
+    ) -> Result<(), GpuError> {
+        let (m, k, n, k_pitch) = shape.dims_i32();
+        if let Some(a_packed) = buffers.a_packed.as_mut() {
+            let blocks = (shape.m * shape.k_pitch()).div_ceil(PACK_THREADS as usize).clamp(1, PACK_MAX_BLOCKS);
+            let config =
+                LaunchConfig { grid_dim: (blocks as u32, 1, 1), block_dim: (PACK_THREADS, 1, 1), shared_mem_bytes: 0 };
+            let mut launch = self.stream.launch_builder(&kernels.pack_a);
+            launch.arg(a_packed).arg(a).arg(&m).arg(&k).arg(&k_pitch);
+            // SAFETY: the arguments match `pack_a_rows(i8* packed, const i8* a, int m,
+            // int k, int k_pitch)` in order and type; `a_packed` holds m*k_pitch bytes and
+            // `a` m*k (checked by the caller), and the kernel's grid-stride loop touches
+            // only indices below m*k_pitch, reading a[row*k + col] with col < k.
+            unsafe { launch.launch(config) }.map_err(GpuError::driver("launching pack_a_rows"))?;
+        }
+        let grid_x = shape.n.div_ceil(TRANSPOSE_TILE) as u32;
+        let grid_y = shape.k_pitch().div_ceil(TRANSPOSE_TILE) as u32;
+        let config = LaunchConfig {
+            grid_dim: (grid_x, grid_y, 1),
+            block_dim: (TRANSPOSE_TILE as u32, TRANSPOSE_ROWS, 1),
+            shared_mem_bytes: 0,
+        };
+        let mut launch = self.stream.launch_builder(&kernels.transpose_b);
+        launch.arg(&mut buffers.bt).arg(b).arg(&k).arg(&n).arg(&k_pitch);
+        // SAFETY: the arguments match `transpose_b(i8* bt, const i8* b, int k, int n,
+        // int k_pitch)`; `bt` holds n*k_pitch bytes and `b` k*n. The kernel reads B only
+        // at (kk < k, nn < n) and writes Bt only at (nn < n, kk < k_pitch); the grid
+        // covers n and k_pitch in 32-element tiles with 32x8 threads, as it expects.
+        unsafe { launch.launch(config) }.map_err(GpuError::driver("launching transpose_b"))?;
+        Ok(())
+    }
+
+    /// Queues the tensor-core kernel on prepared operands.
+    fn enqueue_mma(
+        &self,
+        kernels: &GemmKernels,
+        shape: GemmShape,
+        a: &CudaSlice<i8>,
+        buffers: &mut GemmBuffers,
+    ) -> Result<(), GpuError> {
+        let (m, _, n, k_pitch) = shape.dims_i32();
+        let config = LaunchConfig {
+            grid_dim: (shape.n.div_ceil(BLOCK_N) as u32, shape.m.div_ceil(BLOCK_M) as u32, 1),
+            block_dim: (THREADS, 1, 1),
+            shared_mem_bytes: SHARED_BYTES,
+        };
+        let a_rows = buffers.a_packed.as_ref().unwrap_or(a);
+        let mut launch = self.stream.launch_builder(&kernels.mma);
+        launch.arg(a_rows).arg(&buffers.bt).arg(&mut buffers.c).arg(&m).arg(&n).arg(&k_pitch);
+        // SAFETY: the arguments match `gemm_i8_mma(const i8* a, const i8* bt, i32* c,
+        // int m, int n, int k_pitch)`. `a_rows` has m rows and `bt` n rows of k_pitch
+        // bytes (k_pitch a multiple of 16; device allocations are 256-byte aligned, so
+        // every 16-byte copy is aligned), and `c` holds m*n int32. The kernel reads only
+        // rows < m / < n and columns < k_pitch, and stores only C elements with row < m
+        // and column < n. The grid has one 256-thread block per 128x256 tile of C and the
+        // 96 KiB of dynamic shared memory the kernel stages through (opted in at load).
+        unsafe { launch.launch(config) }.map_err(GpuError::driver("launching gemm_i8_mma"))?;
+        Ok(())
+    }
+
+    /// `C = A·B` on this GPU, exactly; row-major int8 A (m×k) and B (k×n), row-major
+    /// int32 C (m×n).
+    ///
+    /// Needs compute capability 8.0+ and NVRTC. Errors (never panics) on a bad shape or
+    /// length, a missing NVRTC, an old device or any CUDA failure.
+    pub fn gemm_i8(&self, a: &[i8], b: &[i8], m: usize, k: usize, n: usize) -> Result<Vec<i32>, GpuError> {
+        let shape = GemmShape::new(m, k, n)?;
+        shape.check_inputs(a, b)?;
+        catch_panics("running the int8 GEMM", || {
+            let kernels = self.gemm_kernels()?;
+            let (a_device, b_device) = (self.upload(a)?, self.upload(b)?);
+            let mut buffers = self.alloc_gemm_buffers(shape)?;
+            self.enqueue_prep(&kernels, shape, &a_device, &b_device, &mut buffers)?;
+            self.enqueue_mma(&kernels, shape, &a_device, &mut buffers)?;
+            self.stream.clone_dtoh(&buffers.c).map_err(GpuError::driver("copying C back (a kernel may have faulted)"))
+        })
+    }
+
+    /// Times [`gemm_i8`](Self::gemm_i8) on random inputs (seeded per shape) kept on the
+    /// device: two warm-up runs, then `repeats` runs each bracketed by CUDA events.
+    /// The reported times include the operand preparation.
+    pub fn gemm_i8_timed(&self, m: usize, k: usize, n: usize, repeats: usize) -> Result<GemmTiming, GpuError> {
+        let shape = GemmShape::new(m, k, n)?;
+        let repeats = repeats.max(1);
+        catch_panics("timing the int8 GEMM", || {
+            let kernels = self.gemm_kernels()?;
+            let (a, b) = timing_inputs(shape);
+            let (a_device, b_device) = (self.upload(&a)?, self.upload(&b)?);
+            let mut buffers = self.alloc_gemm_buffers(shape)?;
+            for _ in 0..2 {
+                self.enqueue_prep(&kernels, shape, &a_device, &b_device, &mut buffers)?;
+                self.enqueue_mma(&kernels, shape, &a_device, &mut buffers)?;
+            }
+            let marks = self.timing_events(repeats, 3)?;
+            for mark in &marks {
+                self.record(&mark[0])?;
+                self.enqueue_prep(&kernels, shape, &a_device, &b_device, &mut buffers)?;
+                self.record(&mark[1])?;
+                self.enqueue_mma(&kernels, shape, &a_device, &mut buffers)?;
+                self.record(&mark[2])?;
+            }
+            self.stream
+                .synchronize()
+                .map_err(GpuError::driver("waiting for the timed GEMMs (a kernel may have faulted)"))?;
+            let mut total_ms = Vec::with_capacity(repeats);
+            let mut prep_ms = Vec::with_capacity(repeats);
+            for mark in &marks {
+                total_ms.push(elapsed_ms(&mark[0], &mark[2])?);
+                prep_ms.push(elapsed_ms(&mark[0], &mark[1])?);
+            }
+            let c = self.stream.clone_dtoh(&buffers.c).map_err(GpuError::driver("copying C back"))?;
+            Ok(GemmTiming::from_samples(shape, total_ms, prep_ms, output_checksum(&c)))
+        })
+    }
+
+    /// `count` groups of `per_group` timing-enabled events.
+    pub(crate) fn timing_events(&self, count: usize, per_group: usize) -> Result<Vec<Vec<CudaEvent>>, GpuError> {
+        (0..count)
+            .map(|_| {
+                (0..per_group)
+                    .map(|_| {
+                        self.context
+                            .new_event(Some(CUevent_flags::CU_EVENT_DEFAULT))
+                            .map_err(GpuError::driver("creating timing events"))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Records `event` on this GPU's stream.
+    pub(crate) fn record(&self, event: &CudaEvent) -> Result<(), GpuError> {
+        event.record(&self.stream).map_err(GpuError::driver("recording a timing event"))
+    }
+}
+
+/// Milliseconds between two recorded events.
+pub(crate) fn elapsed_ms(start: &CudaEvent, end: &CudaEvent) -> Result<f64, GpuError> {
+    start.elapsed_ms(end).map(f64::from).map_err(GpuError::driver("reading a timing event"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_are_validated_with_typed_errors() {
+        assert!(GemmShape::new(1, 1, 1).is_ok());
+        assert!(GemmShape::new(MAX_MN, MAX_K, MAX_MN).is_ok());
+        for (m, k, n) in [(0, 1, 1), (1, 0, 1), (1, 1, 0), (1, MAX_K + 1, 1), (MAX_MN + 1, 1, 1), (1, 1, MAX_MN + 1)] {
+            assert!(matches!(GemmShape::new(m, k, n), Err(GpuError::InvalidShape { .. })), "{m}x{k}x{n}");
+        }
+    }
+
+    #[test]
+    fn input_lengths_are_checked() {
+        let shape = GemmShape::new(2, 3, 4).unwrap();
+        assert!(shape.check_inputs(&[0; 6], &[0; 12]).is_ok());
+        let err = shape.check_inputs(&[0; 5], &[0; 12]).unwrap_err();
+        assert!(matches!(err, GpuError::InputLength { matrix: "A", expected: 6, actual: 5 }), "{err}");
+        let err = shape.check_inputs(&[0; 6], &[0; 13]).unwrap_err();
+        assert!(matches!(err, GpuError::InputLength { matrix: "B", expected: 12, actual: 13 }), "{err}");
+    }
+
+    #[test]
+    fn k_is_padded_to_whole_16_byte_chunks() {
+        let pitch = |k| GemmShape::new(1, k, 1).unwrap().k_pitch();
+        assert_eq!((pitch(1), pitch(16), pitch(17), pitch(4096), pitch(MAX_K)), (16, 16, 32, 4096, 131072));
+        assert!(GemmShape::new(1, 100, 1).unwrap().packs_a());
+        assert!(!GemmShape::new(1, 80, 1).unwrap().packs_a());
+    }
+
+    #[test]
+    fn launcher_constants_match_the_kernel_header() {
+        let header = crate::kernels::HEADERS.iter().find(|h| h.path == "gemm/gemm_i8.cuh").unwrap().source;
+        let value = |name: &str| -> usize {
+            let prefix = format!("constexpr int {name} = ");
+            let line = header
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(prefix.as_str()))
+                .unwrap_or_else(|| panic!("{name} not in header"));
+            line.trim_end_matches(';').trim().parse().unwrap_or_else(|_| panic!("{name} is not a literal: {line}"))
+        };
+        assert_eq!(value("BLOCK_M"), BLOCK_M);
+        assert_eq!(value("BLOCK_N"), BLOCK_N);
+        assert_eq!(value("THREADS"), THREADS as usize);
+        assert_eq!(value("K_ALIGN"), K_ALIGN);
+        assert_eq!(value("TRANSPOSE_TILE"), TRANSPOSE_TILE);
+        assert_eq!(value("TRANSPOSE_ROWS"), TRANSPOSE_ROWS as usize);
+        assert_eq!(value("STAGES") * (BLOCK_M + BLOCK_N) * value("BLOCK_K"), SHARED_BYTES as usize);
+    }
+
+    #[test]
+    fn timing_summary_takes_the_median_and_counts_ops() {
+        let shape = GemmShape::new(1000, 1000, 1000).unwrap();
+        let t = GemmTiming::from_samples(shape, vec![3.0, 1.0, 2.0], vec![0.2, 0.1, 0.3], 9);
+        assert_eq!((t.median_ms, t.min_ms, t.prep_median_ms, t.repeats), (2.0, 1.0, 0.2, 3));
+        assert!((t.tops - 1.0).abs() < 1e-9, "2e9 ops in 2 ms is 1 TOPS, got {}", t.tops);
+    }
+}

@@ -1,0 +1,272 @@
+//! Run-time compilation of the embedded kernels with NVRTC.
+//!
+//! NVRTC needs no GPU, so this module also serves the static checks that compile every
+//! kernel on machines without one.
+//!
+//! **Finding libnvrtc.** cudarc opens `libnvrtc.so` (and versioned names) through the
+//! dynamic loader's search path. A GPU machine with only the driver has no NVRTC, and
+//! the PyPI wheel `nvidia-cuda-nvrtc` puts it in a folder the loader does not search. So
+//! when `TERAPROOF_NVRTC_LIB_DIR` names a folder, we first load `libnvrtc-builtins` and
+//! `libnvrtc` from there by full path and keep them loaded; the loader then resolves
+//! cudarc's (and libnvrtc's own) by-name requests to those copies, whose sonames match.
+
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, CStr, CString};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use cudarc::nvrtc::{result as nvrtc_result, sys as nvrtc_sys};
+
+use crate::device::ComputeCapability;
+use crate::error::GpuError;
+use crate::kernels::{KernelProgram, HEADERS};
+
+/// The environment variable naming a folder that holds `libnvrtc.so.*` and
+/// `libnvrtc-builtins.so.*` (for example the `nvidia/cu13/lib` folder of the wheel).
+pub const NVRTC_LIB_DIR_ENV: &str = "TERAPROOF_NVRTC_LIB_DIR";
+
+/// A program compiled to PTX for one virtual architecture.
+#[derive(Debug, Clone)]
+pub struct CompiledPtx {
+    /// The source compiled, relative to `kernels/`.
+    pub program: &'static str,
+    /// The virtual architecture, e.g. `compute_90`.
+    pub arch: String,
+    /// The PTX text.
+    pub ptx: String,
+    /// NVRTC's log (warnings), usually empty.
+    pub log: String,
+}
+
+/// Libraries we loaded by path; kept for the life of the process so that nothing
+/// resolved against them can outlive them.
+static PRELOADED: Mutex<Vec<libloading::Library>> = Mutex::new(Vec::new());
+
+/// Set once NVRTC has been found; a failed check is not cached, so a caller can fix
+/// things (for example with [`preload_nvrtc_from`]) and try again.
+static NVRTC_READY: OnceLock<()> = OnceLock::new();
+
+/// The outcome of preloading from `TERAPROOF_NVRTC_LIB_DIR`, done at most once.
+static ENV_PRELOAD: OnceLock<Result<(), String>> = OnceLock::new();
+
+/// Loads NVRTC from `dir` (the folder holding `libnvrtc.so.*`), so that later NVRTC use
+/// in this process picks that copy. Call before the first compilation; the crate calls
+/// it itself with `TERAPROOF_NVRTC_LIB_DIR` when that is set.
+pub fn preload_nvrtc_from(dir: &Path) -> Result<(), GpuError> {
+    let not_found = |detail: String| GpuError::NvrtcNotFound { detail };
+    let entries = std::fs::read_dir(dir).map_err(|e| not_found(format!("cannot read {}: {e}", dir.display())))?;
+    let mut names: Vec<String> = entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    names.sort();
+    // The `.alt.` variants are alternative builds NVRTC does not load by default.
+    let pick = |prefix: &str| names.iter().find(|n| n.starts_with(prefix) && !n.contains(".alt.")).cloned();
+    let nvrtc = pick("libnvrtc.so.").ok_or_else(|| not_found(format!("no libnvrtc.so.* in {}", dir.display())))?;
+    // libnvrtc loads its builtins by soname at compile time; load them first.
+    let ordered: Vec<PathBuf> = pick("libnvrtc-builtins.so.").into_iter().chain([nvrtc]).map(|n| dir.join(n)).collect();
+    let mut preloaded = PRELOADED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    for path in ordered {
+        // SAFETY: these are NVIDIA's NVRTC libraries, whose initialisers only set up
+        // their own state; the handle is stored in PRELOADED and never dropped, so no
+        // symbol resolved from it can dangle.
+        let library = unsafe { libloading::Library::new(&path) }
+            .map_err(|e| not_found(format!("cannot load {}: {e}", path.display())))?;
+        tracing::debug!(path = %path.display(), "preloaded NVRTC library");
+        preloaded.push(library);
+    }
+    Ok(())
+}
+
+/// Checks that NVRTC can be loaded, after preloading it from `TERAPROOF_NVRTC_LIB_DIR`
+/// if that is set. cudarc panics on first use when NVRTC is missing, so every NVRTC call
+/// goes through this first.
+pub fn ensure_nvrtc() -> Result<(), GpuError> {
+    if NVRTC_READY.get().is_some() {
+        return Ok(());
+    }
+    if let Some(dir) = std::env::var_os(NVRTC_LIB_DIR_ENV) {
+        ENV_PRELOAD
+            .get_or_init(|| preload_nvrtc_from(Path::new(&dir)).map_err(|e| e.to_string()))
+            .clone()
+            .map_err(|detail| GpuError::NvrtcNotFound { detail })?;
+    }
+    // SAFETY: only tries to open the candidate library names and closes them again.
+    if unsafe { nvrtc_sys::is_culib_present() } {
+        let _ = NVRTC_READY.set(());
+        return Ok(());
+    }
+    let env = std::env::var(NVRTC_LIB_DIR_ENV).map(|v| format!("`{v}`")).unwrap_or_else(|_| "unset".into());
+    Err(GpuError::NvrtcNotFound {
+        detail: format!("libnvrtc is not on the loader's search path and {NVRTC_LIB_DIR_ENV} is {env}"),
+    })
+}
+
+/// The NVRTC version in use, as (major, minor).
+pub fn nvrtc_version() -> Result<(i32, i32), GpuError> {
+    ensure_nvrtc()?;
+    let (mut major, mut minor): (c_int, c_int) = (0, 0);
+    // SAFETY: NVRTC is loaded (checked above); both pointers are valid for writes.
+    let status = unsafe { nvrtc_sys::nvrtcVersion(&mut major, &mut minor) };
+    status.result().map_err(|e| GpuError::NvrtcNotFound { detail: format!("nvrtcVersion failed: {e:?}") })?;
+    Ok((major, minor))
+}
+
+/// The virtual architectures (as `major*10+minor`) the loaded NVRTC can target.
+pub fn supported_archs() -> Result<Vec<u32>, GpuError> {
+    ensure_nvrtc()?;
+    let mut count: c_int = 0;
+    // SAFETY: NVRTC is loaded; `count` is valid for writes.
+    let status = unsafe { nvrtc_sys::nvrtcGetNumSupportedArchs(&mut count) };
+    status.result().map_err(|e| GpuError::NvrtcNotFound { detail: format!("nvrtcGetNumSupportedArchs: {e:?}") })?;
+    let mut archs = vec![0 as c_int; usize::try_from(count).unwrap_or(0)];
+    // SAFETY: `archs` has room for the `count` entries NVRTC reported.
+    let status = unsafe { nvrtc_sys::nvrtcGetSupportedArchs(archs.as_mut_ptr()) };
+    status.result().map_err(|e| GpuError::NvrtcNotFound { detail: format!("nvrtcGetSupportedArchs: {e:?}") })?;
+    Ok(archs.into_iter().filter_map(|a| u32::try_from(a).ok()).collect())
+}
+
+/// The architecture to compile for on a device: the device's own, or the newest one
+/// NVRTC knows below it (PTX for an older architecture runs on newer GPUs).
+pub(crate) fn target_arch(device: ComputeCapability, supported: &[u32]) -> ComputeCapability {
+    let wanted = device.as_number();
+    match supported.iter().copied().filter(|&a| a <= wanted).max() {
+        Some(best) if best != wanted => {
+            tracing::warn!(%device, best, "NVRTC does not know this architecture; compiling for an older one");
+            ComputeCapability::from_number(best)
+        }
+        _ => device,
+    }
+}
+
+/// Frees an NVRTC program when dropped, whatever path the compilation took.
+struct ProgramGuard(nvrtc_sys::nvrtcProgram);
+
+impl Drop for ProgramGuard {
+    fn drop(&mut self) {
+        // SAFETY: self.0 came from nvrtcCreateProgram and is destroyed exactly once, here.
+        if let Err(e) = unsafe { nvrtc_result::destroy_program(self.0) } {
+            tracing::warn!(error = ?e, "nvrtcDestroyProgram failed");
+        }
+    }
+}
+
+/// Compiles `program` to PTX for virtual architecture `arch` (e.g. 9.0 → `compute_90`).
+/// On failure the error carries NVRTC's log.
+pub fn compile_ptx(program: &KernelProgram, arch: ComputeCapability) -> Result<CompiledPtx, GpuError> {
+    ensure_nvrtc()?;
+    let arch_name = arch.compute_name();
+    let compile_error = |reason: String, log: String| GpuError::KernelCompile {
+        program: program.path,
+        arch: arch_name.clone(),
+        reason,
+        log,
+    };
+    let to_c =
+        |text: &str| CString::new(text).map_err(|_| compile_error("source contains a NUL byte".into(), String::new()));
+    let source = to_c(program.source)?;
+    let name = to_c(program.path)?;
+    let header_sources = HEADERS.iter().map(|h| to_c(h.source)).collect::<Result<Vec<_>, _>>()?;
+    let header_names = HEADERS.iter().map(|h| to_c(h.path)).collect::<Result<Vec<_>, _>>()?;
+    let header_source_ptrs: Vec<*const c_char> = header_sources.iter().map(|s| s.as_ptr()).collect();
+    let header_name_ptrs: Vec<*const c_char> = header_names.iter().map(|s| s.as_ptr()).collect();
+
+    let mut raw_program: nvrtc_sys::nvrtcProgram = std::ptr::null_mut();
+    // SAFETY: every pointer refers to a NUL-terminated CString that outlives this call,
+    // the two header arrays have HEADERS.len() entries each, and NVRTC is loaded.
+    let status = unsafe {
+        nvrtc_sys::nvrtcCreateProgram(
+            &mut raw_program,
+            source.as_ptr(),
+            name.as_ptr(),
+            HEADERS.len() as c_int,
+            header_source_ptrs.as_ptr(),
+            header_name_ptrs.as_ptr(),
+        )
+    };
+    status.result().map_err(|e| compile_error(format!("nvrtcCreateProgram: {e:?}"), String::new()))?;
+    let guard = ProgramGuard(raw_program);
+
+    let options = [
+        format!("--gpu-architecture={arch_name}"),
+        "--std=c++17".to_string(),
+        // Source lines in profiles; does not change the generated code.
+        "--generate-line-info".to_string(),
+    ];
+    // SAFETY: the program handle is live (owned by `guard`).
+    let compiled = unsafe { nvrtc_result::compile_program(guard.0, &options) };
+    let log = program_log(&guard);
+    if let Err(e) = compiled {
+        return Err(compile_error(format!("{e:?}"), log));
+    }
+    // SAFETY: the program compiled successfully, so it has PTX.
+    let ptx_chars = unsafe { nvrtc_result::get_ptx(guard.0) }
+        .map_err(|e| compile_error(format!("nvrtcGetPTX: {e:?}"), log.clone()))?;
+    let ptx = c_chars_to_string(&ptx_chars);
+    tracing::debug!(program = program.path, arch = %arch_name, bytes = ptx.len(), "compiled kernel");
+    Ok(CompiledPtx { program: program.path, arch: arch_name, ptx, log })
+}
+
+/// NVRTC's log for a program, or a note saying why there is none.
+fn program_log(guard: &ProgramGuard) -> String {
+    // SAFETY: the program handle is live (owned by `guard`).
+    match unsafe { nvrtc_result::get_program_log(guard.0) } {
+        Ok(chars) => c_chars_to_string(&chars).trim().to_string(),
+        Err(e) => format!("(no log: nvrtcGetProgramLog failed with {e:?})"),
+    }
+}
+
+/// Text from a NUL-terminated buffer of C chars (lossy: NVRTC output is ASCII).
+fn c_chars_to_string(chars: &[c_char]) -> String {
+    // c_char is i8 or u8 by platform; either way each is one byte of the text.
+    let bytes: Vec<u8> = chars.iter().map(|&c| c as u8).collect();
+    match CStr::from_bytes_until_nul(&bytes) {
+        Ok(text) => text.to_string_lossy().into_owned(),
+        Err(_) => String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+type PtxCache = Mutex<HashMap<(&'static str, ComputeCapability), Arc<CompiledPtx>>>;
+
+/// Compiles `program` for `arch` once per process; later calls return the same PTX.
+pub(crate) fn compile_ptx_cached(
+    program: &KernelProgram,
+    arch: ComputeCapability,
+) -> Result<Arc<CompiledPtx>, GpuError> {
+    static CACHE: OnceLock<PtxCache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (program.path, arch);
+    if let Some(hit) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(Arc::clone(hit));
+    }
+    // Compile outside the lock: it takes a while and other programs need not wait.
+    let compiled = Arc::new(compile_ptx(program, arch)?);
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(Arc::clone(map.entry(key).or_insert(compiled)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_arch_prefers_the_device_then_the_newest_older_one() {
+        let hopper = ComputeCapability { major: 9, minor: 0 };
+        assert_eq!(target_arch(hopper, &[75, 80, 86, 89, 90, 100]), hopper);
+        let future = ComputeCapability { major: 13, minor: 0 };
+        assert_eq!(target_arch(future, &[80, 90, 120]), ComputeCapability { major: 12, minor: 0 });
+        // An NVRTC that lists nothing usable: try the device's own and let NVRTC say no.
+        assert_eq!(target_arch(hopper, &[]), hopper);
+    }
+
+    #[test]
+    fn preload_from_a_folder_without_nvrtc_is_a_typed_error() {
+        let err = preload_nvrtc_from(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap_err();
+        assert!(matches!(err, GpuError::NvrtcNotFound { .. }), "{err}");
+        let err = preload_nvrtc_from(Path::new("/nonexistent/teraproof")).unwrap_err();
+        assert!(matches!(err, GpuError::NvrtcNotFound { .. }), "{err}");
+    }
+
+    #[test]
+    fn c_chars_stop_at_the_first_nul() {
+        let chars: Vec<c_char> = b"ptx text\0garbage".iter().map(|&b| b as c_char).collect();
+        assert_eq!(c_chars_to_string(&chars), "ptx text");
+    }
+}

@@ -1,0 +1,64 @@
+/*
+ * teraproof.h: verify teraproof receipts from C (and anything with a C FFI).
+ *
+ * Link with -lteraproof_verifier_c. Every function returns a tp_status; on failure a
+ * human-readable reason is written into the caller's buffer `err` (at most `err_len`
+ * bytes, always NUL-terminated when err_len > 0; pass NULL, 0 to ignore it). No function
+ * unwinds into C: an internal panic becomes TP_ERR_INTERNAL.
+ *
+ *   tp_verifier *v = NULL;
+ *   char err[512];
+ *   if (tp_verifier_load("keys/CU-64", &v, err, sizeof err) != TP_OK) { puts(err); ... }
+ *   int status = tp_verify_receipt(v, receipt_json, err, sizeof err);  // TP_OK: valid
+ *   tp_verifier_free(v);
+ */
+#ifndef TERAPROOF_H
+#define TERAPROOF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tp_status {
+    TP_OK = 0,
+    TP_ERR_INVALID_ARGUMENT = 1,   /* a NULL pointer or text that is not UTF-8 */
+    TP_ERR_BAD_KEY = 2,            /* the key directory, manifest or key bytes are unusable */
+    TP_ERR_MALFORMED_RECEIPT = 3,  /* not a receipt: bad JSON, fields, hex or length */
+    TP_ERR_UNSUPPORTED_VERSION = 4,
+    TP_ERR_NON_CANONICAL_INPUT = 5, /* a digest that is not a canonical field element */
+    TP_ERR_INVALID_PROOF_POINT = 6, /* a proof point off its curve or outside the subgroup */
+    TP_ERR_WRONG_KEY = 7,          /* the receipt was made for another key or unit */
+    TP_ERR_PROOF_REJECTED = 8,     /* well formed, but the pairing check fails */
+    TP_ERR_INTERNAL = 9            /* a bug in teraproof (caught panic); please report it */
+} tp_status;
+
+/* A unit's verifying key, ready to verify receipts. Thread-safe for concurrent verifies. */
+typedef struct tp_verifier tp_verifier;
+
+/* The library's version, a static NUL-terminated string. */
+const char *tp_version(void);
+
+/* Loads keys.json and verifying_key.bin from a key directory. */
+tp_status tp_verifier_load(const char *key_dir, tp_verifier **out, char *err, size_t err_len);
+
+/* Builds a verifier from keys.json text and the bytes of verifying_key.bin. */
+tp_status tp_verifier_from_parts(const char *manifest_json, const uint8_t *vk_bytes, size_t vk_len,
+                                 tp_verifier **out, char *err, size_t err_len);
+
+/* The unit id the verifier checks (static for the verifier's lifetime). */
+const char *tp_verifier_unit(const tp_verifier *verifier);
+
+/* Verifies one receipt (its JSON text). TP_OK means the proof is valid. */
+tp_status tp_verify_receipt(const tp_verifier *verifier, const char *receipt_json, char *err, size_t err_len);
+
+/* Frees a verifier; NULL is allowed. */
+void tp_verifier_free(tp_verifier *verifier);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TERAPROOF_H */

@@ -1,0 +1,291 @@
+//! # teraproof-verifier-c
+//!
+//! The C ABI of [`teraproof_verifier`]: a shared library (`libteraproof_verifier_c.so`)
+//! and the header `include/teraproof.h`, for marketplaces written in C, Go (cgo),
+//! Python (ctypes) or anything else that can call C.
+//!
+//! Errors cross the boundary as a [`TpStatus`] code plus a message copied into a
+//! caller-owned buffer; panics never unwind into C (each entry point catches them and
+//! returns [`TpStatus::Internal`]).
+//!
+//! This crate and `teraproof-gpu` are the only ones with `unsafe`: a C ABI has to read
+//! the raw pointers C hands it. Every block states what the caller guarantees (the
+//! contract is written in the header) and why that makes the access sound.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+use std::ffi::{c_char, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use teraproof_verifier::{KeyManifest, UnitVerifyingKey, Verifier, VerifyError};
+
+/// Status codes, as `tp_status` in the header.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TpStatus {
+    /// success
+    Ok = 0,
+    /// a NULL pointer or text that is not UTF-8
+    InvalidArgument = 1,
+    /// the key directory, manifest or key bytes are unusable
+    BadKey = 2,
+    /// not a receipt: bad JSON, fields, hex or length
+    MalformedReceipt = 3,
+    /// a receipt version this build does not read
+    UnsupportedVersion = 4,
+    /// a digest that is not a canonical field element
+    NonCanonicalInput = 5,
+    /// a proof point off its curve or outside the prime-order subgroup
+    InvalidProofPoint = 6,
+    /// the receipt was made for another key or unit
+    WrongKey = 7,
+    /// well formed, but the pairing check fails
+    ProofRejected = 8,
+    /// a caught panic: a bug in teraproof
+    Internal = 9,
+}
+
+impl From<&VerifyError> for TpStatus {
+    fn from(e: &VerifyError) -> Self {
+        match e {
+            VerifyError::MalformedReceipt(_) | VerifyError::BadProofEncoding(_) => TpStatus::MalformedReceipt,
+            VerifyError::UnsupportedVersion { .. } => TpStatus::UnsupportedVersion,
+            VerifyError::NonCanonicalInput { .. } => TpStatus::NonCanonicalInput,
+            VerifyError::InvalidProofPoint { .. } => TpStatus::InvalidProofPoint,
+            VerifyError::WrongVerifyingKey { .. }
+            | VerifyError::UnitMismatch { .. }
+            | VerifyError::OpsMismatch { .. }
+            | VerifyError::WrongInputCount { .. } => TpStatus::WrongKey,
+            VerifyError::ProofRejected | VerifyError::OutputMismatch { .. } | VerifyError::BatchFailed { .. } => {
+                TpStatus::ProofRejected
+            }
+            VerifyError::BadKey(_) => TpStatus::BadKey,
+        }
+    }
+}
+
+/// The opaque `tp_verifier`: the verifier and its unit id as a C string.
+pub struct TpVerifier {
+    verifier: Verifier,
+    unit: std::ffi::CString,
+}
+
+/// A failure on its way to C.
+struct Failure(TpStatus, String);
+
+impl From<VerifyError> for Failure {
+    fn from(e: VerifyError) -> Self {
+        Failure(TpStatus::from(&e), e.to_string())
+    }
+}
+
+/// Copies `message` into `err` (truncated, NUL-terminated), when `err` is usable.
+///
+/// # Safety
+/// `err` is NULL or points to `err_len` writable bytes.
+unsafe fn write_message(err: *mut c_char, err_len: usize, message: &str) {
+    if err.is_null() || err_len == 0 {
+        return;
+    }
+    let n = message.len().min(err_len - 1);
+    // SAFETY: the caller guarantees `err` points to `err_len` writable bytes, and we
+    // write `n + 1 ≤ err_len` of them; `message` is a distinct Rust allocation, so the
+    // regions cannot overlap.
+    unsafe {
+        std::ptr::copy_nonoverlapping(message.as_ptr(), err.cast::<u8>(), n);
+        *err.add(n) = 0;
+    }
+}
+
+/// Runs `body`, turning errors and panics into a status and a message.
+///
+/// # Safety
+/// `err` is NULL or points to `err_len` writable bytes.
+unsafe fn guarded(err: *mut c_char, err_len: usize, body: impl FnOnce() -> Result<(), Failure>) -> TpStatus {
+    let outcome = catch_unwind(AssertUnwindSafe(body))
+        .unwrap_or_else(|_| Err(Failure(TpStatus::Internal, "internal error (panic); please report it".into())));
+    match outcome {
+        Ok(()) => {
+            // SAFETY: forwarded from this function's contract.
+            unsafe { write_message(err, err_len, "") };
+            TpStatus::Ok
+        }
+        Err(Failure(status, message)) => {
+            // SAFETY: forwarded from this function's contract.
+            unsafe { write_message(err, err_len, &message) };
+            status
+        }
+    }
+}
+
+/// Borrows a NUL-terminated UTF-8 string from C.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string that outlives `'a`.
+unsafe fn text<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, Failure> {
+    if ptr.is_null() {
+        return Err(Failure(TpStatus::InvalidArgument, format!("{what} is NULL")));
+    }
+    // SAFETY: non-NULL, and the caller guarantees NUL termination and lifetime.
+    let c = unsafe { CStr::from_ptr(ptr) };
+    c.to_str().map_err(|_| Failure(TpStatus::InvalidArgument, format!("{what} is not UTF-8")))
+}
+
+/// Hands a verifier to C through `out`.
+///
+/// # Safety
+/// `out` is NULL or points to a writable `tp_verifier *`.
+unsafe fn publish(out: *mut *mut TpVerifier, key: UnitVerifyingKey) -> Result<(), Failure> {
+    if out.is_null() {
+        return Err(Failure(TpStatus::InvalidArgument, "out is NULL".into()));
+    }
+    let unit = std::ffi::CString::new(key.unit().to_string()).expect("unit ids contain no NUL");
+    let boxed = Box::new(TpVerifier { verifier: Verifier::new(key), unit });
+    // SAFETY: `out` is non-NULL and, by the caller's contract, writable.
+    unsafe { *out = Box::into_raw(boxed) };
+    Ok(())
+}
+
+/// `tp_version`: the crate version as a static C string.
+#[no_mangle]
+pub extern "C" fn tp_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// `tp_verifier_load`: see the header.
+///
+/// # Safety
+/// `key_dir` is a NUL-terminated string; `out` points to a writable pointer; `err` is
+/// NULL or points to `err_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tp_verifier_load(
+    key_dir: *const c_char,
+    out: *mut *mut TpVerifier,
+    err: *mut c_char,
+    err_len: usize,
+) -> TpStatus {
+    // SAFETY: the header's contract is this function's contract, forwarded.
+    unsafe {
+        guarded(err, err_len, || {
+            let dir = text(key_dir, "key_dir")?;
+            let key = UnitVerifyingKey::load(Path::new(dir))?;
+            publish(out, key)
+        })
+    }
+}
+
+/// `tp_verifier_from_parts`: see the header.
+///
+/// # Safety
+/// `manifest_json` is a NUL-terminated string; `vk_bytes` points to `vk_len` readable
+/// bytes; `out` points to a writable pointer; `err` is NULL or `err_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tp_verifier_from_parts(
+    manifest_json: *const c_char,
+    vk_bytes: *const u8,
+    vk_len: usize,
+    out: *mut *mut TpVerifier,
+    err: *mut c_char,
+    err_len: usize,
+) -> TpStatus {
+    // SAFETY: the header's contract is this function's contract, forwarded.
+    unsafe {
+        guarded(err, err_len, || {
+            let manifest = KeyManifest::from_json(text(manifest_json, "manifest_json")?)?;
+            if vk_bytes.is_null() {
+                return Err(Failure(TpStatus::InvalidArgument, "vk_bytes is NULL".into()));
+            }
+            // SAFETY: non-NULL, and the caller guarantees `vk_len` readable bytes that
+            // stay valid and unchanged during this call.
+            let bytes = std::slice::from_raw_parts(vk_bytes, vk_len);
+            let key = UnitVerifyingKey::from_manifest(&manifest, bytes)?;
+            publish(out, key)
+        })
+    }
+}
+
+/// `tp_verifier_unit`: see the header. NULL for a NULL verifier.
+///
+/// # Safety
+/// `verifier` is NULL or a pointer from `tp_verifier_load`/`tp_verifier_from_parts`
+/// not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn tp_verifier_unit(verifier: *const TpVerifier) -> *const c_char {
+    // SAFETY: by the contract, a non-NULL pointer is a live `TpVerifier` we allocated.
+    match unsafe { verifier.as_ref() } {
+        Some(v) => v.unit.as_ptr(),
+        None => std::ptr::null(),
+    }
+}
+
+/// `tp_verify_receipt`: see the header.
+///
+/// # Safety
+/// `verifier` is a live pointer from this library; `receipt_json` is a NUL-terminated
+/// string; `err` is NULL or points to `err_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tp_verify_receipt(
+    verifier: *const TpVerifier,
+    receipt_json: *const c_char,
+    err: *mut c_char,
+    err_len: usize,
+) -> TpStatus {
+    // SAFETY: the header's contract is this function's contract, forwarded.
+    unsafe {
+        guarded(err, err_len, || {
+            // SAFETY: by the contract, a non-NULL pointer is a live `TpVerifier`; we
+            // only read through it (verification takes `&self`).
+            let v = verifier.as_ref().ok_or_else(|| Failure(TpStatus::InvalidArgument, "verifier is NULL".into()))?;
+            v.verifier.verify_json(text(receipt_json, "receipt_json")?)?;
+            Ok(())
+        })
+    }
+}
+
+/// `tp_verifier_free`: see the header.
+///
+/// # Safety
+/// `verifier` is NULL or a pointer from this library not yet freed; it is not used again.
+#[no_mangle]
+pub unsafe extern "C" fn tp_verifier_free(verifier: *mut TpVerifier) {
+    if !verifier.is_null() {
+        // SAFETY: the pointer came from `Box::into_raw` in `publish` and, by the
+        // contract, is freed once; dropping cannot panic (plain data and a CString).
+        drop(unsafe { Box::from_raw(verifier) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_arguments_are_errors_not_crashes() {
+        let mut err = [0 as c_char; 64];
+        let mut out: *mut TpVerifier = std::ptr::null_mut();
+        // SAFETY: every pointer is NULL or points into a live local of the stated size.
+        unsafe {
+            assert_eq!(tp_verifier_load(std::ptr::null(), &mut out, err.as_mut_ptr(), 64), TpStatus::InvalidArgument);
+            assert!(CStr::from_ptr(err.as_ptr()).to_str().unwrap().contains("key_dir is NULL"));
+            assert_eq!(
+                tp_verify_receipt(std::ptr::null(), c"{}".as_ptr(), err.as_mut_ptr(), 64),
+                TpStatus::InvalidArgument
+            );
+            assert!(tp_verifier_unit(std::ptr::null()).is_null());
+            tp_verifier_free(std::ptr::null_mut());
+            let dir = c"/nonexistent/teraproof-keys";
+            assert_eq!(tp_verifier_load(dir.as_ptr(), &mut out, std::ptr::null_mut(), 0), TpStatus::BadKey);
+            assert!(out.is_null());
+        }
+    }
+
+    #[test]
+    fn messages_are_truncated_and_terminated() {
+        let mut buf = [1 as c_char; 8];
+        // SAFETY: `buf` holds 8 writable bytes.
+        unsafe { write_message(buf.as_mut_ptr(), 8, "a long message") };
+        // SAFETY: write_message terminated it within the 8 bytes.
+        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "a long ");
+    }
+}

@@ -1,0 +1,98 @@
+//! A C program, compiled against include/teraproof.h and linked with the shared
+//! library, verifies an honest receipt and rejects tampered ones with the right codes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rand::{Rng, SeedableRng};
+use teraproof_core::{Matrix, UnitSpec};
+use teraproof_prover::{setup_dev, CpuMsm, Prover};
+use teraproof_verifier_c::TpStatus;
+
+/// Where cargo put the cdylib: this test's own folder (target/<profile>/deps) when
+/// built for the tests, or its parent when uplifted by a plain build.
+fn library_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap().to_path_buf();
+    let profile = deps.parent().unwrap().to_path_buf();
+    [deps, profile].into_iter().find(|d| d.join("libteraproof_verifier_c.so").exists()).unwrap_or_default()
+}
+
+fn c_compiler() -> Option<String> {
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    Command::new(&cc).arg("--version").output().ok().filter(|o| o.status.success()).map(|_| cc)
+}
+
+#[test]
+fn c_program_verifies_and_rejects() {
+    let Some(cc) = c_compiler() else {
+        println!("SKIPPED: no C compiler (cc) on this machine");
+        return;
+    };
+    let lib_dir = library_dir();
+    assert!(lib_dir.join("libteraproof_verifier_c.so").exists(), "cdylib not found in {}", lib_dir.display());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exe = d.join("verify");
+    let out = Command::new(&cc)
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-o"])
+        .arg(&exe)
+        .arg(manifest.join("tests/verify.c"))
+        .arg("-I")
+        .arg(manifest.join("include"))
+        .arg("-L")
+        .arg(&lib_dir)
+        .arg("-lteraproof_verifier_c")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "C build failed: {}", String::from_utf8_lossy(&out.stderr));
+
+    // Keys and an honest receipt.
+    let unit: UnitSpec = "mm-i8-3x5x7".parse().unwrap();
+    let mut keys = setup_dev(unit, 5).unwrap();
+    keys.save(&d.join("keys")).unwrap();
+    let prover = Prover::new(keys, Box::new(CpuMsm)).unwrap();
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+    let a = Matrix::from_fn(3, 5, |_, _| rng.gen::<i8>()).unwrap();
+    let b = Matrix::from_fn(5, 7, |_, _| rng.gen::<i8>()).unwrap();
+    let receipt: serde_json::Value =
+        serde_json::from_str(&prover.prove(&a, &b, &mut rng).unwrap().receipt.to_json()).unwrap();
+
+    let run = |name: &str, receipt: &serde_json::Value, expected: TpStatus| {
+        let path = d.join(name);
+        std::fs::write(&path, receipt.to_string()).unwrap();
+        let o = Command::new(&exe)
+            .arg(d.join("keys"))
+            .arg(&path)
+            .arg((expected as i32).to_string())
+            .env("LD_LIBRARY_PATH", &lib_dir)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{name}: expected {expected:?}, got:\n{text}");
+        text
+    };
+
+    let text = run("honest.json", &receipt, TpStatus::Ok);
+    assert!(text.contains("unit mm-i8-3x5x7") && text.contains("status 0"), "{text}");
+
+    let mut forged = receipt.clone();
+    forged["dc"] = "12345".into();
+    run("forged-dc.json", &forged, TpStatus::ProofRejected);
+
+    let r = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
+    let mut shifted = receipt.clone();
+    shifted["da"] = r.into();
+    run("non-canonical.json", &shifted, TpStatus::NonCanonicalInput);
+
+    let mut bad_proof = receipt.clone();
+    bad_proof["proof"] = "00".repeat(128).into();
+    let text = run("bad-point.json", &bad_proof, TpStatus::InvalidProofPoint);
+    assert!(text.contains("status 6: "), "{text}");
+
+    run("junk.json", &serde_json::json!({"version": 1}), TpStatus::MalformedReceipt);
+    let mut other_unit = receipt.clone();
+    other_unit["unit"] = "mm-i8-4x4x4".into();
+    run("other-unit.json", &other_unit, TpStatus::WrongKey);
+}
