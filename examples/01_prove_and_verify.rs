@@ -6,7 +6,7 @@
 use anyhow::Result;
 use rand::{Rng, SeedableRng};
 use teraproof::core::{Matrix, UnitSpec};
-use teraproof::prover::{setup_dev, Backend, Prover};
+use teraproof::prover::{setup_dev, Backend};
 use teraproof::verifier::Verifier;
 
 fn main() -> Result<()> {
@@ -22,7 +22,7 @@ fn main() -> Result<()> {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
     let a = Matrix::from_fn(unit.m(), unit.k(), |_, _| rng.gen::<i8>())?;
     let b = Matrix::from_fn(unit.k(), unit.n(), |_, _| rng.gen::<i8>())?;
-    let prover = Prover::new(keys, Backend::Auto.msm()?)?;
+    let prover = Backend::Auto.prover(keys)?;
     let output = prover.prove(&a, &b, &mut rand::rngs::OsRng)?;
 
     // 4. The marketplace's side: only the verifying key and the receipt.

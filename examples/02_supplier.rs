@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use teraproof::core::{digest_matrix, Matrix, UnitSpec};
-use teraproof::prover::{setup_dev, Backend, Prover};
+use teraproof::prover::{setup_dev, Backend};
 
 fn sample_job(path: &PathBuf) -> Result<()> {
     let unit: UnitSpec = "mm-i8-16x16x16".parse()?;
@@ -59,7 +59,7 @@ fn main() -> Result<()> {
 
     // 3. Compute and prove. `Backend::Auto` takes the GPU when this build and machine
     //    have one, the CPU otherwise; the receipt records which.
-    let prover = Prover::new(keys, Backend::Auto.msm()?)?;
+    let prover = Backend::Auto.prover(keys)?;
     let output = prover.prove(&a, &b, &mut rand::rngs::OsRng)?;
 
     // 4. Hand back C and the receipt; the buyer checks dA and dB against its inputs.

@@ -177,7 +177,7 @@ fn main() -> Result<()> {
     for &u in &units {
         let keys = setup_dev(u, 7)?;
         let verifier = Verifier::new(keys.verifying_key()?);
-        market.provers.insert(u, (Prover::new(keys, Backend::Auto.msm()?)?, verifier));
+        market.provers.insert(u, (Backend::Auto.prover(keys)?, verifier));
     }
     let behaviours = [
         Behaviour::Honest,

@@ -14,7 +14,7 @@ use plotters::prelude::*;
 use serde_json::json;
 use teraproof_circuits::circuit_cost;
 use teraproof_core::{compute_unit_cpu, UnitSpec, PROOF_BYTES};
-use teraproof_prover::{Backend, Prover};
+use teraproof_prover::Backend;
 use teraproof_verifier::Verifier;
 
 use crate::demo::cached_dev_keys;
@@ -61,7 +61,7 @@ fn measure(spec: UnitSpec, repeats: usize, backend: Backend, pb: &ProgressBar) -
     let (keys, _) = cached_dev_keys(&spec)?;
     let vk = keys.verifying_key()?;
     let cost = circuit_cost(&spec)?;
-    let prover = Prover::new(keys, backend.msm()?)?;
+    let prover = backend.prover(keys)?;
     let (a, b) = random_inputs(&spec, 1)?;
     // Compute alone, many times: it is microseconds for small units.
     let compute: Vec<f64> = (0..25)

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use teraproof_circuits::circuit_cost;
 use teraproof_core::{UnitSpec, PROOF_BYTES};
-use teraproof_prover::{Backend, Prover, UnitKeys};
+use teraproof_prover::{Backend, UnitKeys};
 use teraproof_verifier::Verifier;
 
 use crate::{random_inputs, run_setup, spinner, write};
@@ -55,7 +55,7 @@ pub fn run(unit: &str, seed: u64, backend: Backend) -> Result<ExitCode> {
     let (a, b) = random_inputs(&spec, seed)?;
     let pb = spinner("loading the circuit");
     let vk = keys.verifying_key()?;
-    let prover = Prover::new(keys, backend.msm()?)?;
+    let prover = backend.prover(keys)?;
     pb.set_message(format!("proving {spec}"));
     let output = prover.prove(&a, &b, &mut rand::rngs::OsRng)?;
     pb.set_message("verifying");
@@ -75,7 +75,8 @@ pub fn run(unit: &str, seed: u64, backend: Backend) -> Result<ExitCode> {
     let prove_ms = t.total_ms - t.compute_ms;
     println!("  keys            {setup_note}");
     println!("                  INSECURE development setup (public seed {DEMO_DEV_SEED}): for demonstration only");
-    println!("  backend         {} ({})", r.prover.backend, r.prover.device);
+    println!("  compute on      {} ({})", r.prover.compute_backend, r.prover.compute_device);
+    println!("  msm on          {} ({})", r.prover.backend, r.prover.device);
     println!("  constraints     {} (textbook circuit: {})", cost.constraints, cost.naive_constraints);
     println!("  compute         {:10.3} ms", t.compute_ms);
     println!("  witness         {:10.1} ms", t.witness_ms);

@@ -4,6 +4,8 @@
 
 mod bench;
 mod demo;
+mod gemm_bench;
+mod selftest;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use teraproof_circuits::circuit_cost;
 use teraproof_core::{digest_matrix, AnyMatrix, Matrix, Receipt, UnitSpec};
-use teraproof_prover::{setup_dev, setup_with_rng, Backend, Prover, UnitKeys};
+use teraproof_prover::{setup_dev, setup_with_rng, Backend, UnitKeys};
 use teraproof_verifier::{UnitVerifyingKey, Verifier, VerifyError};
 
 #[derive(Parser)]
@@ -39,19 +41,23 @@ enum Command {
         /// seed of the random inputs
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// MSM backend: auto, cpu, cuda, cuda:N
+        /// backend for C and the MSMs: auto (the GPU when one is usable), cpu, cuda, cuda:N
         #[arg(long, default_value = "auto")]
         backend: String,
     },
     /// Measure proof overhead per unit: a table, optionally JSON and an SVG plot.
+    /// `bench gemm` measures the workload alone (GPU, cuBLASLt, CPU).
+    #[command(args_conflicts_with_subcommands = true)]
     Bench {
+        #[command(subcommand)]
+        what: Option<BenchWhat>,
         /// units to measure (ids or catalog names)
         #[arg(long, value_delimiter = ',', default_values_t = ["CU-16".to_string(), "CU-32".to_string(), "CU-64".to_string()])]
         units: Vec<String>,
         /// proofs per unit (the median is reported)
         #[arg(long, default_value_t = 3)]
         repeats: usize,
-        /// MSM backend: auto, cpu, cuda, cuda:N
+        /// backend for C and the MSMs: auto (the GPU when one is usable), cpu, cuda, cuda:N
         #[arg(long, default_value = "auto")]
         backend: String,
         /// write the rows as JSON here
@@ -60,6 +66,14 @@ enum Command {
         /// write an SVG plot of prove time and overhead against unit size here
         #[arg(long)]
         svg: Option<PathBuf>,
+    },
+    /// Check this machine: a unit proved and verified on the CPU; with --gpu, every GPU
+    /// kernel against its CPU reference and a unit computed on the GPU. Exit status 1
+    /// on a mismatch, 2 when --gpu finds no usable GPU.
+    Selftest {
+        /// also test the GPU
+        #[arg(long)]
+        gpu: bool,
     },
     /// Generate a unit's proving and verifying keys.
     Setup {
@@ -94,7 +108,7 @@ enum Command {
         /// where to write C (int32 matrix JSON)
         #[arg(long)]
         c_out: Option<PathBuf>,
-        /// MSM backend: auto, cpu, cuda, cuda:N
+        /// backend for C and the MSMs: auto (the GPU when one is usable), cpu, cuda, cuda:N
         #[arg(long, default_value = "auto")]
         backend: String,
     },
@@ -134,6 +148,22 @@ enum Command {
     Info {
         /// `mm-i8-MxKxN` or a catalog name such as `CU-64`
         unit: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// int8 GEMM timings and TOPS: our CUDA kernel, cuBLASLt and the CPU reference.
+    Gemm {
+        /// shapes (ids or catalog names)
+        #[arg(long, value_delimiter = ',', default_values_t = ["CU-64".to_string(), "CU-256".to_string(), "CU-1024".to_string(), "CU-4096".to_string()])]
+        units: Vec<String>,
+        /// timed launches per shape (median reported; the CPU runs at most 5)
+        #[arg(long, default_value_t = 20)]
+        repeats: usize,
+        /// skip the CPU for shapes with a dimension above this
+        #[arg(long, default_value_t = 1024)]
+        cpu_max: usize,
     },
 }
 
@@ -219,7 +249,11 @@ pub(crate) fn run_setup(spec: UnitSpec, dev_seed: Option<u64>, out: &Path) -> Re
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Demo { unit, seed, backend } => return demo::run(&unit, seed, backend.parse()?),
-        Command::Bench { units, repeats, backend, json, svg } => {
+        Command::Selftest { gpu } => return selftest::run(gpu),
+        Command::Bench { what: Some(BenchWhat::Gemm { units, repeats, cpu_max }), .. } => {
+            gemm_bench::run(&units, repeats, cpu_max)?
+        }
+        Command::Bench { what: None, units, repeats, backend, json, svg } => {
             bench::run(&units, repeats, backend.parse()?, json.as_deref(), svg.as_deref())?
         }
         Command::Setup { unit, dev_seed, out, force } => {
@@ -251,7 +285,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let spec = *keys.spec();
             let insecure = keys.manifest().insecure_dev_setup;
             let pb = spinner(format!("proving {spec}"));
-            let prover = Prover::new(keys, backend.msm()?)?;
+            let prover = backend.prover(keys)?;
             let output = prover.prove(&a, &b, &mut rand::rngs::OsRng)?;
             pb.finish_and_clear();
             write(&out, &output.receipt.to_json())?;

@@ -150,9 +150,19 @@ fn info_digest_and_demo() {
     assert!(o.status.success(), "{o:?}");
     let out = stdout(&o);
     for needle in
-        ["backend", "constraints", "compute", "witness", "prove (total)", "verify", "proof overhead", "receipt"]
+        ["compute on", "msm on", "constraints", "witness", "prove (total)", "verify", "proof overhead", "receipt"]
     {
         assert!(out.contains(needle), "demo summary lacks {needle}: {out}");
+    }
+    assert!(out.contains("compute on      cpu"), "no GPU here, so C is computed on the CPU: {out}");
+    // Selftest: the CPU part passes; --gpu without a GPU exits 2 with the reason.
+    let o = teraproof(&["selftest"], d);
+    assert!(o.status.success() && stdout(&o).contains("selftest passed"), "{o:?}");
+    let o = teraproof(&["selftest", "--gpu"], d);
+    if stdout(&o).contains("no usable GPU") {
+        assert_eq!(o.status.code(), Some(2), "{o:?}");
+    } else {
+        assert!(o.status.success(), "GPU selftest failed: {}", stdout(&o));
     }
     // Second run uses the cached keys.
     let o = teraproof(&["demo", "--unit", "CU-8"], d);

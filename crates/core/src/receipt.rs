@@ -38,10 +38,16 @@ pub struct Timings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProverInfo {
-    /// `cpu` or `cuda`
+    /// the MSM backend: `cpu`, `cpu-arkworks` or `cuda`
     pub backend: String,
-    /// the device that computed C and the MSMs
+    /// the device that ran the MSMs
     pub device: String,
+    /// the backend that computed C = A·B: `cpu` or `cuda` (absent in older receipts)
+    #[serde(default)]
+    pub compute_backend: String,
+    /// the device that computed C
+    #[serde(default)]
+    pub compute_device: String,
     /// phase timings
     pub timings: Timings,
     /// teraproof version that made the proof
@@ -167,6 +173,8 @@ mod tests {
             prover: ProverInfo {
                 backend: "cpu".into(),
                 device: "test".into(),
+                compute_backend: "cpu".into(),
+                compute_device: "test".into(),
                 timings: Timings::default(),
                 version: "0".into(),
             },
@@ -186,6 +194,11 @@ mod tests {
             Receipt::from_json(&v.to_string()),
             Err(CoreError::UnsupportedReceiptVersion { found: 2, .. })
         ));
+        // Receipts from before the compute fields still parse.
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["prover"].as_object_mut().unwrap().remove("compute_backend");
+        v["prover"].as_object_mut().unwrap().remove("compute_device");
+        assert_eq!(Receipt::from_json(&v.to_string()).unwrap().prover.compute_backend, "");
         let r_str = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
         let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
         v["dc"] = r_str.into();

@@ -4,11 +4,13 @@
 //! - [`keys`]: circuit-specific Groth16 setup per unit (a seeded, loudly insecure
 //!   development setup, or one from an RNG) and the key directory on disk;
 //! - [`backend`]: the MSM backend trait and its implementations, chosen at run time;
+//! - [`compute`]: the unit's product on a CUDA GPU or the CPU, chosen at run time;
 //! - [`prove`]: the pipeline `C = A·B` → witness → QAP → MSMs → proof → receipt.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod compute;
 pub mod error;
 pub mod keys;
 pub mod msm;
@@ -16,6 +18,7 @@ pub mod prove;
 pub mod qap;
 
 pub use backend::{ArkworksMsm, Backend, BaseSet, CpuMsm, MsmBackend, SharedMsm};
+pub use compute::{ComputeBackend, CpuCompute, CudaCompute};
 pub use error::{ProverError, Result};
 pub use keys::{setup_dev, setup_with_rng, UnitKeys};
 pub use prove::{ProofOutput, Prover};

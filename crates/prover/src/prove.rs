@@ -27,10 +27,11 @@ use ark_poly::EvaluationDomain;
 use rand::{CryptoRng, RngCore};
 use teraproof_circuits::{circuit_cost, ComputeUnitCircuit};
 use teraproof_core::receipt::encode_hex;
-use teraproof_core::{compute_unit_cpu, Matrix as DataMatrix, ProverInfo, Receipt, Timings, UnitSpec, RECEIPT_VERSION};
+use teraproof_core::{Matrix as DataMatrix, ProverInfo, Receipt, Timings, UnitSpec, RECEIPT_VERSION};
 use teraproof_verifier::encode_proof;
 
 use crate::backend::{BaseSet, MsmBackend};
+use crate::compute::{ComputeBackend, CpuCompute};
 use crate::error::{ProverError, Result};
 use crate::keys::UnitKeys;
 
@@ -49,6 +50,7 @@ pub struct Prover {
     pvk: PreparedVerifyingKey<Bn254>,
     num_constraints: usize,
     backend: Box<dyn MsmBackend>,
+    compute: Box<dyn ComputeBackend>,
 }
 
 /// Instance variables of every unit circuit: the constant one, dA, dB, dC.
@@ -59,7 +61,8 @@ fn ms(since: Instant) -> f64 {
 }
 
 impl Prover {
-    /// A prover for `keys` using `backend` for the MSMs.
+    /// A prover for `keys` using `backend` for the MSMs; C is computed on the CPU
+    /// unless [`Prover::with_compute`] says otherwise.
     pub fn new(keys: UnitKeys, backend: Box<dyn MsmBackend>) -> Result<Self> {
         let num_constraints = circuit_cost(keys.spec())?.constraints;
         let pk = keys.proving_key();
@@ -77,7 +80,33 @@ impl Prover {
         }
         let vk_id = keys.verifying_key()?.id().to_string();
         let pvk = prepare_verifying_key(&pk.vk);
-        Ok(Self { keys, vk_id, pvk, num_constraints, backend })
+        Ok(Self { keys, vk_id, pvk, num_constraints, backend, compute: Box::new(CpuCompute) })
+    }
+
+    /// Computes C with `compute` (see [`crate::Backend::compute`]).
+    pub fn with_compute(mut self, compute: Box<dyn ComputeBackend>) -> Self {
+        self.compute = compute;
+        self
+    }
+
+    /// `C = A·B` with the chosen compute backend; if a device fails mid-run, the CPU
+    /// takes over with a warning rather than losing the job. Returns the product and
+    /// the backend and device that computed it.
+    fn compute_product(
+        &self,
+        spec: &UnitSpec,
+        a: &DataMatrix<i8>,
+        b: &DataMatrix<i8>,
+    ) -> Result<(DataMatrix<i32>, &'static str, String)> {
+        match self.compute.matmul(spec, a, b) {
+            Ok(c) => Ok((c, self.compute.name(), self.compute.device())),
+            Err(e @ ProverError::Core(_)) => Err(e),
+            Err(e) if self.compute.name() != CpuCompute.name() => {
+                tracing::warn!(error = %e, "the {} compute backend failed; computing on the CPU", self.compute.name());
+                Ok((CpuCompute.matmul(spec, a, b)?, CpuCompute.name(), CpuCompute.device()))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The unit this prover proves.
@@ -90,7 +119,7 @@ impl Prover {
         self.num_constraints
     }
 
-    /// Computes `C = A·B` on the CPU and proves it.
+    /// Computes `C = A·B` with the compute backend and proves it.
     pub fn prove<R: RngCore + CryptoRng>(
         &self,
         a: &DataMatrix<i8>,
@@ -103,7 +132,7 @@ impl Prover {
         let mut timings = Timings::default();
 
         let t = Instant::now();
-        let c = compute_unit_cpu(&spec, a, b)?;
+        let (c, compute_backend, compute_device) = self.compute_product(&spec, a, b)?;
         timings.compute_ms = ms(t);
 
         let t = Instant::now();
@@ -153,6 +182,8 @@ impl Prover {
             prover: ProverInfo {
                 backend: self.backend.name().into(),
                 device: self.backend.device(),
+                compute_backend: compute_backend.into(),
+                compute_device,
                 timings,
                 version: env!("CARGO_PKG_VERSION").into(),
             },

@@ -1,0 +1,110 @@
+//! `teraproof selftest [--gpu]`: checks this machine can do a supplier's job.
+//!
+//! Always: a small unit proved and verified on the CPU. With `--gpu`: every GPU kernel
+//! against its CPU reference at several shapes (a table), then a unit computed on the
+//! GPU, proved and verified. Exit status 1 on any mismatch, 2 when `--gpu` is asked
+//! for and no usable GPU is present.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Result;
+use teraproof_core::UnitSpec;
+use teraproof_gpu::{Gpu, SelftestRow};
+use teraproof_prover::{setup_dev, Backend};
+use teraproof_verifier::Verifier;
+
+use crate::random_inputs;
+
+/// Proves and verifies `unit` with `backend`; a line for the table.
+fn prove_and_verify(unit: &str, backend: Backend) -> Result<SelftestRow> {
+    let spec: UnitSpec = unit.parse()?;
+    let keys = setup_dev(spec, 1)?;
+    let vk = keys.verifying_key()?;
+    let prover = backend.prover(keys)?;
+    let (a, b) = random_inputs(&spec, 7)?;
+    let t = Instant::now();
+    let result = prover
+        .prove(&a, &b, &mut rand::rngs::OsRng)
+        .map_err(anyhow::Error::from)
+        .and_then(|out| Ok((Verifier::new(vk).verify(&out.receipt)?, out.receipt.prover.compute_backend)));
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    let name = format!("prove+verify ({backend:?})");
+    let shape = (spec.m(), spec.k(), spec.n());
+    Ok(match result {
+        Ok((_, compute)) => SelftestRow { name, shape, passed: true, ms, detail: Some(format!("C on {compute}")) },
+        Err(e) => SelftestRow { name, shape, passed: false, ms, detail: Some(e.to_string()) },
+    })
+}
+
+fn print_table(title: &str, rows: &[SelftestRow]) {
+    println!("{title}");
+    println!("  {:<34} {:>18} {:>6} {:>10}  detail", "case", "m x k x n", "ok", "ms");
+    for r in rows {
+        let (m, k, n) = r.shape;
+        println!(
+            "  {:<34} {:>18} {:>6} {:>10.2}  {}",
+            r.name,
+            format!("{m}x{k}x{n}"),
+            if r.passed { "pass" } else { "FAIL" },
+            r.ms,
+            r.detail.as_deref().unwrap_or("")
+        );
+    }
+}
+
+pub fn run(gpu: bool) -> Result<ExitCode> {
+    let mut all_passed = true;
+    let cpu = vec![prove_and_verify("mm-i8-3x5x7", Backend::Cpu)?];
+    all_passed &= cpu.iter().all(|r| r.passed);
+    print_table("CPU", &cpu);
+
+    if gpu {
+        let device = match Gpu::detect() {
+            Ok(device) => device,
+            Err(reason) => {
+                println!("no usable GPU: {reason}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        println!(
+            "\nGPU: {} ({}, driver {})",
+            device.name(),
+            device.compute_capability().sm_name(),
+            device.driver_version()
+        );
+        let gemm = teraproof_gpu::selftest_gemm(&device);
+        all_passed &= gemm.iter().all(|r| r.passed);
+        print_table("int8 GEMM (GPU vs CPU reference, exact)", &gemm);
+        drop(device);
+
+        // The whole job with C computed on the GPU.
+        let job = vec![prove_and_verify("CU-16", Backend::Cuda { device: 0 }).or_else(|_| {
+            // The MSMs may still be CPU-only: prove with GPU compute and CPU MSMs.
+            prove_and_verify("CU-16", Backend::Auto)
+        })?];
+        all_passed &= job.iter().all(|r| r.passed && r.detail.as_deref() == Some("C on cuda"));
+        print_table("end to end", &job);
+    }
+
+    if all_passed {
+        println!("\nselftest passed");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("\nselftest FAILED");
+        Ok(ExitCode::from(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_selftest_row_passes() {
+        let row = prove_and_verify("mm-i8-2x3x4", Backend::Cpu).unwrap();
+        assert!(row.passed, "{row:?}");
+        assert_eq!(row.shape, (2, 3, 4));
+        assert_eq!(row.detail.as_deref(), Some("C on cpu"));
+    }
+}

@@ -1,0 +1,149 @@
+//! The unit's workload, `C = A·B`, on a CUDA GPU (teraproof-gpu's int8 tensor-core
+//! GEMM) or on the CPU (the exact reference in teraproof-core), chosen at run time.
+//!
+//! A GPU result is never trusted blindly: the circuit binds C to A and B (Freivalds),
+//! so a wrong product makes the witness unsatisfiable and the prover's self-check
+//! withholds the proof. No GPU fault can therefore produce an accepted receipt.
+
+use teraproof_core::{compute_unit_cpu, matmul::check_inputs, Matrix, UnitSpec};
+use teraproof_gpu::Gpu;
+
+use crate::backend::Backend;
+use crate::error::{ProverError, Result};
+
+/// Computes a unit's product.
+pub trait ComputeBackend: Send + Sync {
+    /// `cpu` or `cuda`, recorded in receipts.
+    fn name(&self) -> &'static str;
+    /// The device, in words.
+    fn device(&self) -> String;
+    /// `C = A·B` for a unit, shapes checked against the spec.
+    fn matmul(&self, spec: &UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>) -> Result<Matrix<i32>>;
+}
+
+/// The CPU reference (rayon over rows).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CpuCompute;
+
+impl ComputeBackend for CpuCompute {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+    fn device(&self) -> String {
+        format!("{} CPU threads", rayon::current_num_threads())
+    }
+    fn matmul(&self, spec: &UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>) -> Result<Matrix<i32>> {
+        Ok(compute_unit_cpu(spec, a, b)?)
+    }
+}
+
+/// Our int8 GEMM kernel on a CUDA device.
+pub struct CudaCompute {
+    gpu: Gpu,
+}
+
+impl CudaCompute {
+    /// Opens CUDA device `ordinal`.
+    pub fn open(ordinal: usize) -> Result<Self> {
+        let gpu = Gpu::open(ordinal).map_err(|e| ProverError::BackendUnavailable {
+            backend: format!("cuda:{ordinal}"),
+            reason: e.to_string(),
+        })?;
+        Ok(Self { gpu })
+    }
+    /// The device.
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+}
+
+impl ComputeBackend for CudaCompute {
+    fn name(&self) -> &'static str {
+        "cuda"
+    }
+    fn device(&self) -> String {
+        format!(
+            "{} ({}, driver {})",
+            self.gpu.name(),
+            self.gpu.compute_capability().sm_name(),
+            self.gpu.driver_version()
+        )
+    }
+    fn matmul(&self, spec: &UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>) -> Result<Matrix<i32>> {
+        check_inputs(spec, a, b)?;
+        let (m, k, n) = (spec.m(), spec.k(), spec.n());
+        let c = self
+            .gpu
+            .gemm_i8(a.data(), b.data(), m, k, n)
+            .map_err(|e| ProverError::BackendUnavailable { backend: "cuda".into(), reason: e.to_string() })?;
+        Ok(Matrix::new(m, n, c)?)
+    }
+}
+
+impl Backend {
+    /// The compute backend for this choice: `Auto` takes the first CUDA device when
+    /// one is usable and the CPU otherwise, saying which in one log line; `Cuda` fails
+    /// with the reason when the device is unusable; `Cpu` is the CPU.
+    pub fn compute(self) -> Result<Box<dyn ComputeBackend>> {
+        match self {
+            Backend::Cpu => Ok(Box::new(CpuCompute)),
+            Backend::Cuda { device } => Ok(Box::new(CudaCompute::open(device)?)),
+            Backend::Auto => match Gpu::detect() {
+                Ok(gpu) => {
+                    let compute = CudaCompute { gpu };
+                    tracing::info!(device = %compute.device(), "computing units on the GPU");
+                    Ok(Box::new(compute))
+                }
+                Err(reason) => {
+                    tracing::info!(%reason, "computing units on the CPU");
+                    Ok(Box::new(CpuCompute))
+                }
+            },
+        }
+    }
+}
+
+impl Backend {
+    /// A prover for `keys` with this choice's MSM and compute backends.
+    pub fn prover(self, keys: crate::keys::UnitKeys) -> Result<crate::prove::Prover> {
+        Ok(crate::prove::Prover::new(keys, self.msm()?)?.with_compute(self.compute()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_falls_back_to_the_cpu_without_a_gpu() {
+        if Gpu::detect().is_ok() {
+            println!("SKIPPED: this machine has a GPU, so Auto picks it");
+            return;
+        }
+        let compute = Backend::Auto.compute().unwrap();
+        assert_eq!(compute.name(), "cpu");
+        assert!(matches!(Backend::Cuda { device: 0 }.compute(), Err(ProverError::BackendUnavailable { .. })));
+    }
+
+    #[test]
+    fn cpu_compute_checks_shapes() {
+        let spec = UnitSpec::new(2, 3, 2).unwrap();
+        let a = Matrix::new(2, 3, vec![1i8, 2, 3, 4, 5, 6]).unwrap();
+        let b = Matrix::new(3, 2, vec![1i8, 0, 0, 1, 1, 1]).unwrap();
+        assert_eq!(CpuCompute.matmul(&spec, &a, &b).unwrap().data(), &[4, 5, 10, 11]);
+        assert!(CpuCompute.matmul(&spec, &b, &a).is_err());
+    }
+
+    #[test]
+    fn gpu_compute_equals_the_cpu_when_a_gpu_is_present() {
+        let Ok(gpu) = Gpu::detect() else {
+            println!("SKIPPED: no usable GPU on this machine");
+            return;
+        };
+        let compute = CudaCompute { gpu };
+        let spec = UnitSpec::new(33, 70, 17).unwrap();
+        let a = Matrix::from_fn(33, 70, |i, j| ((i * 31 + j * 7) % 256) as u8 as i8).unwrap();
+        let b = Matrix::from_fn(70, 17, |i, j| ((i * 13 + j * 5) % 256) as u8 as i8).unwrap();
+        assert_eq!(compute.matmul(&spec, &a, &b).unwrap(), CpuCompute.matmul(&spec, &a, &b).unwrap());
+    }
+}
