@@ -103,13 +103,6 @@ impl Backend {
     }
 }
 
-impl Backend {
-    /// A prover for `keys` with this choice's MSM and compute backends.
-    pub fn prover(self, keys: crate::keys::UnitKeys) -> Result<crate::prove::Prover> {
-        Ok(crate::prove::Prover::new(keys, self.msm()?)?.with_compute(self.compute()?))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,7 +30,7 @@ use teraproof_core::receipt::encode_hex;
 use teraproof_core::{Matrix as DataMatrix, ProverInfo, Receipt, Timings, UnitSpec, RECEIPT_VERSION};
 use teraproof_verifier::encode_proof;
 
-use crate::backend::{BaseSet, MsmBackend};
+use crate::backend::{Backend, BaseSet, MsmBackend};
 use crate::compute::{ComputeBackend, CpuCompute};
 use crate::error::{ProverError, Result};
 use crate::keys::UnitKeys;
@@ -51,6 +51,13 @@ pub struct Prover {
     num_constraints: usize,
     backend: Box<dyn MsmBackend>,
     compute: Box<dyn ComputeBackend>,
+}
+
+impl Backend {
+    /// A prover for `keys` with this choice's MSM and compute backends.
+    pub fn prover(self, keys: UnitKeys) -> Result<Prover> {
+        Ok(Prover::new(keys, self.msm()?)?.with_compute(self.compute()?))
+    }
 }
 
 /// Instance variables of every unit circuit: the constant one, dA, dB, dC.
