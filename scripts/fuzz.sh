@@ -23,9 +23,9 @@ cargo build --quiet --release --manifest-path fuzz/Cargo.toml --target-dir "$TAR
 CORPUS="$PWD/target/fuzz/corpus"
 ARTIFACTS="$PWD/target/fuzz/artifacts/"
 mkdir -p "$CORPUS" "$ARTIFACTS"
-# Seeds: the honest receipt under each mode byte (0 parse, 1 flip proof, 2 digest, 3 batch).
-for mode in 0 1 2 3; do
-    { printf "\\x3$mode"; cat fuzz/fixture/receipt.json; } > "$CORPUS/seed-mode-$mode"
+# Seeds: the honest receipt under each mode byte ('0' parse, '5' flip proof, '6' digest, '7' batch).
+for mode in 0 5 6 7; do
+    { printf "$mode"; cat fuzz/fixture/receipt.json; } > "$CORPUS/seed-mode-$mode"
 done
 
 "$TARGET_DIR/$HOST/release/receipt" "$CORPUS" -runs="$RUNS" -artifact_prefix="$ARTIFACTS" -print_final_stats=1 "$@"
