@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs on a machine with an NVIDIA GPU and the CUDA toolkit (no Rust needed), with the
+# binary from scripts/device-bundle.sh next to this script. Everything GPU-related that
+# a session must check, in one go; logs go to $OUT (default ./gpu-validate-out):
+#   1. the device (nvidia-smi) and NVRTC;
+#   2. `teraproof selftest --gpu` (every kernel against its CPU reference);
+#   3. compute-sanitizer (memcheck, racecheck, synccheck) on the self-test;
+#   4. `teraproof bench gemm` (ours, cuBLASLt, CPU), `teraproof bench` on the GPU backend.
+# A step's failure is logged and the next step still runs; the exit status is the
+# number of failed steps.
+set -uo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+BIN="$HERE/teraproof"
+OUT="${OUT:-$PWD/gpu-validate-out}"
+mkdir -p "$OUT"
+failed=0
+
+# NVRTC ships with the toolkit; its folder must be on the loader's path.
+for dir in $(ldconfig -p 2>/dev/null | awk '/libnvrtc\.so\.13/ {print $NF}' | xargs -r -n1 dirname) /usr/local/cuda*/lib64 /usr/local/cuda*/targets/*/lib; do
+    if [[ -e "$dir/libnvrtc.so.13" ]]; then
+        export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+        break
+    fi
+done
+SANITIZER="$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -n1)"
+
+step() {
+    local name="$1"
+    shift
+    echo "== $name: $*" | tee -a "$OUT/summary.txt"
+    local start=$SECONDS
+    if "$@" > "$OUT/$name.log" 2>&1; then
+        echo "   ok ($((SECONDS - start)) s)" | tee -a "$OUT/summary.txt"
+    else
+        echo "   FAILED with status $? ($((SECONDS - start)) s); tail of $name.log:" | tee -a "$OUT/summary.txt"
+        tail -n 30 "$OUT/$name.log" | tee -a "$OUT/summary.txt"
+        failed=$((failed + 1))
+    fi
+}
+
+step device sh -c 'date -u; nvidia-smi; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; ls -l "'"$BIN"'"'
+step selftest "$BIN" selftest --gpu
+if [[ -n "$SANITIZER" ]]; then
+    for tool in memcheck racecheck synccheck; do
+        step "sanitizer-$tool" "$SANITIZER" --tool "$tool" --error-exitcode 99 "$BIN" selftest --gpu
+    done
+else
+    echo "== compute-sanitizer not found: skipped" | tee -a "$OUT/summary.txt"
+    failed=$((failed + 1))
+fi
+step bench-gemm "$BIN" bench gemm --units CU-64,CU-256,CU-1024,CU-4096,CU-8192 --repeats 20
+step bench-prove "$BIN" bench --units CU-16,CU-64,CU-128 --repeats 3 --backend auto --json "$OUT/bench.json"
+echo "failed steps: $failed" | tee -a "$OUT/summary.txt"
+exit "$failed"
