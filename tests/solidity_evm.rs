@@ -168,5 +168,46 @@ fn generated_contract_verifies_in_the_evm() {
     assert_eq!(chain.call(off_curve).map(|r| r.0), Some(false), "accepted A off the curve");
 
     // The honest call still passes after all that (no state was touched).
-    assert_eq!(chain.call(honest).map(|r| r.0), Some(true));
+    assert_eq!(chain.call(honest.clone()).map(|r| r.0), Some(true));
+
+    // snarkjs's own calldata for the same proof is word for word ours.
+    let Some(snarkjs) = snarkjs_bin() else {
+        println!("SKIPPED the snarkjs calldata comparison: tools/snarkjs/node_modules is absent");
+        return;
+    };
+    let words = snarkjs_calldata_words(&receipt, &snarkjs);
+    assert_eq!(words.len(), 11, "snarkjs printed {} numbers", words.len());
+    let mut theirs = VERIFY_SELECTOR.to_vec();
+    words.iter().for_each(|w| theirs.extend_from_slice(w));
+    assert_eq!(theirs, honest, "snarkjs's calldata differs from ours");
+}
+
+fn snarkjs_bin() -> Option<PathBuf> {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/snarkjs/node_modules/.bin/snarkjs");
+    bin.exists().then_some(bin)
+}
+
+/// The numbers `snarkjs zkey export soliditycalldata public.json proof.json` prints,
+/// as 32-byte words in order.
+fn snarkjs_calldata_words(receipt: &Receipt, snarkjs: &Path) -> Vec<[u8; 32]> {
+    use teraproof::verifier::{decode_proof, snarkjs as sj};
+    let dir = tempfile::tempdir().unwrap();
+    let proof = decode_proof(&receipt.proof_bytes().unwrap()).unwrap();
+    std::fs::write(dir.path().join("proof.json"), sj::proof_json(&proof).to_string()).unwrap();
+    let inputs = [receipt.da.0, receipt.db.0, receipt.dc.0];
+    std::fs::write(dir.path().join("public.json"), sj::public_json(&inputs).to_string()).unwrap();
+    let out = Command::new(snarkjs)
+        .args(["zkey", "export", "soliditycalldata", "public.json", "proof.json"])
+        .current_dir(dir.path())
+        .output()
+        .expect("node runs snarkjs");
+    assert!(out.status.success(), "snarkjs failed: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split('"')
+        .filter_map(|t| t.strip_prefix("0x"))
+        .map(|hex| {
+            let bytes = decode_hex(&format!("{hex:0>64}"));
+            bytes.try_into().expect("a 32-byte word")
+        })
+        .collect()
 }
