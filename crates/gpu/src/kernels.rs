@@ -36,6 +36,9 @@ pub const HEADERS: &[KernelHeader] = &[
     KernelHeader { path: "common/portable.cuh", source: kernel_file!("common/portable.cuh") },
     KernelHeader { path: "common/warp_mma.cuh", source: kernel_file!("common/warp_mma.cuh") },
     KernelHeader { path: "gemm/gemm_i8.cuh", source: kernel_file!("gemm/gemm_i8.cuh") },
+    KernelHeader { path: "field/bn254_field.cuh", source: kernel_file!("field/bn254_field.cuh") },
+    KernelHeader { path: "curve/bn254_curve.cuh", source: kernel_file!("curve/bn254_curve.cuh") },
+    KernelHeader { path: "msm/msm.cuh", source: kernel_file!("msm/msm.cuh") },
 ];
 
 /// The int8 GEMM: packing, transposition and the tensor-core kernel (sm_80+).
@@ -51,7 +54,33 @@ pub(crate) const GEMM_I8_TRANSPOSE_B: &str = "transpose_b";
 
 /// Every program under `kernels/`. The static checks compile each one for sm_80 and
 /// sm_90 and fail if a `.cu` file in the folder is missing from this list.
-pub const PROGRAMS: &[KernelProgram] = &[GEMM_I8];
+pub const PROGRAMS: &[KernelProgram] = &[GEMM_I8, MSM];
+
+/// Pippenger MSM over BN254 G1 and G2: digit recoding, bucket sort, accumulation,
+/// reduction (see `kernels/msm/msm.cuh`).
+pub const MSM: KernelProgram = KernelProgram {
+    path: "msm/msm.cu",
+    source: kernel_file!("msm/msm.cu"),
+    entry_points: &[
+        "msm_count_digits",
+        "msm_scatter_entries",
+        "msm_scan_blocks",
+        "msm_scan_add_block_offsets",
+        "msm_count_chunks",
+        "msm_accumulate_bases_g1",
+        "msm_accumulate_bases_g2",
+        "msm_accumulate_partials_g1",
+        "msm_accumulate_partials_g2",
+        "msm_gather_buckets_g1",
+        "msm_gather_buckets_g2",
+        "msm_suffix_sums_g1",
+        "msm_suffix_sums_g2",
+        "msm_weight_segments_g1",
+        "msm_weight_segments_g2",
+        "msm_sum_groups_g1",
+        "msm_sum_groups_g2",
+    ],
+};
 
 #[cfg(test)]
 mod tests {

@@ -44,6 +44,7 @@ mod device;
 mod error;
 mod gemm;
 pub mod kernels;
+pub mod msm;
 pub mod nvrtc;
 mod reference;
 mod selftest;
@@ -52,6 +53,7 @@ pub use cublaslt::cublaslt_present;
 pub use device::{driver_library_present, driver_version, ComputeCapability, DriverVersion, Gpu, MIN_DRIVER_VERSION};
 pub use error::GpuError;
 pub use gemm::{GemmTiming, GEMM_MIN_COMPUTE_CAPABILITY, MAX_K, MAX_MN};
+pub use msm::{bench_msm, selftest_msm, DeviceBasesG1, DeviceBasesG2, GpuMsm, MsmBenchRow, MsmPlan, MsmTiming};
 pub use reference::{gemm_i8_reference, output_checksum};
 pub use selftest::{
     bench_gemm, gemm_selftest_cases, selftest_gemm, GemmBenchRow, GemmCase, GemmInputs, SelftestRow,

@@ -94,9 +94,21 @@ fn every_kernel_compiles_assembles_and_does_not_spill() {
         "program", "arch", "kernel", "regs", "stack (B)", "spill st (B)", "spill ld (B)", "smem (B)"
     );
     let mut spills = Vec::new();
-    for program in PROGRAMS {
-        for arch in ARCHS {
-            let reports = compile_and_assemble(program, arch, &ptxas);
+    // NVRTC takes minutes on the MSM program; the (program, arch) pairs compile in
+    // parallel, and are reported in order.
+    let jobs: Vec<_> = PROGRAMS.iter().flat_map(|p| ARCHS.iter().map(move |a| (p, *a))).collect();
+    let all_reports: Vec<Vec<FunctionReport>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .iter()
+            .map(|&(program, arch)| {
+                let ptxas = &ptxas;
+                scope.spawn(move || compile_and_assemble(program, arch, ptxas))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a compile job panicked")).collect()
+    });
+    for (&(program, arch), reports) in jobs.iter().zip(all_reports) {
+        {
             for entry in program.entry_points {
                 assert!(
                     reports.iter().any(|r| r.name == *entry),

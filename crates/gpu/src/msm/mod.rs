@@ -1,0 +1,20 @@
+//! Multi-scalar multiplication Σ s_i·P_i over BN254 G1 and G2 (the Groth16 prover's
+//! dominant cost), on the GPU with a CPU reference of every phase.
+//!
+//! - [`layout`]: how field elements and points travel to and from the device.
+//! - [`reference`]: Pippenger with signed c-bit windows on the CPU, phase by phase in
+//!   the kernels' data layout (digits, bucket sort, bucket sums, window sums, result).
+//! - [`GpuMsm`]: the same pipeline on CUDA (`kernels/msm/msm.cu`), bases uploaded once
+//!   and kept on the device, scalars streamed per call.
+//! - [`selftest_msm`] / [`bench_msm`]: what `teraproof selftest --gpu` and
+//!   `teraproof bench` run.
+
+mod device;
+pub mod layout;
+pub mod reference;
+mod selftest;
+
+pub use device::{DeviceBases, DeviceBasesG1, DeviceBasesG2, GpuMsm, MsmPhaseDump, MsmTiming};
+pub use layout::MsmCurve;
+pub use reference::{msm_phases, msm_reference, BucketLayout, MsmPhases, MsmPlan};
+pub use selftest::{bench_msm, msm_selftest_cases, selftest_msm, MsmBenchRow, MsmCase, MsmInputs};

@@ -1,0 +1,374 @@
+//! The MSM kernels' device code, run on the CPU: `tests/host/msm_host.cpp` includes
+//! `kernels/msm/msm.cuh` (and through it the field and curve headers) and answers
+//! requests on stdin with the same `__host__ __device__` functions the GPU runs, the
+//! PTX carry chains replaced by their host model.
+//!
+//! - field arithmetic (Fq, Fr, Fq2) against arkworks on random and edge values;
+//! - G1/G2 XYZZ point arithmetic against arkworks, including the identity, P + P and
+//!   P + (−P), with non-trivial ZZ/ZZZ;
+//! - the whole MSM launch sequence on small inputs against the Rust reference, phase by
+//!   phase (bucket offsets, entries, bucket sums, window sums) and against arkworks.
+//!
+//! Built with the system C++ compiler (with AddressSanitizer and UBSan when they link).
+//! Skips, saying why, only when there is no C++ compiler.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use ark_bn254::{Fq, Fq2, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_ec::short_weierstrass::{Affine, Projective};
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ff::{Field, PrimeField, UniformRand, Zero};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use teraproof_gpu::msm::layout::{push_fq_words, push_fr_words, xyzz_from_words, MsmCurve};
+use teraproof_gpu::msm::reference::{msm_phases, MsmPlan};
+
+fn harness() -> Result<&'static Path, String> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cxx = common::cxx()?;
+            let root = common::repo_root();
+            let source = root.join("crates/gpu/tests/host/msm_host.cpp");
+            let binary = common::scratch_dir("host").join("msm_host");
+            let build = |extra: &[&str]| {
+                Command::new(&cxx)
+                    .args(["-std=c++17", "-O2", "-g", "-Wall", "-Wextra"])
+                    .args(extra)
+                    .arg("-I")
+                    .arg(root.join("kernels"))
+                    .arg(&source)
+                    .arg("-o")
+                    .arg(&binary)
+                    .output()
+                    .map_err(|e| format!("cannot run {cxx}: {e}"))
+            };
+            let mut output = build(&["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])?;
+            if !output.status.success() {
+                eprintln!("note: building the MSM harness with sanitizers failed; building without them");
+                output = build(&[])?;
+            }
+            let diagnostics = String::from_utf8_lossy(&output.stderr);
+            assert!(output.status.success(), "{cxx} failed to build the MSM harness:\n{diagnostics}");
+            if !diagnostics.trim().is_empty() {
+                eprintln!("{cxx} warnings for the MSM harness:\n{diagnostics}");
+            }
+            Ok(binary)
+        })
+        .as_deref()
+        .map_err(Clone::clone)
+}
+
+/// Sends `requests` (one per line) to the harness; returns its answer lines.
+fn ask(harness: &Path, requests: &str) -> Vec<String> {
+    let mut child = Command::new(harness)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the MSM harness");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = requests.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(output.status.success(), "harness failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().lines().map(String::from).collect()
+}
+
+/// 64 hex digits per group of eight Montgomery words, big-endian.
+fn words_hex(words: &[u32]) -> String {
+    words
+        .chunks(8)
+        .map(|c| c.iter().rev().map(|w| format!("{w:08x}")).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn hex_words(tokens: &str) -> Vec<u32> {
+    tokens
+        .split_whitespace()
+        .flat_map(|t| {
+            assert_eq!(t.len(), 64, "{t}");
+            (0..8).rev().map(move |i| u32::from_str_radix(&t[8 * i..8 * i + 8], 16).unwrap())
+        })
+        .collect()
+}
+
+fn fq_hex(a: &Fq) -> String {
+    let mut words = Vec::new();
+    push_fq_words(a, &mut words);
+    words_hex(&words)
+}
+
+fn fr_hex(a: &Fr) -> String {
+    let mut words = Vec::new();
+    push_fr_words(a, &mut words);
+    words_hex(&words)
+}
+
+fn field_hex<P: MsmCurve>(a: &P::BaseField) -> String {
+    let mut words = Vec::new();
+    P::push_field_words(a, &mut words);
+    words_hex(&words)
+}
+
+fn affine_hex<P: MsmCurve>(p: &Affine<P>) -> String {
+    match p.xy() {
+        Some((x, y)) => format!("{} {}", field_hex::<P>(&x), field_hex::<P>(&y)),
+        None => {
+            let zero = field_hex::<P>(&P::BaseField::zero());
+            format!("{zero} {zero}")
+        }
+    }
+}
+
+/// `p` as XYZZ scaled by λ (X = xλ², Y = yλ³, ZZ = λ², ZZZ = λ³), so that the
+/// formulas see general coordinates, not ZZ = 1.
+fn xyzz_hex<P: MsmCurve>(p: &Projective<P>, lambda: P::BaseField) -> String {
+    match p.into_affine().xy() {
+        Some((x, y)) => {
+            let (l2, l3) = (lambda.square(), lambda.square() * lambda);
+            [x * l2, y * l3, l2, l3].iter().map(field_hex::<P>).collect::<Vec<_>>().join(" ")
+        }
+        None => [P::BaseField::zero(); 4].iter().map(field_hex::<P>).collect::<Vec<_>>().join(" "),
+    }
+}
+
+fn parse_xyzz<P: MsmCurve>(line: &str) -> Projective<P> {
+    xyzz_from_words::<P>(&hex_words(line)).unwrap_or_else(|| panic!("not a valid XYZZ point: {line}"))
+}
+
+macro_rules! harness_or_skip {
+    ($name:literal) => {
+        match harness() {
+            Ok(h) => h,
+            Err(reason) => return common::skip($name, &reason),
+        }
+    };
+}
+
+fn edge_and_random<F: Field + UniformRand>(edges: &[F], rng: &mut ChaCha8Rng, randoms: usize) -> Vec<F> {
+    edges.iter().copied().chain((0..randoms).map(|_| F::rand(rng))).collect()
+}
+
+#[test]
+fn fq_and_fr_arithmetic_match_arkworks() {
+    let harness = harness_or_skip!("fq_and_fr_arithmetic_match_arkworks");
+    let mut rng = ChaCha8Rng::seed_from_u64(0xf1e1d);
+    let fq = edge_and_random(&[Fq::zero(), Fq::ONE, -Fq::ONE, Fq::from(2u64), -Fq::from(2u64)], &mut rng, 60);
+    let fr = edge_and_random(&[Fr::zero(), Fr::ONE, -Fr::ONE, Fr::from(2u64), -Fr::from(2u64)], &mut rng, 60);
+    let mut requests = String::new();
+    let mut expected = Vec::new();
+    for a in &fq {
+        for b in fq.iter().take(12) {
+            for (op, value) in [("add", *a + b), ("sub", *a - b), ("mul", *a * b)] {
+                requests += &format!("fq_{op} {} {}\n", fq_hex(a), fq_hex(b));
+                expected.push((format!("fq_{op}({a}, {b})"), fq_hex(&value)));
+            }
+        }
+        requests += &format!("fq_sqr {}\nfq_neg {}\n", fq_hex(a), fq_hex(a));
+        expected.push((format!("fq_sqr({a})"), fq_hex(&a.square())));
+        expected.push((format!("fq_neg({a})"), fq_hex(&-*a)));
+    }
+    for a in &fr {
+        for b in fr.iter().take(12) {
+            for (op, value) in [("add", *a + b), ("sub", *a - b), ("mul", *a * b)] {
+                requests += &format!("fr_{op} {} {}\n", fr_hex(a), fr_hex(b));
+                expected.push((format!("fr_{op}({a}, {b})"), fr_hex(&value)));
+            }
+        }
+        requests += &format!("fr_sqr {}\nfr_neg {}\nfr_from_mont {}\n", fr_hex(a), fr_hex(a), fr_hex(a));
+        expected.push((format!("fr_sqr({a})"), fr_hex(&a.square())));
+        expected.push((format!("fr_neg({a})"), fr_hex(&-*a)));
+        // The canonical integer, laid out like a Montgomery value.
+        let canonical = a.into_bigint().0.iter().flat_map(|l| [*l as u32, (l >> 32) as u32]).collect::<Vec<_>>();
+        expected.push((format!("fr_from_mont({a})"), words_hex(&canonical)));
+    }
+    let answers = ask(harness, &requests);
+    assert_eq!(answers.len(), expected.len());
+    for (answer, (what, value)) in answers.iter().zip(&expected) {
+        assert_eq!(answer, value, "{what}");
+    }
+}
+
+#[test]
+fn fq2_arithmetic_matches_arkworks() {
+    let harness = harness_or_skip!("fq2_arithmetic_matches_arkworks");
+    let mut rng = ChaCha8Rng::seed_from_u64(0xf2);
+    let edges = [Fq2::zero(), Fq2::ONE, -Fq2::ONE, Fq2::new(Fq::zero(), Fq::ONE), Fq2::new(-Fq::ONE, -Fq::ONE)];
+    let values = edge_and_random(&edges, &mut rng, 40);
+    let hex = field_hex::<ark_bn254::g2::Config>;
+    let mut requests = String::new();
+    let mut expected = Vec::new();
+    for a in &values {
+        for b in values.iter().take(10) {
+            for (op, value) in [("add", *a + b), ("sub", *a - b), ("mul", *a * b)] {
+                requests += &format!("fq2_{op} {} {}\n", hex(a), hex(b));
+                expected.push((format!("fq2_{op}({a}, {b})"), hex(&value)));
+            }
+        }
+        requests += &format!("fq2_sqr {}\n", hex(a));
+        expected.push((format!("fq2_sqr({a})"), hex(&a.square())));
+    }
+    let answers = ask(harness, &requests);
+    assert_eq!(answers.len(), expected.len());
+    for (answer, (what, value)) in answers.iter().zip(&expected) {
+        assert_eq!(answer, value, "{what}");
+    }
+}
+
+/// Mixed and general additions, doublings and small multiples on `P`'s curve: random
+/// points and every special case, each answer checked against arkworks.
+fn check_point_operations<P: MsmCurve>(harness: &Path, seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut requests = String::new();
+    let mut expected: Vec<(String, Projective<P>)> = Vec::new();
+    let name = P::NAME.to_lowercase();
+    let zero = Projective::<P>::zero();
+    for round in 0..24 {
+        let p = Projective::<P>::rand(&mut rng);
+        let q = Projective::<P>::rand(&mut rng);
+        let (l1, l2) = (P::BaseField::rand(&mut rng), P::BaseField::rand(&mut rng));
+        let q_affine = q.into_affine();
+        let cases_mixed = [
+            ("P + q", p, q_affine),
+            ("P + P", p, p.into_affine()),
+            ("P + (-P)", p, (-p).into_affine()),
+            ("0 + q", zero, q_affine),
+            ("P + 0", p, Affine::<P>::zero()),
+            ("0 + 0", zero, Affine::<P>::zero()),
+        ];
+        for (what, a, b) in cases_mixed {
+            requests += &format!("{name}_add_mixed {} {}\n", xyzz_hex(&a, l1), affine_hex(&b));
+            expected.push((format!("round {round}: mixed {what}"), a + b));
+        }
+        let cases_general =
+            [("P + Q", p, q), ("P + P", p, p), ("P + (-P)", p, -p), ("0 + Q", zero, q), ("P + 0", p, zero)];
+        for (what, a, b) in cases_general {
+            requests += &format!("{name}_add {} {}\n", xyzz_hex(&a, l1), xyzz_hex(&b, l2));
+            expected.push((format!("round {round}: {what}"), a + b));
+        }
+        requests += &format!("{name}_dbl {}\n{name}_dbl {}\n", xyzz_hex(&p, l1), xyzz_hex(&zero, l1));
+        expected.push((format!("round {round}: 2P"), p + p));
+        expected.push((format!("round {round}: 2·0"), zero));
+        let k: u32 = if round < 4 { round } else { rng.gen_range(0..1 << 16) };
+        requests += &format!("{name}_mul_small {} {k}\n", xyzz_hex(&p, l2));
+        expected.push((format!("round {round}: {k}·P"), p * Fr::from(k)));
+    }
+    let answers = ask(harness, &requests);
+    assert_eq!(answers.len(), expected.len());
+    for (answer, (what, value)) in answers.iter().zip(&expected) {
+        assert_eq!(parse_xyzz::<P>(answer), *value, "{} {what}", P::NAME);
+    }
+}
+
+#[test]
+fn g1_point_operations_match_arkworks() {
+    let harness = harness_or_skip!("g1_point_operations_match_arkworks");
+    check_point_operations::<ark_bn254::g1::Config>(harness, 0x61);
+}
+
+#[test]
+fn g2_point_operations_match_arkworks() {
+    let harness = harness_or_skip!("g2_point_operations_match_arkworks");
+    check_point_operations::<ark_bn254::g2::Config>(harness, 0x62);
+}
+
+/// Runs the kernels' launch sequence on the host and compares every phase with the Rust
+/// reference and the result with arkworks.
+fn check_msm_pipeline<P: MsmCurve>(harness: &Path, what: &str, bases: &[Affine<P>], scalars: &[Fr], window_bits: u32)
+where
+    Projective<P>: VariableBaseMSM<MulBase = Affine<P>, ScalarField = Fr>,
+{
+    let plan = MsmPlan::with_window_bits(window_bits);
+    let reference = msm_phases(bases, scalars, plan);
+    let expected = Projective::<P>::msm(bases, scalars).unwrap();
+    assert_eq!(reference.result, expected, "{what}: the reference disagrees with arkworks");
+
+    let mut requests = format!("msm_{} {window_bits} {}\n", P::NAME.to_lowercase(), bases.len());
+    for (base, scalar) in bases.iter().zip(scalars) {
+        requests += &format!("{} {}\n", fr_hex(scalar), affine_hex(base));
+    }
+    let answers = ask(harness, &requests);
+    let buckets = plan.buckets();
+    assert_eq!(answers.len(), 2 + buckets + plan.windows as usize, "{what}");
+    let numbers = |line: &str, tag: &str| -> Vec<u32> {
+        let rest = line.strip_prefix(tag).unwrap_or_else(|| panic!("{what}: expected {tag}: {line}"));
+        rest.split_whitespace().map(|t| t.parse().unwrap()).collect()
+    };
+    let offsets = numbers(&answers[0], "offsets");
+    assert_eq!(offsets, reference.layout.offsets, "{what}: bucket offsets");
+    let entries = numbers(&answers[1], "entries");
+    assert_eq!(entries.len(), reference.layout.entries.len(), "{what}: entry count");
+    for b in 0..buckets {
+        let range = offsets[b] as usize..offsets[b + 1] as usize;
+        let mut ours = entries[range].to_vec();
+        ours.sort_unstable();
+        assert_eq!(ours, reference.layout.bucket(b), "{what}: entries of bucket {b}");
+    }
+    for (b, line) in answers[2..2 + buckets].iter().enumerate() {
+        assert_eq!(parse_xyzz::<P>(line), reference.bucket_sums[b], "{what}: bucket {b}");
+    }
+    let windows: Vec<Projective<P>> = answers[2 + buckets..].iter().map(|l| parse_xyzz::<P>(l)).collect();
+    assert_eq!(windows, reference.window_sums, "{what}: window sums");
+    let combined = teraproof_gpu::msm::reference::combine_windows(&windows, &plan);
+    assert_eq!(combined, expected, "{what}: result");
+}
+
+/// The inputs every MSM test covers, at a given size: random, zeros, r − 1, all equal,
+/// identity bases, repeated bases.
+fn msm_input_sets<P: MsmCurve>(n: usize, rng: &mut ChaCha8Rng) -> Vec<(String, Vec<Affine<P>>, Vec<Fr>)> {
+    let random_bases: Vec<Affine<P>> = (0..n).map(|_| Projective::<P>::rand(rng).into_affine()).collect();
+    let random_scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(rng)).collect();
+    let mixed_zeros: Vec<Fr> =
+        random_scalars.iter().enumerate().map(|(i, s)| if i % 3 == 0 { Fr::zero() } else { *s }).collect();
+    let with_identities: Vec<Affine<P>> =
+        random_bases.iter().enumerate().map(|(i, b)| if i % 4 == 1 { Affine::<P>::zero() } else { *b }).collect();
+    let repeated: Vec<Affine<P>> = (0..n).map(|i| random_bases[i % 3]).collect();
+    let small: Vec<Fr> = (0..n).map(|_| Fr::from(rng.gen_range(0u64..4))).collect();
+    vec![
+        ("random".into(), random_bases.clone(), random_scalars.clone()),
+        ("all zero scalars".into(), random_bases.clone(), vec![Fr::zero(); n]),
+        ("a third zero".into(), random_bases.clone(), mixed_zeros),
+        ("r - 1".into(), random_bases.clone(), vec![-Fr::ONE; n]),
+        ("all equal".into(), random_bases.clone(), vec![random_scalars[0]; n]),
+        ("identity bases".into(), with_identities, random_scalars.clone()),
+        ("repeated bases (P + P in buckets)".into(), repeated.clone(), vec![random_scalars[0]; n]),
+        ("repeated bases, small scalars".into(), repeated, small),
+    ]
+}
+
+#[test]
+fn g1_msm_pipeline_on_the_host_matches_reference_and_arkworks() {
+    let harness = harness_or_skip!("g1_msm_pipeline_on_the_host_matches_reference_and_arkworks");
+    let mut rng = ChaCha8Rng::seed_from_u64(0x6d31);
+    for (n, window_bits) in [(1, 4), (7, 3), (100, 5), (300, 8), (1100, 4)] {
+        for (what, bases, scalars) in msm_input_sets::<ark_bn254::g1::Config>(n, &mut rng) {
+            check_msm_pipeline(harness, &format!("G1 n={n} c={window_bits} {what}"), &bases, &scalars, window_bits);
+        }
+    }
+    // Plans chosen by size, as the GPU uses them.
+    let bases: Vec<G1Affine> = (0..2000).map(|_| G1Projective::rand(&mut rng).into_affine()).collect();
+    let scalars: Vec<Fr> = (0..2000).map(|_| Fr::rand(&mut rng)).collect();
+    check_msm_pipeline(harness, "G1 n=2000 planned", &bases, &scalars, MsmPlan::for_size(2000).window_bits);
+}
+
+#[test]
+fn g2_msm_pipeline_on_the_host_matches_reference_and_arkworks() {
+    let harness = harness_or_skip!("g2_msm_pipeline_on_the_host_matches_reference_and_arkworks");
+    let mut rng = ChaCha8Rng::seed_from_u64(0x6d32);
+    for (n, window_bits) in [(1, 4), (50, 5), (200, 6)] {
+        for (what, bases, scalars) in msm_input_sets::<ark_bn254::g2::Config>(n, &mut rng) {
+            check_msm_pipeline(harness, &format!("G2 n={n} c={window_bits} {what}"), &bases, &scalars, window_bits);
+        }
+    }
+    let bases: Vec<G2Affine> = (0..300).map(|_| G2Projective::rand(&mut rng).into_affine()).collect();
+    let scalars: Vec<Fr> = (0..300).map(|_| Fr::rand(&mut rng)).collect();
+    check_msm_pipeline(harness, "G2 n=300 planned", &bases, &scalars, MsmPlan::for_size(300).window_bits);
+}
