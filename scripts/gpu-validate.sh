@@ -5,7 +5,8 @@
 #   1. the device (nvidia-smi) and NVRTC;
 #   2. `teraproof selftest --gpu` (every kernel against its CPU reference);
 #   3. compute-sanitizer (memcheck, racecheck, synccheck) on the self-test;
-#   4. `teraproof bench gemm` (ours, cuBLASLt, CPU), `teraproof bench` on the GPU backend.
+#   4. `teraproof bench gemm` (ours, cuBLASLt, CPU), `bench msm` (G1, G2), and
+#      `teraproof bench` on the GPU backend.
 # A step's failure is logged and the next step still runs; the exit status is the
 # number of failed steps.
 set -uo pipefail
@@ -49,6 +50,7 @@ else
     failed=$((failed + 1))
 fi
 step bench-gemm "$BIN" bench gemm --units CU-64,CU-256,CU-1024,CU-4096,CU-8192 --repeats 20
+step bench-msm "$BIN" bench msm --log-sizes 10,12,14,16,18,20,22,24 --repeats 10
 step bench-prove "$BIN" bench --units CU-16,CU-64,CU-128 --repeats 3 --backend auto --json "$OUT/bench.json"
 echo "failed steps: $failed" | tee -a "$OUT/summary.txt"
 exit "$failed"

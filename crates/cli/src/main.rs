@@ -4,7 +4,7 @@
 
 mod bench;
 mod demo;
-mod gemm_bench;
+mod gpu_bench;
 mod selftest;
 
 use std::path::{Path, PathBuf};
@@ -46,7 +46,7 @@ enum Command {
         backend: String,
     },
     /// Measure proof overhead per unit: a table, optionally JSON and an SVG plot.
-    /// `bench gemm` measures the workload alone (GPU, cuBLASLt, CPU).
+    /// `bench gemm` and `bench msm` measure the GPU kernels alone.
     #[command(args_conflicts_with_subcommands = true)]
     Bench {
         #[command(subcommand)]
@@ -165,6 +165,18 @@ enum BenchWhat {
         #[arg(long, default_value_t = 1024)]
         cpu_max: usize,
     },
+    /// G1 and G2 MSM timings: our CUDA Pippenger (bases on the device) and our CPU MSM.
+    Msm {
+        /// log2 of the point counts
+        #[arg(long, value_delimiter = ',', default_values_t = [10u32, 12, 14, 16, 18, 20, 22, 24])]
+        log_sizes: Vec<u32>,
+        /// timed runs per size (median reported)
+        #[arg(long, default_value_t = 10)]
+        repeats: usize,
+        /// skip the CPU above 2^this points
+        #[arg(long, default_value_t = 16)]
+        cpu_max_log: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -251,7 +263,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo { unit, seed, backend } => return demo::run(&unit, seed, backend.parse()?),
         Command::Selftest { gpu } => return selftest::run(gpu),
         Command::Bench { what: Some(BenchWhat::Gemm { units, repeats, cpu_max }), .. } => {
-            gemm_bench::run(&units, repeats, cpu_max)?
+            gpu_bench::gemm(&units, repeats, cpu_max)?
+        }
+        Command::Bench { what: Some(BenchWhat::Msm { log_sizes, repeats, cpu_max_log }), .. } => {
+            gpu_bench::msm(&log_sizes, repeats, cpu_max_log)?
         }
         Command::Bench { what: None, units, repeats, backend, json, svg } => {
             bench::run(&units, repeats, backend.parse()?, json.as_deref(), svg.as_deref())?

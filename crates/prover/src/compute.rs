@@ -116,6 +116,8 @@ mod tests {
         let compute = Backend::Auto.compute().unwrap();
         assert_eq!(compute.name(), "cpu");
         assert!(matches!(Backend::Cuda { device: 0 }.compute(), Err(ProverError::BackendUnavailable { .. })));
+        assert_eq!(Backend::Auto.msm().unwrap().name(), "cpu");
+        assert!(matches!(Backend::Cuda { device: 0 }.msm(), Err(ProverError::BackendUnavailable { .. })));
     }
 
     #[test]

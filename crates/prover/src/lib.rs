@@ -11,6 +11,7 @@
 
 pub mod backend;
 pub mod compute;
+pub mod cuda_msm;
 pub mod error;
 pub mod keys;
 pub mod msm;
@@ -19,6 +20,7 @@ pub mod qap;
 
 pub use backend::{ArkworksMsm, Backend, BaseSet, CpuMsm, MsmBackend, SharedMsm};
 pub use compute::{ComputeBackend, CpuCompute, CudaCompute};
+pub use cuda_msm::CudaMsm;
 pub use error::{ProverError, Result};
 pub use keys::{setup_dev, setup_with_rng, UnitKeys};
 pub use prove::{ProofOutput, Prover};

@@ -1,5 +1,6 @@
-//! `teraproof bench gemm`: the unit's workload alone, GPU against CPU and cuBLASLt.
+//! `teraproof bench gemm` and `teraproof bench msm`: the GPU kernels alone.
 //!
+//! gemm: the unit's workload, GPU against CPU and cuBLASLt.
 //! GPU figures are medians over `--repeats` launches timed with CUDA events, operands
 //! resident on the device (ours includes its operand preparation, cuBLASLt's does
 //! not); the CPU figure is the median wall time of the exact reference. TOPS counts
@@ -32,7 +33,7 @@ fn cpu_ms(spec: &UnitSpec, repeats: usize) -> Result<f64> {
     Ok(median(times))
 }
 
-pub fn run(units: &[String], repeats: usize, cpu_max: usize) -> Result<()> {
+pub fn gemm(units: &[String], repeats: usize, cpu_max: usize) -> Result<()> {
     let specs = units.iter().map(|u| u.parse::<UnitSpec>()).collect::<Result<Vec<_>, _>>()?;
     let gpu = Gpu::detect();
     match &gpu {
@@ -72,6 +73,64 @@ pub fn run(units: &[String], repeats: usize, cpu_max: usize) -> Result<()> {
                     println!("  {what}: {e}");
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// MSM timings for G1 and G2 at `2^log` points: the GPU (bases resident on the device,
+/// timed with CUDA events from the scalar upload to the result) and our CPU MSM.
+pub fn msm(log_sizes: &[u32], repeats: usize, cpu_max_log: u32) -> Result<()> {
+    use ark_std::UniformRand;
+    use teraproof_prover::{BaseSet, CpuMsm, MsmBackend};
+
+    let gpu = Gpu::detect();
+    match &gpu {
+        Ok(g) => println!("GPU {} ({}, driver {})", g.name(), g.compute_capability().sm_name(), g.driver_version()),
+        Err(reason) => println!("no usable GPU ({reason}): CPU figures only"),
+    }
+    let gpu_rows = match &gpu {
+        Ok(g) => {
+            println!("compiling the MSM kernels (NVRTC, once per process)…");
+            teraproof_gpu::bench_msm(g, log_sizes, repeats.max(1))
+        }
+        Err(_) => Vec::new(),
+    };
+    println!(
+        "{:<6} {:>5} {:>14} {:>14} {:>8} {:>12}",
+        "curve", "log n", "gpu median ms", "gpu min ms", "window", "cpu ms"
+    );
+    let mut rng = rand::rngs::OsRng;
+    for &log in log_sizes {
+        for curve in ["G1", "G2"] {
+            let row = gpu_rows.iter().find(|r| r.curve == curve && r.log_size == log);
+            // One random base repeated: our CPU MSM does not special-case equal bases,
+            // and making 2^16 random points would take longer than the MSM.
+            let cpu = if log <= cpu_max_log {
+                let n = 1usize << log;
+                let scalars: Vec<ark_bn254::Fr> = (0..n).map(|_| ark_bn254::Fr::rand(&mut rng)).collect();
+                let started = Instant::now();
+                if curve == "G1" {
+                    let bases = vec![ark_bn254::G1Affine::rand(&mut rng); n];
+                    let _ = std::hint::black_box(CpuMsm.msm_g1(BaseSet::A, &bases, &scalars)?);
+                } else {
+                    let bases = vec![ark_bn254::G2Affine::rand(&mut rng); n];
+                    let _ = std::hint::black_box(CpuMsm.msm_g2(BaseSet::BG2, &bases, &scalars)?);
+                }
+                Some(started.elapsed().as_secs_f64() * 1e3)
+            } else {
+                None
+            };
+            let (median, min, window) = match row.map(|r| &r.timing) {
+                Some(Ok(t)) => (format!("{:.3}", t.median_ms), format!("{:.3}", t.min_ms), t.window_bits.to_string()),
+                Some(Err(e)) => {
+                    println!("  {curve} 2^{log}: {e}");
+                    ("error".into(), "-".into(), "-".into())
+                }
+                None => ("-".into(), "-".into(), "-".into()),
+            };
+            let cpu = cpu.map_or_else(|| "-".to_string(), |ms| format!("{ms:.1}"));
+            println!("{curve:<6} {log:>5} {median:>14} {min:>14} {window:>8} {cpu:>12}");
         }
     }
     Ok(())
