@@ -119,6 +119,11 @@ pub enum GpuError {
         reason: &'static str,
     },
 
+    /// An MSM refused or gone wrong: mismatched lengths, too many points, an empty
+    /// input, kernels that did not load, or a device result that is not a curve point.
+    #[error("MSM: {0}")]
+    Msm(String),
+
     /// An input slice whose length does not match the shape.
     #[error("matrix {matrix} has {actual} elements but the shape needs {expected}")]
     InputLength {

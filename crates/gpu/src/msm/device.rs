@@ -218,11 +218,7 @@ impl<'gpu> GpuMsm<'gpu> {
             d.result = result;
             d
         })
-        .ok_or(GpuError::InputLength {
-            matrix: "scalars (an MSM needs at least one)",
-            expected: 1,
-            actual: 0,
-        })
+        .ok_or_else(|| GpuError::Msm("an MSM needs at least one scalar".into()))
     }
 
     /// Times [`msm_g1`](Self::msm_g1): one warm-up, then `repeats` runs bracketed by
@@ -419,7 +415,7 @@ impl<'gpu> GpuMsm<'gpu> {
                     break;
                 }
             }
-            let partials = partials.ok_or(GpuError::InputLength { matrix: "scalars", expected: 1, actual: 0 })?;
+            let partials = partials.ok_or_else(|| GpuError::Msm("an MSM needs at least one scalar".into()))?;
             let mut bucket_sums = alloc(buckets * xyzz)?;
             let mut launch = stream.launch_builder(&curve.gather_buckets);
             launch.arg(&partials).arg(&level_offsets).arg(&mut bucket_sums).arg(&b32);
@@ -483,10 +479,8 @@ impl<'gpu> GpuMsm<'gpu> {
                 words
                     .chunks_exact(xyzz)
                     .map(|w| {
-                        xyzz_from_words::<P>(w).ok_or(GpuError::Panicked {
-                            operation: what,
-                            message: "a kernel produced a point off the curve".into(),
-                        })
+                        xyzz_from_words::<P>(w)
+                            .ok_or_else(|| GpuError::Msm(format!("{what}: a kernel produced a point off the curve")))
                     })
                     .collect()
             };
@@ -515,14 +509,10 @@ fn load_owned(module: &Arc<cudarc::driver::CudaModule>, name: String) -> Result<
 /// One scalar per base, and no more points than entries can index.
 fn check_len(bases: usize, scalars: usize) -> Result<(), GpuError> {
     if bases != scalars {
-        return Err(GpuError::InputLength { matrix: "scalars (one per MSM base)", expected: bases, actual: scalars });
+        return Err(GpuError::Msm(format!("{bases} bases but {scalars} scalars (one per base)")));
     }
     if scalars > MAX_MSM_POINTS {
-        return Err(GpuError::InputLength {
-            matrix: "MSM points (at most 2^30)",
-            expected: MAX_MSM_POINTS,
-            actual: scalars,
-        });
+        return Err(GpuError::Msm(format!("{scalars} points; at most {MAX_MSM_POINTS} are supported")));
     }
     Ok(())
 }
@@ -567,6 +557,6 @@ mod tests {
     #[test]
     fn lengths_are_checked_with_typed_errors() {
         assert!(check_len(3, 3).is_ok());
-        assert!(matches!(check_len(3, 4), Err(GpuError::InputLength { expected: 3, actual: 4, .. })));
+        assert!(matches!(check_len(3, 4), Err(GpuError::Msm(m)) if m.contains("3 bases but 4 scalars")));
     }
 }

@@ -243,7 +243,7 @@ pub fn bench_msm(gpu: &Gpu, log_sizes: &[u32], repeats: usize) -> Vec<MsmBenchRo
 
 /// GpuError is not Clone; keep the message for rows after the first.
 fn clone_error(e: &GpuError) -> GpuError {
-    GpuError::Panicked { operation: "loading the MSM kernels", message: e.to_string() }
+    GpuError::Msm(format!("loading the MSM kernels: {e}"))
 }
 
 #[cfg(test)]
