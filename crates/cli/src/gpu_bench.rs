@@ -37,7 +37,7 @@ pub fn gemm(units: &[String], repeats: usize, cpu_max: usize) -> Result<()> {
     let specs = units.iter().map(|u| u.parse::<UnitSpec>()).collect::<Result<Vec<_>, _>>()?;
     let gpu = Gpu::detect();
     match &gpu {
-        Ok(g) => println!("GPU {} ({}, driver {})", g.name(), g.compute_capability().sm_name(), g.driver_version()),
+        Ok(g) => println!("GPU {}", g.description()),
         Err(reason) => println!("no usable GPU ({reason}): CPU figures only"),
     }
     println!(
@@ -86,7 +86,7 @@ pub fn msm(log_sizes: &[u32], repeats: usize, cpu_max_log: u32) -> Result<()> {
 
     let gpu = Gpu::detect();
     match &gpu {
-        Ok(g) => println!("GPU {} ({}, driver {})", g.name(), g.compute_capability().sm_name(), g.driver_version()),
+        Ok(g) => println!("GPU {}", g.description()),
         Err(reason) => println!("no usable GPU ({reason}): CPU figures only"),
     }
     let gpu_rows = match &gpu {

@@ -67,12 +67,7 @@ pub fn run(gpu: bool) -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         };
-        println!(
-            "\nGPU: {} ({}, driver {})",
-            device.name(),
-            device.compute_capability().sm_name(),
-            device.driver_version()
-        );
+        println!("\nGPU: {}", device.description());
         let gemm = teraproof_gpu::selftest_gemm(&device);
         all_passed &= gemm.iter().all(|r| r.passed);
         print_table("int8 GEMM (GPU vs CPU reference, exact)", &gemm);

@@ -205,6 +205,12 @@ impl Gpu {
         &self.name
     }
 
+    /// Name, architecture and driver in one line, as receipts and reports print it:
+    /// `NVIDIA H100 80GB HBM3 (sm_90, driver 13.0)`.
+    pub fn description(&self) -> String {
+        format!("{} ({}, driver {})", self.name, self.compute_capability().sm_name(), self.driver_version())
+    }
+
     /// The device's ordinal.
     pub fn ordinal(&self) -> usize {
         self.ordinal

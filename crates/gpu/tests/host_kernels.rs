@@ -26,40 +26,7 @@ const MAX_BLOCK_SLICES: usize = 300;
 /// Builds the harness once per test run. `Err` is the reason to skip.
 fn harness() -> Result<&'static Path, String> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let cxx = common::cxx()?;
-            let root = common::repo_root();
-            let source = root.join("crates/gpu/tests/host/gemm_i8_host.cpp");
-            let binary = common::scratch_dir("host").join("gemm_i8_host");
-            let build = |extra: &[&str]| {
-                Command::new(&cxx)
-                    .args(["-std=c++17", "-O2", "-g", "-Wall", "-Wextra"])
-                    .args(extra)
-                    .arg("-I")
-                    .arg(root.join("kernels"))
-                    .arg(&source)
-                    .arg("-o")
-                    .arg(&binary)
-                    .output()
-                    .map_err(|e| format!("cannot run {cxx}: {e}"))
-            };
-            let sanitizers = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
-            let mut output = build(&sanitizers)?;
-            if !output.status.success() {
-                eprintln!("note: building the harness with sanitizers failed; building without them");
-                output = build(&[])?;
-            }
-            let diagnostics = String::from_utf8_lossy(&output.stderr);
-            // A compiler that exists but cannot build the kernels' headers is a failure.
-            assert!(output.status.success(), "{cxx} failed to build the host harness:\n{diagnostics}");
-            if !diagnostics.trim().is_empty() {
-                eprintln!("{cxx} warnings for the host harness:\n{diagnostics}");
-            }
-            Ok(binary)
-        })
-        .as_deref()
-        .map_err(Clone::clone)
+    BUILT.get_or_init(|| common::build_host_harness("gemm_i8_host")).as_deref().map_err(Clone::clone)
 }
 
 /// Runs the kernels' host emulation on A and B; returns C.

@@ -30,38 +30,7 @@ use teraproof_gpu::msm::reference::{msm_phases, MsmPlan};
 
 fn harness() -> Result<&'static Path, String> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let cxx = common::cxx()?;
-            let root = common::repo_root();
-            let source = root.join("crates/gpu/tests/host/msm_host.cpp");
-            let binary = common::scratch_dir("host").join("msm_host");
-            let build = |extra: &[&str]| {
-                Command::new(&cxx)
-                    .args(["-std=c++17", "-O2", "-g", "-Wall", "-Wextra"])
-                    .args(extra)
-                    .arg("-I")
-                    .arg(root.join("kernels"))
-                    .arg(&source)
-                    .arg("-o")
-                    .arg(&binary)
-                    .output()
-                    .map_err(|e| format!("cannot run {cxx}: {e}"))
-            };
-            let mut output = build(&["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])?;
-            if !output.status.success() {
-                eprintln!("note: building the MSM harness with sanitizers failed; building without them");
-                output = build(&[])?;
-            }
-            let diagnostics = String::from_utf8_lossy(&output.stderr);
-            assert!(output.status.success(), "{cxx} failed to build the MSM harness:\n{diagnostics}");
-            if !diagnostics.trim().is_empty() {
-                eprintln!("{cxx} warnings for the MSM harness:\n{diagnostics}");
-            }
-            Ok(binary)
-        })
-        .as_deref()
-        .map_err(Clone::clone)
+    BUILT.get_or_init(|| common::build_host_harness("msm_host")).as_deref().map_err(Clone::clone)
 }
 
 /// Sends `requests` (one per line) to the harness; returns its answer lines.

@@ -62,12 +62,7 @@ impl ComputeBackend for CudaCompute {
         "cuda"
     }
     fn device(&self) -> String {
-        format!(
-            "{} ({}, driver {})",
-            self.gpu.name(),
-            self.gpu.compute_capability().sm_name(),
-            self.gpu.driver_version()
-        )
+        self.gpu.description()
     }
     fn matmul(&self, spec: &UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>) -> Result<Matrix<i32>> {
         check_inputs(spec, a, b)?;

@@ -68,8 +68,7 @@ impl CudaMsm {
         let gpu: &'static Gpu = Box::leak(Box::new(gpu));
         tracing::info!(device = gpu.name(), "loading the CUDA MSM kernels");
         let msm = GpuMsm::new(gpu).map_err(unavailable)?;
-        let device =
-            format!("{} ({}, driver {})", gpu.name(), gpu.compute_capability().sm_name(), gpu.driver_version());
+        let device = gpu.description();
         Ok(Self { msm, device, g1: Mutex::default(), g2: Mutex::default() })
     }
 }

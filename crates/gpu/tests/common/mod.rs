@@ -82,3 +82,38 @@ pub fn cxx() -> Result<String, String> {
 pub fn skip(test: &str, reason: &str) {
     eprintln!("SKIPPED {test}: {reason}");
 }
+
+/// Builds `crates/gpu/tests/host/<name>.cpp` with the host C++ compiler, including the
+/// kernels' headers, with AddressSanitizer and UBSan when the compiler supports them.
+/// `Err` is the reason to skip (no compiler); a compiler that cannot build the
+/// kernels' headers fails the test.
+#[allow(dead_code)] // not every test binary builds a harness
+pub fn build_host_harness(name: &str) -> Result<PathBuf, String> {
+    let cxx = cxx()?;
+    let root = repo_root();
+    let source = root.join(format!("crates/gpu/tests/host/{name}.cpp"));
+    let binary = scratch_dir("host").join(name);
+    let build = |extra: &[&str]| {
+        Command::new(&cxx)
+            .args(["-std=c++17", "-O2", "-g", "-Wall", "-Wextra"])
+            .args(extra)
+            .arg("-I")
+            .arg(root.join("kernels"))
+            .arg(&source)
+            .arg("-o")
+            .arg(&binary)
+            .output()
+            .map_err(|e| format!("cannot run {cxx}: {e}"))
+    };
+    let mut output = build(&["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])?;
+    if !output.status.success() {
+        eprintln!("note: building {name} with sanitizers failed; building without them");
+        output = build(&[])?;
+    }
+    let diagnostics = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{cxx} failed to build the host harness {name}:\n{diagnostics}");
+    if !diagnostics.trim().is_empty() {
+        eprintln!("{cxx} warnings for the host harness {name}:\n{diagnostics}");
+    }
+    Ok(binary)
+}
