@@ -248,6 +248,101 @@ TP_HOST_DEVICE void sum_group(const Xyzz<F>* points, Xyzz<F>* sums, u32 count, u
     sums[index] = sum;
 }
 
+// ---------------------------------------------------------------------------------
+// The kernels' bodies: what the thread with global index `thread` of each launch in
+// msm.cu does, bounds guard included. msm.cu's entry points only pass their global
+// index; the host harness (crates/gpu/tests/host/msm_host.cpp) calls these same
+// functions for every thread of every launch of the Rust launch schedule
+// (crates/gpu/src/msm/schedule.rs), so the guards are tested with the schedule's grids.
+
+TP_HOST_DEVICE void count_digits_thread(u32 thread, const Fr* scalars, Fr* canonical, u32* bucket_counts, u32 n,
+                                        u32 window_bits) {
+    if (thread < n) count_digits(scalars, canonical, bucket_counts, thread, window_bits);
+}
+
+TP_HOST_DEVICE void scatter_entries_thread(u32 thread, const Fr* canonical, u32* cursors, u32* entries, u32 n,
+                                           u32 window_bits) {
+    if (thread < n) scatter_entries(canonical, cursors, entries, thread, window_bits);
+}
+
+// Adds each scan block's offset to its elements (after the block totals were scanned).
+TP_HOST_DEVICE void scan_add_block_offsets_thread(u32 thread, u32* data, const u32* block_offsets, u32 n) {
+    if (thread < n) data[thread] += block_offsets[thread / SCAN_BLOCK_ELEMENTS];
+}
+
+// B threads count chunks; thread B clears the extra slot the scan turns into the total.
+TP_HOST_DEVICE void count_chunks_thread(u32 thread, const u32* offsets, u32* chunk_counts, u32 buckets) {
+    if (thread < buckets) count_chunks(offsets, chunk_counts, thread);
+    if (thread == buckets) chunk_counts[buckets] = 0;
+}
+
+// `launched` bounds the chunk count, whose exact value (chunk_offsets[buckets]) only
+// the device knows; accumulate_* return for chunks past it.
+template <typename F>
+TP_HOST_DEVICE void accumulate_bases_thread(u32 thread, const Affine<F>* bases, const u32* entries, const u32* offsets,
+                                            const u32* chunk_offsets, Xyzz<F>* partials, u32 buckets, u32 launched) {
+    if (thread < launched) accumulate_bases(bases, entries, offsets, chunk_offsets, partials, buckets, thread);
+}
+
+template <typename F>
+TP_HOST_DEVICE void accumulate_partials_thread(u32 thread, const Xyzz<F>* previous, const u32* offsets,
+                                               const u32* chunk_offsets, Xyzz<F>* partials, u32 buckets,
+                                               u32 launched) {
+    if (thread < launched) accumulate_partials(previous, offsets, chunk_offsets, partials, buckets, thread);
+}
+
+template <typename F>
+TP_HOST_DEVICE void gather_buckets_thread(u32 thread, const Xyzz<F>* partials, const u32* offsets,
+                                          Xyzz<F>* bucket_sums, u32 buckets) {
+    if (thread < buckets) gather_bucket_sum(partials, offsets, bucket_sums, thread);
+}
+
+template <typename F>
+TP_HOST_DEVICE void suffix_sums_thread(u32 thread, Xyzz<F>* bucket_sums, u32 window_bits, u32 total) {
+    if (thread < total) suffix_sums_segment(bucket_sums, window_bits, thread);
+}
+
+template <typename F>
+TP_HOST_DEVICE void weight_segments_thread(u32 thread, const Xyzz<F>* suffix_sums, Xyzz<F>* shares, u32 window_bits,
+                                           u32 total) {
+    if (thread < total) weight_segment(suffix_sums, shares, window_bits, thread);
+}
+
+template <typename F>
+TP_HOST_DEVICE void sum_groups_thread(u32 thread, const Xyzz<F>* points, Xyzz<F>* sums, u32 count, u32 total) {
+    if (thread < total) sum_group(points, sums, count, thread);
+}
+
+// The block scan (msm_scan_blocks) in three phases separated by barriers: each of the
+// SCAN_THREADS threads loads SCAN_ITEMS consecutive elements and their sum, the block
+// scans the threads' sums (Hillis-Steele in shared memory, the kernel's own loop), and
+// each thread writes its exclusive prefixes. Block `block` covers elements
+// [block·SCAN_BLOCK_ELEMENTS, +SCAN_BLOCK_ELEMENTS) of data[0..n); its total goes to
+// block_totals[block].
+TP_HOST_DEVICE u32 scan_load(const u32* data, u32 n, u32 block, u32 tid, u32 items[SCAN_ITEMS]) {
+    const u32 base = block * SCAN_BLOCK_ELEMENTS + tid * SCAN_ITEMS;
+    u32 local = 0;
+    TP_UNROLL
+    for (u32 k = 0; k < SCAN_ITEMS; ++k) {
+        items[k] = base + k < n ? data[base + k] : 0;
+        local += items[k];
+    }
+    return local;
+}
+
+// `inclusive`: the scanned sum of threads 0..=tid; `local`: this thread's own sum.
+TP_HOST_DEVICE void scan_store(u32* data, u32* block_totals, u32 n, u32 block, u32 tid, const u32 items[SCAN_ITEMS],
+                               u32 inclusive, u32 local) {
+    const u32 base = block * SCAN_BLOCK_ELEMENTS + tid * SCAN_ITEMS;
+    u32 running = inclusive - local;
+    TP_UNROLL
+    for (u32 k = 0; k < SCAN_ITEMS; ++k) {
+        if (base + k < n) data[base + k] = running;
+        running += items[k];
+    }
+    if (tid == SCAN_THREADS - 1) block_totals[block] = inclusive;
+}
+
 }  // namespace msm
 }  // namespace tp
 

@@ -34,14 +34,14 @@ pub const GEMM_MIN_COMPUTE_CAPABILITY: ComputeCapability = ComputeCapability { m
 // Mirrors of kernels/gemm/gemm_i8.cuh (a test checks they agree).
 const BLOCK_M: usize = 128;
 const BLOCK_N: usize = 256;
-const THREADS: u32 = 256;
-const SHARED_BYTES: u32 = 98304;
+const THREADS: u32 = GEMM_I8_MMA.block_threads;
+const SHARED_BYTES: u32 = GEMM_I8_MMA.dynamic_shared_bytes;
 const K_ALIGN: usize = 16;
 const TRANSPOSE_TILE: usize = 32;
 const TRANSPOSE_ROWS: u32 = 8;
 
 /// Threads per block and the most blocks of the grid-stride A-packing kernel.
-const PACK_THREADS: u32 = 256;
+const PACK_THREADS: u32 = GEMM_I8_PACK_A.block_threads;
 const PACK_MAX_BLOCKS: usize = 4096;
 
 /// A validated GEMM shape.
@@ -197,9 +197,9 @@ impl Gpu {
             .map_err(GpuError::driver("loading the GEMM module (driver PTX JIT)"))?;
         let load = |name| module.load_function(name).map_err(GpuError::driver("finding a GEMM kernel in its module"));
         let kernels = Arc::new(GemmKernels {
-            mma: load(GEMM_I8_MMA)?,
-            pack_a: load(GEMM_I8_PACK_A)?,
-            transpose_b: load(GEMM_I8_TRANSPOSE_B)?,
+            mma: load(GEMM_I8_MMA.name)?,
+            pack_a: load(GEMM_I8_PACK_A.name)?,
+            transpose_b: load(GEMM_I8_TRANSPOSE_B.name)?,
         });
         // 96 KiB of dynamic shared memory is above the 48 KiB default; opt in.
         kernels
@@ -421,6 +421,7 @@ mod tests {
         assert_eq!(value("K_ALIGN"), K_ALIGN);
         assert_eq!(value("TRANSPOSE_TILE"), TRANSPOSE_TILE);
         assert_eq!(value("TRANSPOSE_ROWS"), TRANSPOSE_ROWS as usize);
+        assert_eq!(TRANSPOSE_TILE as u32 * TRANSPOSE_ROWS, GEMM_I8_TRANSPOSE_B.block_threads);
         assert_eq!(value("STAGES") * (BLOCK_M + BLOCK_N) * value("BLOCK_K"), SHARED_BYTES as usize);
     }
 

@@ -21,7 +21,40 @@ pub struct KernelProgram {
     /// The source text.
     pub source: &'static str,
     /// The `extern "C" __global__` functions the runtime loads from it.
-    pub entry_points: &'static [&'static str],
+    pub entry_points: &'static [EntryPoint],
+}
+
+/// The kind of one kernel parameter, as it appears in the PTX `.entry` declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// A device pointer (`.param .u64`).
+    Pointer,
+    /// A 32-bit integer, `int` or `unsigned` (`.param .u32` / `.param .s32`).
+    Word32,
+}
+
+/// One `extern "C" __global__` kernel: its name, its parameters in order, and the
+/// threads per block the launcher always uses. The static kernel test checks the
+/// parameters against the PTX NVRTC emits and the block size against the registers
+/// and shared memory ptxas assigns, so a launch that follows this record passes the
+/// kernel what it declares and fits on the SM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryPoint {
+    /// The symbol name.
+    pub name: &'static str,
+    /// The parameters, in order.
+    pub params: &'static [ParamKind],
+    /// Threads per block of every launch.
+    pub block_threads: u32,
+    /// Dynamic shared memory of every launch, in bytes.
+    pub dynamic_shared_bytes: u32,
+}
+
+const P: ParamKind = ParamKind::Pointer;
+const W: ParamKind = ParamKind::Word32;
+
+const fn entry(name: &'static str, params: &'static [ParamKind], block_threads: u32) -> EntryPoint {
+    EntryPoint { name, params, block_threads, dynamic_shared_bytes: 0 }
 }
 
 macro_rules! kernel_file {
@@ -48,9 +81,14 @@ pub const GEMM_I8: KernelProgram = KernelProgram {
     entry_points: &[GEMM_I8_MMA, GEMM_I8_PACK_A, GEMM_I8_TRANSPOSE_B],
 };
 
-pub(crate) const GEMM_I8_MMA: &str = "gemm_i8_mma";
-pub(crate) const GEMM_I8_PACK_A: &str = "pack_a_rows";
-pub(crate) const GEMM_I8_TRANSPOSE_B: &str = "transpose_b";
+/// `gemm_i8_mma(const i8* a, const i8* bt, i32* c, int m, int n, int k_pitch)`: 256
+/// threads, 96 KiB of dynamic shared memory (crates/gpu/src/gemm.rs).
+pub(crate) const GEMM_I8_MMA: EntryPoint =
+    EntryPoint { name: "gemm_i8_mma", params: &[P, P, P, W, W, W], block_threads: 256, dynamic_shared_bytes: 98304 };
+/// `pack_a_rows(i8* packed, const i8* a, int m, int k, int k_pitch)`.
+pub(crate) const GEMM_I8_PACK_A: EntryPoint = entry("pack_a_rows", &[P, P, W, W, W], 256);
+/// `transpose_b(i8* bt, const i8* b, int k, int n, int k_pitch)`: 32 x 8 threads.
+pub(crate) const GEMM_I8_TRANSPOSE_B: EntryPoint = entry("transpose_b", &[P, P, W, W, W], 256);
 
 /// Every program under `kernels/`. The static checks compile each one for sm_80 and
 /// sm_90 and fail if a `.cu` file in the folder is missing from this list.
@@ -62,25 +100,41 @@ pub const MSM: KernelProgram = KernelProgram {
     path: "msm/msm.cu",
     source: kernel_file!("msm/msm.cu"),
     entry_points: &[
-        "msm_count_digits",
-        "msm_scatter_entries",
-        "msm_scan_blocks",
-        "msm_scan_add_block_offsets",
-        "msm_count_chunks",
-        "msm_accumulate_bases_g1",
-        "msm_accumulate_bases_g2",
-        "msm_accumulate_partials_g1",
-        "msm_accumulate_partials_g2",
-        "msm_gather_buckets_g1",
-        "msm_gather_buckets_g2",
-        "msm_suffix_sums_g1",
-        "msm_suffix_sums_g2",
-        "msm_weight_segments_g1",
-        "msm_weight_segments_g2",
-        "msm_sum_groups_g1",
-        "msm_sum_groups_g2",
+        entry("msm_count_digits", &[P, P, P, W, W], MSM_INDEX_THREADS),
+        entry("msm_scatter_entries", &[P, P, P, W, W], MSM_INDEX_THREADS),
+        entry("msm_scan_blocks", &[P, P, W], MSM_SCAN_THREADS),
+        entry("msm_scan_add_block_offsets", &[P, P, W], MSM_INDEX_THREADS),
+        entry("msm_count_chunks", &[P, P, W], MSM_INDEX_THREADS),
+        entry("msm_accumulate_bases_g1", &[P, P, P, P, P, W, W], MSM_POINT_THREADS),
+        entry("msm_accumulate_bases_g2", &[P, P, P, P, P, W, W], MSM_POINT_THREADS),
+        entry("msm_accumulate_partials_g1", &[P, P, P, P, W, W], MSM_POINT_THREADS),
+        entry("msm_accumulate_partials_g2", &[P, P, P, P, W, W], MSM_POINT_THREADS),
+        entry("msm_gather_buckets_g1", &[P, P, P, W], MSM_POINT_THREADS),
+        entry("msm_gather_buckets_g2", &[P, P, P, W], MSM_POINT_THREADS),
+        entry("msm_suffix_sums_g1", &[P, W, W], MSM_POINT_THREADS),
+        entry("msm_suffix_sums_g2", &[P, W, W], MSM_POINT_THREADS),
+        entry("msm_weight_segments_g1", &[P, P, W, W], MSM_POINT_THREADS),
+        entry("msm_weight_segments_g2", &[P, P, W, W], MSM_POINT_THREADS),
+        entry("msm_sum_groups_g1", &[P, P, W, W], MSM_POINT_THREADS),
+        entry("msm_sum_groups_g2", &[P, P, W, W], MSM_POINT_THREADS),
     ],
 };
+
+/// Threads per block of the MSM's per-index kernels (digits, scatter, chunk counts).
+pub(crate) const MSM_INDEX_THREADS: u32 = 256;
+/// Threads per block of the MSM scan (`SCAN_THREADS` in msm.cuh; the kernel needs
+/// exactly this many).
+pub(crate) const MSM_SCAN_THREADS: u32 = 256;
+/// Threads per block of the MSM's point kernels (`MSM_POINT_THREADS` in msm.cu, which
+/// bounds their registers with `__launch_bounds__`).
+pub(crate) const MSM_POINT_THREADS: u32 = 128;
+
+impl KernelProgram {
+    /// The entry point called `name`, if this program defines it.
+    pub fn entry_point(&self, name: &str) -> Option<&'static EntryPoint> {
+        self.entry_points.iter().find(|e| e.name == name)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -89,13 +143,32 @@ mod tests {
     #[test]
     fn every_entry_point_is_defined_extern_c_in_its_program() {
         for program in PROGRAMS {
-            for entry in program.entry_points {
-                let needle = format!("{entry}(");
-                let defined = program.source.lines().any(|line| {
-                    line.contains(&needle) && (line.contains("extern \"C\"") || line.trim_start().starts_with(entry))
-                });
-                assert!(defined, "{} does not define extern \"C\" kernel {entry}", program.path);
+            for entry in program.entry_points.iter().map(|e| e.name) {
+                assert!(defines_kernel(program.source, entry), "{} does not define extern \"C\" kernel {entry}", program.path);
             }
+        }
+    }
+
+    /// Whether `source` defines kernel `name`: directly, or (for `stem_g1` / `stem_g2`)
+    /// through the `TP_MSM_POINT_KERNELS(suffix, ...)` macro that defines `stem_##suffix`.
+    fn defines_kernel(source: &str, name: &str) -> bool {
+        let needle = format!("{name}(");
+        let direct = source.lines().any(|line| {
+            line.contains(&needle) && (line.contains("extern \"C\"") || line.trim_start().starts_with(name))
+        });
+        let by_macro = name.rsplit_once('_').is_some_and(|(stem, suffix)| {
+            source.contains(&format!("{stem}_##suffix(")) && source.contains(&format!("TP_MSM_POINT_KERNELS({suffix},"))
+        });
+        direct || by_macro
+    }
+
+    #[test]
+    fn the_launchers_block_sizes_match_the_kernel_sources() {
+        assert!(MSM.source.contains(&format!("#define MSM_POINT_THREADS {MSM_POINT_THREADS}")));
+        let header = HEADERS.iter().find(|h| h.path == "msm/msm.cuh").unwrap().source;
+        assert!(header.contains(&format!("constexpr u32 SCAN_THREADS = {MSM_SCAN_THREADS};")));
+        for entry in MSM.entry_points {
+            assert!(entry.params.len() <= 8 && entry.block_threads > 0 && entry.block_threads <= 1024, "{entry:?}");
         }
     }
 

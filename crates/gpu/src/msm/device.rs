@@ -5,6 +5,7 @@
 //! reused across calls; scalars travel per call in Montgomery form and are converted
 //! on the device.
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,11 +13,12 @@ use std::time::Instant;
 use ark_bn254::Fr;
 use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ff::Zero;
-use cudarc::driver::{CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
+use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
 use cudarc::nvrtc::Ptx;
 
-use super::layout::{affine_words, bases_to_words, scalars_to_words, xyzz_from_words, xyzz_words, MsmCurve};
+use super::layout::{affine_words, bases_to_words, scalars_to_words, xyzz_from_words, MsmCurve};
 use super::reference::{combine_windows, BucketLayout, MsmPlan};
+use super::schedule::{Arg, BufferId, BufferSource, Schedule, Step, MAX_SCHEDULE_POINTS};
 use crate::device::{ComputeCapability, Gpu};
 use crate::error::{catch_panics, GpuError};
 use crate::gemm::elapsed_ms;
@@ -27,16 +29,7 @@ use crate::nvrtc;
 pub const MSM_MIN_COMPUTE_CAPABILITY: ComputeCapability = ComputeCapability { major: 8, minor: 0 };
 
 /// Points one MSM accepts: entries store the point index in 31 bits.
-pub const MAX_MSM_POINTS: usize = 1 << 30;
-
-// Launch constants mirrored from kernels/msm/msm.cuh and msm.cu (checked by a test).
-const CHUNK: usize = 32;
-const SEGMENT: usize = 32;
-const GROUP: usize = 32;
-const SCAN_THREADS: u32 = 256;
-const SCAN_BLOCK_ELEMENTS: usize = 1024;
-const POINT_THREADS: u32 = 128;
-const INDEX_THREADS: u32 = 256;
+pub const MAX_MSM_POINTS: usize = MAX_SCHEDULE_POINTS;
 
 /// Bases on the device, in the kernels' affine layout, for curve `P`.
 pub struct DeviceBases<P: MsmCurve> {
@@ -97,40 +90,15 @@ pub struct MsmPhaseDump<P: MsmCurve> {
     pub result: Projective<P>,
 }
 
-/// The point kernels of one curve.
-struct CurveKernels {
-    accumulate_bases: CudaFunction,
-    accumulate_partials: CudaFunction,
-    gather_buckets: CudaFunction,
-    suffix_sums: CudaFunction,
-    weight_segments: CudaFunction,
-    sum_groups: CudaFunction,
-}
-
+/// Every MSM kernel of one module, by entry-point name.
 struct MsmKernels {
-    count_digits: CudaFunction,
-    scatter_entries: CudaFunction,
-    scan_blocks: CudaFunction,
-    scan_add_block_offsets: CudaFunction,
-    count_chunks: CudaFunction,
-    g1: CurveKernels,
-    g2: CurveKernels,
+    functions: HashMap<&'static str, CudaFunction>,
 }
 
 /// The MSM kernels loaded on one GPU.
 pub struct GpuMsm<'gpu> {
     gpu: &'gpu Gpu,
     kernels: Arc<MsmKernels>,
-}
-
-fn grid(threads: usize, block: u32) -> LaunchConfig {
-    let blocks = threads.div_ceil(block as usize).max(1) as u32;
-    LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (block, 1, 1), shared_mem_bytes: 0 }
-}
-
-/// `value` as the kernels' `u32` argument (sizes were validated against the limits).
-fn as_u32(value: usize) -> u32 {
-    u32::try_from(value).unwrap_or(u32::MAX)
 }
 
 impl<'gpu> GpuMsm<'gpu> {
@@ -145,28 +113,14 @@ impl<'gpu> GpuMsm<'gpu> {
                 .context
                 .load_module(Ptx::from_src(compiled.ptx.clone()))
                 .map_err(GpuError::driver("loading the MSM module (driver PTX JIT)"))?;
-            let load =
-                |name| module.load_function(name).map_err(GpuError::driver("finding an MSM kernel in its module"));
-            let curve = |suffix: &str| -> Result<CurveKernels, GpuError> {
-                let named = |stem: &str| load_owned(&module, format!("{stem}_{suffix}"));
-                Ok(CurveKernels {
-                    accumulate_bases: named("msm_accumulate_bases")?,
-                    accumulate_partials: named("msm_accumulate_partials")?,
-                    gather_buckets: named("msm_gather_buckets")?,
-                    suffix_sums: named("msm_suffix_sums")?,
-                    weight_segments: named("msm_weight_segments")?,
-                    sum_groups: named("msm_sum_groups")?,
-                })
-            };
-            let kernels = MsmKernels {
-                count_digits: load("msm_count_digits")?,
-                scatter_entries: load("msm_scatter_entries")?,
-                scan_blocks: load("msm_scan_blocks")?,
-                scan_add_block_offsets: load("msm_scan_add_block_offsets")?,
-                count_chunks: load("msm_count_chunks")?,
-                g1: curve("g1")?,
-                g2: curve("g2")?,
-            };
+            let mut functions = HashMap::new();
+            for entry in MSM.entry_points {
+                let function = module
+                    .load_function(entry.name)
+                    .map_err(GpuError::driver("finding an MSM kernel in its module"))?;
+                functions.insert(entry.name, function);
+            }
+            let kernels = MsmKernels { functions };
             tracing::info!(device = %gpu.name(), %arch, "MSM kernels ready");
             Ok(GpuMsm { gpu, kernels: Arc::new(kernels) })
         })
@@ -264,55 +218,14 @@ impl<'gpu> GpuMsm<'gpu> {
         })
     }
 
-    fn curve_kernels<P: MsmCurve>(&self) -> &CurveKernels {
-        if P::NAME == "G1" {
-            &self.kernels.g1
-        } else {
-            &self.kernels.g2
-        }
-    }
-
-    /// In-place exclusive scan of `data[0..len)` (len ≤ 1024², checked by the caller).
-    fn scan(&self, data: &mut CudaSlice<u32>, len: usize) -> Result<(), GpuError> {
-        let stream = &self.gpu.stream;
-        let blocks = len.div_ceil(SCAN_BLOCK_ELEMENTS);
-        let mut totals =
-            stream.alloc_zeros::<u32>(blocks.max(1)).map_err(GpuError::driver("allocating scan totals"))?;
-        let mut total_of_totals = stream.alloc_zeros::<u32>(1).map_err(GpuError::driver("allocating scan totals"))?;
-        let config =
-            LaunchConfig { grid_dim: (blocks as u32, 1, 1), block_dim: (SCAN_THREADS, 1, 1), shared_mem_bytes: 0 };
-        let n = as_u32(len);
-        let mut launch = stream.launch_builder(&self.kernels.scan_blocks);
-        launch.arg(&mut *data).arg(&mut totals).arg(&n);
-        // SAFETY: matches `msm_scan_blocks(u32* data, u32* block_totals, u32 n)`; `data`
-        // holds at least `len` words and `totals` one per block; the kernel touches
-        // data[i] only for i < n and totals[blockIdx.x] only.
-        unsafe { launch.launch(config) }.map_err(GpuError::driver("launching msm_scan_blocks"))?;
-        if blocks > 1 {
-            let one_block = LaunchConfig { grid_dim: (1, 1, 1), ..config };
-            let b = as_u32(blocks);
-            let mut launch = stream.launch_builder(&self.kernels.scan_blocks);
-            launch.arg(&mut totals).arg(&mut total_of_totals).arg(&b);
-            // SAFETY: as above, on the `blocks` ≤ 1024 block totals in one block.
-            unsafe { launch.launch(one_block) }.map_err(GpuError::driver("launching msm_scan_blocks"))?;
-            let mut launch = stream.launch_builder(&self.kernels.scan_add_block_offsets);
-            launch.arg(&mut *data).arg(&totals).arg(&n);
-            // SAFETY: matches `msm_scan_add_block_offsets(u32* data, const u32*
-            // block_offsets, u32 n)`; reads block_offsets[i / 1024] < blocks for i < n.
-            unsafe { launch.launch(grid(len, INDEX_THREADS)) }
-                .map_err(GpuError::driver("launching msm_scan_add_block_offsets"))?;
-        }
-        Ok(())
-    }
-
-    /// The whole pipeline. `marks`: events recorded before the scalar upload and after
-    /// the last kernel.
+    /// The whole pipeline: [`Schedule::new`] for this size, run on the device. `marks`:
+    /// events recorded before the scalar upload and after the last kernel.
     fn run<P: MsmCurve>(
         &self,
         bases: &DeviceBases<P>,
         scalars: &[Fr],
         dump: bool,
-        marks: Option<(&cudarc::driver::CudaEvent, &cudarc::driver::CudaEvent)>,
+        marks: Option<(&CudaEvent, &CudaEvent)>,
     ) -> Result<(Projective<P>, Option<MsmPhaseDump<P>>), GpuError> {
         check_len(bases.len, scalars.len())?;
         let n = scalars.len();
@@ -320,162 +233,26 @@ impl<'gpu> GpuMsm<'gpu> {
             return Ok((Projective::<P>::zero(), None));
         }
         let plan = MsmPlan::for_size(n);
+        let schedule = Schedule::new::<P>(n, plan, dump)?;
         let host_scalars = scalars_to_words(scalars);
         catch_panics("running the MSM", || {
-            let stream = &self.gpu.stream;
-            let kernels = &self.kernels;
-            let curve = self.curve_kernels::<P>();
-            let alloc =
-                |len: usize| stream.alloc_zeros::<u32>(len.max(1)).map_err(GpuError::driver("allocating MSM buffers"));
-            let buckets = plan.buckets();
-            let (n32, c, b32) = (as_u32(n), plan.window_bits, as_u32(buckets));
-            let entry_bound = n * plan.windows as usize;
-            let xyzz = xyzz_words::<P>();
-
             if let Some((start, _)) = marks {
                 self.gpu.record(start)?;
             }
-            let scalars_device = stream.clone_htod(&host_scalars).map_err(GpuError::driver("copying scalars"))?;
-            let mut canonical = alloc(n * 8)?;
-            let mut offsets = alloc(buckets + 1)?;
-            let mut launch = stream.launch_builder(&kernels.count_digits);
-            launch.arg(&scalars_device).arg(&mut canonical).arg(&mut offsets).arg(&n32).arg(&c);
-            // SAFETY: matches `msm_count_digits(const Fr*, Fr*, u32* counts, u32 n, u32
-            // window_bits)`; both scalar buffers hold n·8 words, counts B + 1; digits
-            // index only buckets < B = W·2^(c-1) (c ≤ 16, validated by the plan).
-            unsafe { launch.launch(grid(n, INDEX_THREADS)) }.map_err(GpuError::driver("launching msm_count_digits"))?;
-            self.scan(&mut offsets, buckets + 1)?;
-
-            let mut cursors = stream.clone_dtod(&offsets).map_err(GpuError::driver("copying bucket offsets"))?;
-            let mut entries = alloc(entry_bound)?;
-            let mut launch = stream.launch_builder(&kernels.scatter_entries);
-            launch.arg(&canonical).arg(&mut cursors).arg(&mut entries).arg(&n32).arg(&c);
-            // SAFETY: matches `msm_scatter_entries(const Fr*, u32* cursors, u32* entries,
-            // u32 n, u32 window_bits)`; the cursors start at the exclusive scan of the
-            // counts, so every slot written is below the total ≤ n·W = entries' length.
-            unsafe { launch.launch(grid(n, INDEX_THREADS)) }
-                .map_err(GpuError::driver("launching msm_scatter_entries"))?;
-
-            // Accumulation levels until every bucket holds at most one partial.
-            let mut level_offsets = stream.clone_dtod(&offsets).map_err(GpuError::driver("copying bucket offsets"))?;
-            let mut items_bound = entry_bound;
-            let mut largest = n;
-            let mut partials: Option<CudaSlice<u32>> = None;
-            loop {
-                let mut chunk_offsets = alloc(buckets + 1)?;
-                let mut launch = stream.launch_builder(&kernels.count_chunks);
-                launch.arg(&level_offsets).arg(&mut chunk_offsets).arg(&b32);
-                // SAFETY: matches `msm_count_chunks(const u32* offsets, u32* chunk_counts,
-                // u32 buckets)`; both hold B + 1 words; threads ≤ B write slot ≤ B.
-                unsafe { launch.launch(grid(buckets + 1, INDEX_THREADS)) }
-                    .map_err(GpuError::driver("launching msm_count_chunks"))?;
-                self.scan(&mut chunk_offsets, buckets + 1)?;
-                let launched = items_bound.div_ceil(CHUNK) + buckets;
-                let launched32 = as_u32(launched);
-                let mut next = alloc(launched * xyzz)?;
-                match &partials {
-                    None => {
-                        let mut launch = stream.launch_builder(&curve.accumulate_bases);
-                        launch
-                            .arg(&bases.words)
-                            .arg(&entries)
-                            .arg(&level_offsets)
-                            .arg(&chunk_offsets)
-                            .arg(&mut next)
-                            .arg(&b32)
-                            .arg(&launched32);
-                        // SAFETY: matches `msm_accumulate_bases_*(const Affine*, const u32*
-                        // entries, const u32* offsets, const u32* chunk_offsets, Xyzz*
-                        // partials, u32 buckets, u32 launched)`. Entries name points < n
-                        // (the bases' length); chunk ids < chunk_offsets[B] ≤ launched,
-                        // the partials' length in points.
-                        unsafe { launch.launch(grid(launched, POINT_THREADS)) }
-                            .map_err(GpuError::driver("launching msm_accumulate_bases"))?;
-                    }
-                    Some(previous) => {
-                        let mut launch = stream.launch_builder(&curve.accumulate_partials);
-                        launch
-                            .arg(previous)
-                            .arg(&level_offsets)
-                            .arg(&chunk_offsets)
-                            .arg(&mut next)
-                            .arg(&b32)
-                            .arg(&launched32);
-                        // SAFETY: as above with the previous level's partials, whose
-                        // per-bucket ranges `level_offsets` describes.
-                        unsafe { launch.launch(grid(launched, POINT_THREADS)) }
-                            .map_err(GpuError::driver("launching msm_accumulate_partials"))?;
-                    }
-                }
-                partials = Some(next);
-                level_offsets = chunk_offsets;
-                items_bound = launched;
-                largest = largest.div_ceil(CHUNK);
-                if largest <= 1 {
-                    break;
-                }
-            }
-            let partials = partials.ok_or_else(|| GpuError::Msm("an MSM needs at least one scalar".into()))?;
-            let mut bucket_sums = alloc(buckets * xyzz)?;
-            let mut launch = stream.launch_builder(&curve.gather_buckets);
-            launch.arg(&partials).arg(&level_offsets).arg(&mut bucket_sums).arg(&b32);
-            // SAFETY: matches `msm_gather_buckets_*(const Xyzz*, const u32* offsets, Xyzz*
-            // bucket_sums, u32 buckets)`; offsets index the last level's partials.
-            unsafe { launch.launch(grid(buckets, INDEX_THREADS)) }
-                .map_err(GpuError::driver("launching msm_gather_buckets"))?;
-
-            let windows = plan.windows as usize;
-            let segments = (plan.buckets_per_window as usize).div_ceil(SEGMENT);
-            let (total, per_window) = (as_u32(windows * segments), plan.buckets_per_window);
-            // The suffix sums overwrite the bucket sums; keep a copy when they are wanted.
-            let bucket_sums_copy = if dump {
-                Some(stream.clone_dtod(&bucket_sums).map_err(GpuError::driver("copying bucket sums"))?)
-            } else {
-                None
-            };
-            let mut launch = stream.launch_builder(&curve.suffix_sums);
-            launch.arg(&mut bucket_sums).arg(&c).arg(&total);
-            // SAFETY: matches `msm_suffix_sums_*(Xyzz* bucket_sums, u32 window_bits, u32
-            // total)`; thread i < W·segments rewrites only its own segment's buckets (< B).
-            unsafe { launch.launch(grid(windows * segments, POINT_THREADS)) }
-                .map_err(GpuError::driver("launching msm_suffix_sums"))?;
-            let mut shares = alloc(windows * segments * xyzz)?;
-            let mut launch = stream.launch_builder(&curve.sum_groups);
-            launch.arg(&bucket_sums).arg(&mut shares).arg(&per_window).arg(&total);
-            // SAFETY: matches `msm_sum_groups_*(const Xyzz* points, Xyzz* sums, u32 count,
-            // u32 total)`: W rows of 2^(c-1) suffix sums, GROUP = SEGMENT, so one output
-            // per segment, W·segments in all.
-            unsafe { launch.launch(grid(windows * segments, POINT_THREADS)) }
-                .map_err(GpuError::driver("launching msm_sum_groups"))?;
-            let mut launch = stream.launch_builder(&curve.weight_segments);
-            launch.arg(&bucket_sums).arg(&mut shares).arg(&c).arg(&total);
-            // SAFETY: matches `msm_weight_segments_*(const Xyzz* suffix_sums, Xyzz* shares,
-            // u32 window_bits, u32 total)`; thread i reads one suffix sum of its window
-            // and updates shares[i].
-            unsafe { launch.launch(grid(windows * segments, POINT_THREADS)) }
-                .map_err(GpuError::driver("launching msm_weight_segments"))?;
-            let mut count = segments;
-            while count > 1 {
-                let groups = count.div_ceil(GROUP);
-                let mut sums = alloc(windows * groups * xyzz)?;
-                let (count32, total) = (as_u32(count), as_u32(windows * groups));
-                let mut launch = stream.launch_builder(&curve.sum_groups);
-                launch.arg(&shares).arg(&mut sums).arg(&count32).arg(&total);
-                // SAFETY: matches `msm_sum_groups_*(const Xyzz* points, Xyzz* sums, u32
-                // count, u32 total)`; rows of `count` points, W rows, one output per
-                // thread < W·groups.
-                unsafe { launch.launch(grid(windows * groups, POINT_THREADS)) }
-                    .map_err(GpuError::driver("launching msm_sum_groups"))?;
-                shares = sums;
-                count = groups;
-            }
+            let buffers = self.execute(&schedule, &bases.words, &host_scalars)?;
             if let Some((_, end)) = marks {
                 self.gpu.record(end)?;
             }
-            let window_words = stream
-                .clone_dtoh(&shares)
-                .map_err(GpuError::driver("copying window sums back (a kernel may have faulted)"))?;
-            let decode = |words: &[u32], what: &'static str| -> Result<Vec<Projective<P>>, GpuError> {
+            let stream = &self.gpu.stream;
+            let download = |id: BufferId, what: &'static str| -> Result<Vec<u32>, GpuError> {
+                let slice = buffers.get(id.0).and_then(Option::as_ref).ok_or_else(|| {
+                    GpuError::Msm(format!("{what}: the schedule's output buffer {} was not kept", id.0))
+                })?;
+                stream.clone_dtoh(slice).map_err(GpuError::driver(what))
+            };
+            let xyzz = schedule.xyzz_words;
+            let decode = |words: &[u32], count: usize, what: &'static str| -> Result<Vec<Projective<P>>, GpuError> {
+                let words = words.get(..count * xyzz).ok_or_else(|| GpuError::Msm(format!("{what}: too few words")))?;
                 words
                     .chunks_exact(xyzz)
                     .map(|w| {
@@ -484,26 +261,119 @@ impl<'gpu> GpuMsm<'gpu> {
                     })
                     .collect()
             };
-            let window_sums = decode(&window_words[..windows * xyzz], "decoding MSM window sums")?;
+            let windows = plan.windows as usize;
+            let window_words =
+                download(schedule.outputs.window_sums, "copying window sums back (a kernel may have faulted)")?;
+            let window_sums = decode(&window_words, windows, "decoding MSM window sums")?;
             let result = combine_windows(&window_sums, &plan);
-            if !dump {
+            let (Some(offsets), Some(entries), Some(kept_sums)) =
+                (schedule.outputs.offsets, schedule.outputs.entries, schedule.outputs.bucket_sums)
+            else {
                 return Ok((result, None));
-            }
-            let offsets_host = stream.clone_dtoh(&offsets).map_err(GpuError::driver("copying bucket offsets back"))?;
-            let mut entries_host = stream.clone_dtoh(&entries).map_err(GpuError::driver("copying entries back"))?;
-            entries_host.truncate(offsets_host[buckets] as usize);
-            let bucket_sums = bucket_sums_copy.unwrap_or(bucket_sums);
-            let bucket_words = stream.clone_dtoh(&bucket_sums).map_err(GpuError::driver("copying bucket sums back"))?;
-            let bucket_sums = decode(&bucket_words[..buckets * xyzz], "decoding MSM bucket sums")?;
+            };
+            let offsets_host = download(offsets, "copying bucket offsets back")?;
+            let mut entries_host = download(entries, "copying entries back")?;
+            let buckets = plan.buckets();
+            let total = offsets_host.get(buckets).copied().unwrap_or(0) as usize;
+            entries_host.truncate(total);
+            let bucket_words = download(kept_sums, "copying bucket sums back")?;
+            let bucket_sums = decode(&bucket_words, buckets, "decoding MSM bucket sums")?;
             let layout = BucketLayout { offsets: offsets_host, entries: entries_host };
             Ok((result, Some(MsmPhaseDump { plan, layout, bucket_sums, window_sums, result })))
         })
     }
+
+    /// Runs `schedule`'s steps in order on this GPU's stream. Buffers are allocated
+    /// (zeroed) at their first use and freed after their last; the returned slots hold
+    /// the outputs. `bases` is the schedule's bases buffer, `scalars` its scalars.
+    fn execute(
+        &self,
+        schedule: &Schedule,
+        bases: &CudaSlice<u32>,
+        scalars: &[u32],
+    ) -> Result<Vec<Option<CudaSlice<u32>>>, GpuError> {
+        // Every launch below relies on this: see the SAFETY comment at the launch.
+        schedule.validate()?;
+        let stream = &self.gpu.stream;
+        let (bases_id, scalars_id) = schedule.inputs();
+        if bases_id.is_some_and(|id| schedule.buffers[id.0].words > bases.len())
+            || scalars_id.is_some_and(|id| schedule.buffers[id.0].words != scalars.len())
+        {
+            return Err(GpuError::Msm("the schedule's input lengths do not match the bases and scalars".into()));
+        }
+        let mut slots: Vec<Option<CudaSlice<u32>>> = (0..schedule.buffers.len()).map(|_| None).collect();
+        if let Some(id) = scalars_id {
+            slots[id.0] = Some(stream.clone_htod(scalars).map_err(GpuError::driver("copying scalars"))?);
+        }
+        let last_uses = schedule.last_uses();
+        for (index, step) in schedule.steps.iter().enumerate() {
+            match step {
+                Step::Duplicate { from, to } => {
+                    let source = slots[from.0].as_ref().ok_or_else(|| missing(schedule, *from))?;
+                    let copy = stream.clone_dtod(source).map_err(GpuError::driver("copying an MSM buffer"))?;
+                    slots[to.0] = Some(copy);
+                }
+                Step::Launch(launch) => {
+                    for arg in &launch.args {
+                        if let Arg::Buffer(id) = arg {
+                            let spec = &schedule.buffers[id.0];
+                            if slots[id.0].is_none() && spec.source == BufferSource::Zeroed {
+                                let zeroed = stream
+                                    .alloc_zeros::<u32>(spec.words)
+                                    .map_err(GpuError::driver("allocating MSM buffers"))?;
+                                slots[id.0] = Some(zeroed);
+                            }
+                        }
+                    }
+                    let entry = launch.kernel.entry_point(schedule.curve)?;
+                    let function = self
+                        .kernels
+                        .functions
+                        .get(entry.name)
+                        .ok_or_else(|| GpuError::Msm(format!("kernel {} is not loaded", entry.name)))?;
+                    let mut builder = stream.launch_builder(function);
+                    for arg in &launch.args {
+                        match arg {
+                            Arg::U32(value) => builder.arg(value),
+                            Arg::Buffer(id) if Some(*id) == bases_id => builder.arg(bases),
+                            Arg::Buffer(id) => builder.arg(slots[id.0].as_ref().ok_or_else(|| missing(schedule, *id))?),
+                        };
+                    }
+                    let config = LaunchConfig {
+                        grid_dim: (launch.blocks, 1, 1),
+                        block_dim: (launch.threads, 1, 1),
+                        shared_mem_bytes: 0,
+                    };
+                    // SAFETY: `schedule.validate()` passed above, so this launch passes
+                    // exactly the arguments its kernel declares, in order and kind (the
+                    // EntryPoint record, which the static kernel test checks against
+                    // NVRTC's PTX), with the block size the kernel is built for; it
+                    // launches every thread the kernel's guard admits; and each buffer is
+                    // at least as long as the kernel's contract (schedule.rs) requires
+                    // for these integer arguments, so no thread indexes past an
+                    // allocation (slots hold exactly `words` words; the bases buffer is
+                    // at least as long, checked above). The data-dependent indices stay
+                    // inside by construction, and tests/msm_host.rs runs this same
+                    // schedule through the kernels' bodies with exact-size buffers under
+                    // AddressSanitizer. Every buffer stays alive until the stream has
+                    // used it: frees are stream-ordered after this launch.
+                    unsafe { builder.launch(config) }.map_err(GpuError::driver("launching an MSM kernel"))?;
+                }
+            }
+            for (id, last) in last_uses.iter().enumerate() {
+                if *last == Some(index) {
+                    slots[id] = None;
+                }
+            }
+        }
+        Ok(slots)
+    }
 }
 
-/// Loads a kernel whose name is built at run time.
-fn load_owned(module: &Arc<cudarc::driver::CudaModule>, name: String) -> Result<CudaFunction, GpuError> {
-    module.load_function(&name).map_err(GpuError::driver("finding an MSM kernel in its module"))
+/// The error for a buffer a step needs that is not on the device.
+fn missing(schedule: &Schedule, id: BufferId) -> GpuError {
+    let name = schedule.buffers.get(id.0).map_or("?", |b| b.name);
+    GpuError::Msm(format!("MSM buffer {name} is used before it exists"))
 }
 
 /// One scalar per base, and no more points than entries can index.
@@ -520,39 +390,6 @@ fn check_len(bases: usize, scalars: usize) -> Result<(), GpuError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn launch_constants_match_the_kernel_sources() {
-        let header = crate::kernels::HEADERS.iter().find(|h| h.path == "msm/msm.cuh").unwrap().source;
-        let value = |name: &str| -> usize {
-            let prefix = format!("constexpr u32 {name} = ");
-            let line =
-                header.lines().find_map(|l| l.trim().strip_prefix(prefix.as_str())).unwrap_or_else(|| panic!("{name}"));
-            let literal = line.trim_end_matches(';').trim();
-            literal.parse().unwrap_or_else(|_| {
-                // SCAN_BLOCK_ELEMENTS = SCAN_THREADS * SCAN_ITEMS
-                literal.split('*').map(|part| value_of(header, part.trim())).product()
-            })
-        };
-        fn value_of(header: &str, name: &str) -> usize {
-            let prefix = format!("constexpr u32 {name} = ");
-            header
-                .lines()
-                .find_map(|l| l.trim().strip_prefix(prefix.as_str()))
-                .and_then(|l| l.trim_end_matches(';').trim().parse().ok())
-                .unwrap_or_else(|| panic!("{name}"))
-        }
-        assert_eq!(value("CHUNK"), CHUNK);
-        assert_eq!(value("SEGMENT"), SEGMENT);
-        assert_eq!(value("GROUP"), GROUP);
-        assert_eq!(value("SCAN_THREADS"), SCAN_THREADS as usize);
-        assert_eq!(value("SCAN_BLOCK_ELEMENTS"), SCAN_BLOCK_ELEMENTS);
-        assert_eq!(value("MAX_WINDOW_BITS"), super::super::reference::MAX_WINDOW_BITS as usize);
-        assert!(MSM.source.contains(&format!("#define MSM_POINT_THREADS {POINT_THREADS}")));
-        // The two-level scan covers every bucket count the plans produce.
-        let largest = MsmPlan::with_window_bits(16).buckets() + 1;
-        assert!(largest <= SCAN_BLOCK_ELEMENTS * SCAN_BLOCK_ELEMENTS);
-    }
 
     #[test]
     fn lengths_are_checked_with_typed_errors() {

@@ -4,6 +4,9 @@
 //! - [`layout`]: how field elements and points travel to and from the device.
 //! - [`reference`]: Pippenger with signed c-bit windows on the CPU, phase by phase in
 //!   the kernels' data layout (digits, bucket sort, bucket sums, window sums, result).
+//! - [`schedule`]: the GPU pipeline's launch sequence as data (buffers, grids,
+//!   arguments), validated against each kernel's contract; the CUDA backend runs it and
+//!   the host tests run the same schedule through the kernels' bodies on the CPU.
 //! - [`GpuMsm`]: the same pipeline on CUDA (`kernels/msm/msm.cu`), bases uploaded once
 //!   and kept on the device, scalars streamed per call.
 //! - [`selftest_msm`] / [`bench_msm`]: what `teraproof selftest --gpu` and
@@ -12,6 +15,7 @@
 mod device;
 pub mod layout;
 pub mod reference;
+pub mod schedule;
 mod selftest;
 
 pub use device::{DeviceBases, DeviceBasesG1, DeviceBasesG2, GpuMsm, MsmPhaseDump, MsmTiming};

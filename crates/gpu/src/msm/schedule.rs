@@ -1,0 +1,842 @@
+//! The MSM's launch sequence as data: every buffer (its length in 32-bit words and
+//! where its contents come from) and every step (a kernel launch with its grid and
+//! arguments, or a device-to-device copy), built for one size and window plan.
+//!
+//! One schedule, two executors. The CUDA backend ([`GpuMsm`](super::GpuMsm)) runs it on
+//! the device; the host tests (`tests/msm_host.rs`) send the very same schedule to a C++
+//! harness that allocates every buffer at exactly the length given here and runs each
+//! launch's threads through the kernels' own `__host__ __device__` bodies
+//! (`kernels/msm/msm.cuh`, bounds guards included) under AddressSanitizer. So the grids,
+//! buffer sizes, argument order and step order the GPU gets are the ones tested on
+//! every machine, not a copy of them.
+//!
+//! [`Schedule::validate`] checks every launch against its kernel's
+//! [`EntryPoint`](crate::kernels::EntryPoint) (argument kinds and count, block size: the
+//! static kernel test checks those records against NVRTC's PTX and ptxas's resource
+//! report) and against the kernel's contract: the threads it guards on are all
+//! launched, and every buffer it indexes for these arguments is long enough. The CUDA
+//! executor refuses a schedule that fails it.
+
+use core::fmt;
+
+use super::layout::{affine_words, xyzz_words, MsmCurve};
+use super::reference::{MsmPlan, MAX_WINDOW_BITS};
+use crate::error::GpuError;
+use crate::kernels::{EntryPoint, ParamKind, MSM};
+
+/// Entries (or partials) one accumulation thread sums (`CHUNK` in msm.cuh).
+pub const CHUNK: usize = 32;
+/// Buckets one suffix-sum thread walks (`SEGMENT` in msm.cuh).
+pub const SEGMENT: usize = 32;
+/// Points one group-sum thread adds (`GROUP` in msm.cuh).
+pub const GROUP: usize = 32;
+/// Elements one scan block covers (`SCAN_BLOCK_ELEMENTS` in msm.cuh).
+pub const SCAN_BLOCK_ELEMENTS: usize = 1024;
+/// Words of a scalar (eight 32-bit limbs).
+const SCALAR_WORDS: usize = 8;
+/// The most points one schedule handles: entries store the point index in 31 bits.
+pub const MAX_SCHEDULE_POINTS: usize = 1 << 30;
+
+/// The group an MSM runs in; picks the `_g1` or `_g2` point kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Curve {
+    /// BN254 G1, coordinates in Fq.
+    G1,
+    /// BN254 G2, coordinates in Fq2.
+    G2,
+}
+
+impl Curve {
+    fn of<P: MsmCurve>() -> Curve {
+        if P::NAME == "G1" {
+            Curve::G1
+        } else {
+            Curve::G2
+        }
+    }
+
+    /// The suffix of this curve's point kernels.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Curve::G1 => "g1",
+            Curve::G2 => "g2",
+        }
+    }
+}
+
+/// The kernels of `kernels/msm/msm.cu`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// `msm_count_digits(scalars, canonical, counts, n, window_bits)`.
+    CountDigits,
+    /// `msm_scatter_entries(canonical, cursors, entries, n, window_bits)`.
+    ScatterEntries,
+    /// `msm_scan_blocks(data, block_totals, n)`.
+    ScanBlocks,
+    /// `msm_scan_add_block_offsets(data, block_offsets, n)`.
+    ScanAddBlockOffsets,
+    /// `msm_count_chunks(offsets, chunk_counts, buckets)`.
+    CountChunks,
+    /// `msm_accumulate_bases_*(bases, entries, offsets, chunk_offsets, partials, buckets, launched)`.
+    AccumulateBases,
+    /// `msm_accumulate_partials_*(previous, offsets, chunk_offsets, partials, buckets, launched)`.
+    AccumulatePartials,
+    /// `msm_gather_buckets_*(partials, offsets, bucket_sums, buckets)`.
+    GatherBuckets,
+    /// `msm_suffix_sums_*(bucket_sums, window_bits, total)`.
+    SuffixSums,
+    /// `msm_weight_segments_*(suffix_sums, shares, window_bits, total)`.
+    WeightSegments,
+    /// `msm_sum_groups_*(points, sums, count, total)`.
+    SumGroups,
+}
+
+impl Kernel {
+    /// Every kernel.
+    pub const ALL: [Kernel; 11] = [
+        Kernel::CountDigits,
+        Kernel::ScatterEntries,
+        Kernel::ScanBlocks,
+        Kernel::ScanAddBlockOffsets,
+        Kernel::CountChunks,
+        Kernel::AccumulateBases,
+        Kernel::AccumulatePartials,
+        Kernel::GatherBuckets,
+        Kernel::SuffixSums,
+        Kernel::WeightSegments,
+        Kernel::SumGroups,
+    ];
+
+    fn stem(self) -> &'static str {
+        match self {
+            Kernel::CountDigits => "msm_count_digits",
+            Kernel::ScatterEntries => "msm_scatter_entries",
+            Kernel::ScanBlocks => "msm_scan_blocks",
+            Kernel::ScanAddBlockOffsets => "msm_scan_add_block_offsets",
+            Kernel::CountChunks => "msm_count_chunks",
+            Kernel::AccumulateBases => "msm_accumulate_bases",
+            Kernel::AccumulatePartials => "msm_accumulate_partials",
+            Kernel::GatherBuckets => "msm_gather_buckets",
+            Kernel::SuffixSums => "msm_suffix_sums",
+            Kernel::WeightSegments => "msm_weight_segments",
+            Kernel::SumGroups => "msm_sum_groups",
+        }
+    }
+
+    /// Whether the kernel exists once per curve (it touches points).
+    pub fn is_per_curve(self) -> bool {
+        !matches!(
+            self,
+            Kernel::CountDigits
+                | Kernel::ScatterEntries
+                | Kernel::ScanBlocks
+                | Kernel::ScanAddBlockOffsets
+                | Kernel::CountChunks
+        )
+    }
+
+    /// The entry point this kernel is on `curve`.
+    pub fn entry_point(self, curve: Curve) -> Result<&'static EntryPoint, GpuError> {
+        let name = if self.is_per_curve() {
+            format!("{}_{}", self.stem(), curve.suffix())
+        } else {
+            self.stem().to_string()
+        };
+        MSM.entry_point(&name).ok_or_else(|| GpuError::Msm(format!("{} defines no kernel {name}", MSM.path)))
+    }
+}
+
+/// Index of a buffer in [`Schedule::buffers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BufferId(pub usize);
+
+/// Where a buffer's initial contents come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BufferSource {
+    /// The bases, already on the device in the kernels' affine layout.
+    Bases,
+    /// The scalars, Montgomery form, copied from the host per call.
+    Scalars,
+    /// Zeros.
+    Zeroed,
+    /// Made by a [`Step::Duplicate`] of another buffer; nothing may use it before.
+    Duplicate,
+}
+
+/// One device buffer of 32-bit words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BufferSpec {
+    /// What it holds, for messages.
+    pub name: &'static str,
+    /// Its length in 32-bit words (at least 1).
+    pub words: usize,
+    /// Where its contents come from.
+    pub source: BufferSource,
+}
+
+/// A kernel argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg {
+    /// A device pointer to the start of a buffer.
+    Buffer(BufferId),
+    /// A 32-bit unsigned integer.
+    U32(u32),
+}
+
+/// One kernel launch: `blocks` blocks of `threads` threads, no dynamic shared memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    /// The kernel.
+    pub kernel: Kernel,
+    /// Blocks in the (one-dimensional) grid.
+    pub blocks: u32,
+    /// Threads per block.
+    pub threads: u32,
+    /// The arguments, in the kernel's order.
+    pub args: Vec<Arg>,
+}
+
+/// One step of a schedule, run in order on one stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Launch a kernel.
+    Launch(Launch),
+    /// Create buffer `to` as a copy of buffer `from` (same length).
+    Duplicate {
+        /// The buffer copied.
+        from: BufferId,
+        /// The new buffer.
+        to: BufferId,
+    },
+}
+
+/// The buffers whose contents an MSM's caller reads back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outputs {
+    /// One XYZZ point per window, W of them.
+    pub window_sums: BufferId,
+    /// With `keep_phases`: the bucket offsets (B + 1 words).
+    pub offsets: Option<BufferId>,
+    /// With `keep_phases`: the sorted entries (the first `offsets[B]` words count).
+    pub entries: Option<BufferId>,
+    /// With `keep_phases`: one XYZZ point per bucket, before the suffix sums.
+    pub bucket_sums: Option<BufferId>,
+}
+
+/// Why a schedule is not safe to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleError {
+    /// The step at fault.
+    pub step: usize,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for ScheduleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MSM schedule step {}: {}", self.step, self.reason)
+    }
+}
+
+impl From<ScheduleError> for GpuError {
+    fn from(e: ScheduleError) -> GpuError {
+        GpuError::Msm(e.to_string())
+    }
+}
+
+/// The launch sequence of one MSM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// The group.
+    pub curve: Curve,
+    /// Number of points, n ≥ 1.
+    pub points: usize,
+    /// The window plan.
+    pub plan: MsmPlan,
+    /// Words of one affine base.
+    pub affine_words: usize,
+    /// Words of one XYZZ point.
+    pub xyzz_words: usize,
+    /// Every buffer.
+    pub buffers: Vec<BufferSpec>,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// What the caller reads back.
+    pub outputs: Outputs,
+}
+
+/// Builds a schedule's buffers and steps.
+struct Builder {
+    curve: Curve,
+    buffers: Vec<BufferSpec>,
+    steps: Vec<Step>,
+}
+
+impl Builder {
+    fn buffer(&mut self, name: &'static str, words: usize, source: BufferSource) -> BufferId {
+        self.buffers.push(BufferSpec { name, words: words.max(1), source });
+        BufferId(self.buffers.len() - 1)
+    }
+
+    fn zeroed(&mut self, name: &'static str, words: usize) -> BufferId {
+        self.buffer(name, words, BufferSource::Zeroed)
+    }
+
+    fn duplicate(&mut self, from: BufferId, name: &'static str) -> BufferId {
+        let to = self.buffer(name, self.buffers[from.0].words, BufferSource::Duplicate);
+        self.steps.push(Step::Duplicate { from, to });
+        to
+    }
+
+    /// A launch of enough blocks of the kernel's block size for `threads` threads.
+    fn launch(&mut self, kernel: Kernel, threads: usize, args: Vec<Arg>) -> Result<(), GpuError> {
+        let block = kernel.entry_point(self.curve)?.block_threads;
+        let blocks = threads.div_ceil(block as usize).max(1);
+        self.launch_blocks(kernel, blocks, args)
+    }
+
+    fn launch_blocks(&mut self, kernel: Kernel, blocks: usize, args: Vec<Arg>) -> Result<(), GpuError> {
+        let threads = kernel.entry_point(self.curve)?.block_threads;
+        let blocks = u32::try_from(blocks).map_err(|_| GpuError::Msm(format!("{blocks} blocks is too large a grid")))?;
+        self.steps.push(Step::Launch(Launch { kernel, blocks, threads, args }));
+        Ok(())
+    }
+
+    /// In-place exclusive scan of `data[0..len)`: per-block scans, then (more than one
+    /// block) a scan of the block totals and their addition.
+    fn scan(&mut self, data: BufferId, len: usize) -> Result<(), GpuError> {
+        let blocks = len.div_ceil(SCAN_BLOCK_ELEMENTS);
+        if blocks > SCAN_BLOCK_ELEMENTS {
+            return Err(GpuError::Msm(format!("a scan of {len} elements exceeds the two-level scan")));
+        }
+        let totals = self.zeroed("scan block totals", blocks);
+        self.launch_blocks(Kernel::ScanBlocks, blocks, vec![buf(data), buf(totals), word(len)])?;
+        if blocks > 1 {
+            let grand_total = self.zeroed("scan grand total", 1);
+            self.launch_blocks(Kernel::ScanBlocks, 1, vec![buf(totals), buf(grand_total), word(blocks)])?;
+            self.launch(Kernel::ScanAddBlockOffsets, len, vec![buf(data), buf(totals), word(len)])?;
+        }
+        Ok(())
+    }
+}
+
+fn buf(id: BufferId) -> Arg {
+    Arg::Buffer(id)
+}
+
+/// A size as a kernel's `u32` argument; sizes are bounded by [`MAX_SCHEDULE_POINTS`] and
+/// the plan, and [`Schedule::validate`] rechecks every length the value implies.
+fn word(value: usize) -> Arg {
+    Arg::U32(u32::try_from(value).unwrap_or(u32::MAX))
+}
+
+impl Schedule {
+    /// The schedule of an MSM of `points` points on `P`'s curve with `plan`. With
+    /// `keep_phases` the bucket offsets, entries and bucket sums stay readable (for the
+    /// self-test's per-phase comparison), at the cost of one copy of the bucket sums.
+    pub fn new<P: MsmCurve>(points: usize, plan: MsmPlan, keep_phases: bool) -> Result<Schedule, GpuError> {
+        if points == 0 || points > MAX_SCHEDULE_POINTS {
+            return Err(GpuError::Msm(format!("{points} points; a schedule takes 1 to {MAX_SCHEDULE_POINTS}")));
+        }
+        if !(2..=MAX_WINDOW_BITS).contains(&plan.window_bits) || plan != MsmPlan::with_window_bits(plan.window_bits) {
+            return Err(GpuError::Msm(format!("{plan:?} is not a plan the kernels accept")));
+        }
+        let (n, c) = (points, plan.window_bits as usize);
+        let (windows, per_window, buckets) = (plan.windows as usize, plan.buckets_per_window as usize, plan.buckets());
+        let (affine, xyzz) = (affine_words::<P>(), xyzz_words::<P>());
+        let mut b = Builder { curve: Curve::of::<P>(), buffers: Vec::new(), steps: Vec::new() };
+
+        // Phases 1-3: digits, bucket offsets, the counting sort.
+        let bases = b.buffer("bases", n * affine, BufferSource::Bases);
+        let scalars = b.buffer("scalars", n * SCALAR_WORDS, BufferSource::Scalars);
+        let canonical = b.zeroed("canonical scalars", n * SCALAR_WORDS);
+        let offsets = b.zeroed("bucket offsets", buckets + 1);
+        b.launch(Kernel::CountDigits, n, vec![buf(scalars), buf(canonical), buf(offsets), word(n), word(c)])?;
+        b.scan(offsets, buckets + 1)?;
+        let cursors = b.duplicate(offsets, "bucket cursors");
+        let entries = b.zeroed("entries", n * windows);
+        b.launch(Kernel::ScatterEntries, n, vec![buf(canonical), buf(cursors), buf(entries), word(n), word(c)])?;
+
+        // Phase 4: accumulation levels until every bucket holds at most one partial. A
+        // bucket belongs to one window and a point gives a window one digit, so no
+        // bucket has more than n entries; each level divides that bound by CHUNK.
+        let mut level_offsets = offsets;
+        let mut items_bound = n * windows;
+        let mut largest = n;
+        let mut partials: Option<BufferId> = None;
+        loop {
+            let chunk_offsets = b.zeroed("chunk offsets", buckets + 1);
+            b.launch(Kernel::CountChunks, buckets + 1, vec![buf(level_offsets), buf(chunk_offsets), word(buckets)])?;
+            b.scan(chunk_offsets, buckets + 1)?;
+            // Σ_b ⌈count_b / CHUNK⌉ ≤ items / CHUNK + B: a bound on this level's chunks.
+            let launched = items_bound.div_ceil(CHUNK) + buckets;
+            let next = b.zeroed("partials", launched * xyzz);
+            let tail = [buf(level_offsets), buf(chunk_offsets), buf(next), word(buckets), word(launched)];
+            match partials {
+                None => {
+                    let args = [buf(bases), buf(entries)].into_iter().chain(tail).collect();
+                    b.launch(Kernel::AccumulateBases, launched, args)?;
+                }
+                Some(previous) => {
+                    let args = [buf(previous)].into_iter().chain(tail).collect();
+                    b.launch(Kernel::AccumulatePartials, launched, args)?;
+                }
+            }
+            partials = Some(next);
+            level_offsets = chunk_offsets;
+            items_bound = launched;
+            largest = largest.div_ceil(CHUNK);
+            if largest <= 1 {
+                break;
+            }
+        }
+        let partials = partials.ok_or_else(|| GpuError::Msm("the accumulation made no level".into()))?;
+        let bucket_sums = b.zeroed("bucket sums", buckets * xyzz);
+        b.launch(Kernel::GatherBuckets, buckets, vec![buf(partials), buf(level_offsets), buf(bucket_sums), word(buckets)])?;
+        // The suffix sums overwrite the bucket sums; keep a copy when they are wanted.
+        let kept_bucket_sums = keep_phases.then(|| b.duplicate(bucket_sums, "bucket sums (kept)"));
+
+        // Phases 5-6: bucket reduction to one point per window.
+        let segments = per_window.div_ceil(SEGMENT);
+        let total = windows * segments;
+        b.launch(Kernel::SuffixSums, total, vec![buf(bucket_sums), word(c), word(total)])?;
+        let mut shares = b.zeroed("segment shares", total * xyzz);
+        b.launch(Kernel::SumGroups, total, vec![buf(bucket_sums), buf(shares), word(per_window), word(total)])?;
+        b.launch(Kernel::WeightSegments, total, vec![buf(bucket_sums), buf(shares), word(c), word(total)])?;
+        let mut count = segments;
+        while count > 1 {
+            let groups = count.div_ceil(GROUP);
+            let sums = b.zeroed("group sums", windows * groups * xyzz);
+            let rows_total = windows * groups;
+            b.launch(Kernel::SumGroups, rows_total, vec![buf(shares), buf(sums), word(count), word(rows_total)])?;
+            shares = sums;
+            count = groups;
+        }
+        let outputs = Outputs {
+            window_sums: shares,
+            offsets: keep_phases.then_some(offsets),
+            entries: keep_phases.then_some(entries),
+            bucket_sums: kept_bucket_sums,
+        };
+        let schedule = Schedule {
+            curve: b.curve,
+            points: n,
+            plan,
+            affine_words: affine,
+            xyzz_words: xyzz,
+            buffers: b.buffers,
+            steps: b.steps,
+            outputs,
+        };
+        schedule.validate()?;
+        Ok(schedule)
+    }
+
+    /// The buffer of `P`'s bases and the buffer of the scalars.
+    pub fn inputs(&self) -> (Option<BufferId>, Option<BufferId>) {
+        let find = |source| self.buffers.iter().position(|b| b.source == source).map(BufferId);
+        (find(BufferSource::Bases), find(BufferSource::Scalars))
+    }
+
+    /// Every launch, in order.
+    pub fn launches(&self) -> impl Iterator<Item = &Launch> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Launch(l) => Some(l),
+            Step::Duplicate { .. } => None,
+        })
+    }
+
+    /// For each buffer, the last step that uses it; `None` for outputs (kept to the end)
+    /// and for buffers no step uses.
+    pub fn last_uses(&self) -> Vec<Option<usize>> {
+        let mut last = vec![None; self.buffers.len()];
+        for (index, step) in self.steps.iter().enumerate() {
+            for id in step_buffers(step) {
+                if let Some(slot) = last.get_mut(id.0) {
+                    *slot = Some(index);
+                }
+            }
+        }
+        let o = self.outputs;
+        for id in [Some(o.window_sums), o.offsets, o.entries, o.bucket_sums].into_iter().flatten() {
+            if let Some(slot) = last.get_mut(id.0) {
+                *slot = None;
+            }
+        }
+        last
+    }
+
+    /// Checks every step; see the module documentation. A schedule from
+    /// [`Schedule::new`] always passes; the CUDA executor checks again before running.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        let at = |step: usize| move |reason: String| ScheduleError { step, reason };
+        let mut defined: Vec<bool> = self.buffers.iter().map(|b| b.source != BufferSource::Duplicate).collect();
+        if self.buffers.iter().any(|b| b.words == 0) {
+            return Err(at(0)("a buffer has no words".into()));
+        }
+        for (index, step) in self.steps.iter().enumerate() {
+            for id in step_buffers(step) {
+                let spec = self.buffers.get(id.0).ok_or_else(|| at(index)(format!("no buffer {}", id.0)))?;
+                let is_new_copy = matches!(step, Step::Duplicate { to, .. } if *to == id);
+                if !defined[id.0] && !is_new_copy {
+                    return Err(at(index)(format!("{} is used before it is made", spec.name)));
+                }
+            }
+            match step {
+                Step::Duplicate { from, to } => {
+                    let (source, target) = (&self.buffers[from.0], &self.buffers[to.0]);
+                    if defined[to.0] || target.source != BufferSource::Duplicate {
+                        return Err(at(index)(format!("{} is made twice", target.name)));
+                    }
+                    if target.words != source.words {
+                        return Err(at(index)(format!("{} is not as long as {}", target.name, source.name)));
+                    }
+                    defined[to.0] = true;
+                }
+                Step::Launch(launch) => self.check_launch(launch).map_err(at(index))?,
+            }
+        }
+        let o = self.outputs;
+        for id in [Some(o.window_sums), o.offsets, o.entries, o.bucket_sums].into_iter().flatten() {
+            if id.0 >= self.buffers.len() {
+                return Err(at(self.steps.len())(format!("output buffer {} does not exist", id.0)));
+            }
+        }
+        if self.buffers[o.window_sums.0].words < self.plan.windows as usize * self.xyzz_words {
+            return Err(at(self.steps.len())("the window sums buffer is shorter than W points".into()));
+        }
+        Ok(())
+    }
+
+    /// One launch against its entry point and its kernel's contract.
+    fn check_launch(&self, launch: &Launch) -> Result<(), String> {
+        let entry = launch.kernel.entry_point(self.curve).map_err(|e| e.to_string())?;
+        let name = entry.name;
+        if launch.args.len() != entry.params.len() {
+            return Err(format!("{name} takes {} arguments, given {}", entry.params.len(), launch.args.len()));
+        }
+        for (i, (arg, kind)) in launch.args.iter().zip(entry.params).enumerate() {
+            let matches = matches!((arg, kind), (Arg::Buffer(_), ParamKind::Pointer) | (Arg::U32(_), ParamKind::Word32));
+            if !matches {
+                return Err(format!("{name} argument {i} must be a {kind:?}, given {arg:?}"));
+            }
+        }
+        if launch.threads != entry.block_threads {
+            return Err(format!("{name} runs with {} threads per block, given {}", entry.block_threads, launch.threads));
+        }
+        if launch.blocks == 0 || launch.blocks > i32::MAX as u32 {
+            return Err(format!("{name}: {} blocks is not a valid grid", launch.blocks));
+        }
+        let contract = Contract { schedule: self, launch, name };
+        contract.check()
+    }
+}
+
+/// The buffers a step touches.
+fn step_buffers(step: &Step) -> Vec<BufferId> {
+    match step {
+        Step::Launch(l) => l
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                Arg::Buffer(id) => Some(*id),
+                Arg::U32(_) => None,
+            })
+            .collect(),
+        Step::Duplicate { from, to } => vec![*from, *to],
+    }
+}
+
+/// What one kernel needs of its launch, as functions of its integer arguments: the
+/// threads it guards on, and the words of each buffer it may index. (Reads that depend
+/// on data, such as `entries[offsets[b]..]` or `bases[entry >> 1]`, stay inside by
+/// construction: offsets are scans of the counts of what was stored.)
+struct Contract<'a> {
+    schedule: &'a Schedule,
+    launch: &'a Launch,
+    name: &'static str,
+}
+
+impl Contract<'_> {
+    fn word(&self, i: usize) -> u64 {
+        match self.launch.args.get(i) {
+            Some(Arg::U32(v)) => u64::from(*v),
+            _ => 0,
+        }
+    }
+
+    fn needs(&self, i: usize, words: u64) -> Result<(), String> {
+        let Some(Arg::Buffer(id)) = self.launch.args.get(i) else { return Ok(()) };
+        let spec = &self.schedule.buffers[id.0];
+        if (spec.words as u64) < words {
+            return Err(format!("{}: argument {i} ({}) has {} words, needs {words}", self.name, spec.name, spec.words));
+        }
+        Ok(())
+    }
+
+    fn covers(&self, threads: u64) -> Result<(), String> {
+        let launched = u64::from(self.launch.blocks) * u64::from(self.launch.threads);
+        if launched < threads {
+            return Err(format!("{}: {launched} threads launched, {threads} needed", self.name));
+        }
+        Ok(())
+    }
+
+    fn window_bits(&self, i: usize) -> Result<u64, String> {
+        let c = self.word(i);
+        if !(2..=u64::from(MAX_WINDOW_BITS)).contains(&c) {
+            return Err(format!("{}: window bits {c} outside 2..={MAX_WINDOW_BITS}", self.name));
+        }
+        Ok(c)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let (xyzz, scalar) = (self.schedule.xyzz_words as u64, SCALAR_WORDS as u64);
+        let windows = |c: u64| 254 / c + 1;
+        let per_window = |c: u64| 1u64 << (c - 1);
+        let segments = |c: u64| per_window(c).div_ceil(SEGMENT as u64);
+        match self.launch.kernel {
+            Kernel::CountDigits | Kernel::ScatterEntries => {
+                let (n, c) = (self.word(3), self.window_bits(4)?);
+                self.covers(n)?;
+                self.needs(0, n * scalar)?;
+                if self.launch.kernel == Kernel::CountDigits {
+                    self.needs(1, n * scalar)?;
+                    self.needs(2, windows(c) * per_window(c) + 1)
+                } else {
+                    self.needs(1, windows(c) * per_window(c) + 1)?;
+                    self.needs(2, n * windows(c))
+                }
+            }
+            Kernel::ScanBlocks => {
+                let n = self.word(2);
+                if u64::from(self.launch.blocks) * (SCAN_BLOCK_ELEMENTS as u64) < n {
+                    return Err(format!("{}: {} blocks do not cover {n} elements", self.name, self.launch.blocks));
+                }
+                self.needs(0, n)?;
+                // Every launched block writes its total.
+                self.needs(1, u64::from(self.launch.blocks))
+            }
+            Kernel::ScanAddBlockOffsets => {
+                let n = self.word(2);
+                self.covers(n)?;
+                self.needs(0, n)?;
+                self.needs(1, n.div_ceil(SCAN_BLOCK_ELEMENTS as u64))
+            }
+            Kernel::CountChunks => {
+                let buckets = self.word(2);
+                self.covers(buckets + 1)?;
+                self.needs(0, buckets + 1)?;
+                self.needs(1, buckets + 1)
+            }
+            Kernel::AccumulateBases => {
+                let (buckets, launched) = (self.word(5), self.word(6));
+                self.covers(launched)?;
+                self.needs(0, (self.schedule.points * self.schedule.affine_words) as u64)?;
+                self.needs(2, buckets + 1)?;
+                self.needs(3, buckets + 1)?;
+                self.needs(4, launched * xyzz)
+            }
+            Kernel::AccumulatePartials => {
+                let (buckets, launched) = (self.word(4), self.word(5));
+                self.covers(launched)?;
+                self.needs(1, buckets + 1)?;
+                self.needs(2, buckets + 1)?;
+                self.needs(3, launched * xyzz)
+            }
+            Kernel::GatherBuckets => {
+                let buckets = self.word(3);
+                self.covers(buckets)?;
+                self.needs(1, buckets + 1)?;
+                self.needs(2, buckets * xyzz)
+            }
+            Kernel::SuffixSums | Kernel::WeightSegments => {
+                let (c_arg, total_arg) = if self.launch.kernel == Kernel::SuffixSums { (1, 2) } else { (2, 3) };
+                let (c, total) = (self.window_bits(c_arg)?, self.word(total_arg));
+                if total % segments(c) != 0 {
+                    return Err(format!("{}: {total} is not whole windows of {} segments", self.name, segments(c)));
+                }
+                self.covers(total)?;
+                self.needs(0, total / segments(c) * per_window(c) * xyzz)?;
+                if self.launch.kernel == Kernel::WeightSegments {
+                    self.needs(1, total * xyzz)?;
+                }
+                Ok(())
+            }
+            Kernel::SumGroups => {
+                let (count, total) = (self.word(2), self.word(3));
+                let groups = count.div_ceil(GROUP as u64);
+                if count == 0 || total % groups != 0 {
+                    return Err(format!("{}: {total} outputs are not whole rows of {groups} groups", self.name));
+                }
+                self.covers(total)?;
+                self.needs(0, total / groups * count * xyzz)?;
+                self.needs(1, total * xyzz)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_bn254::g1::Config as G1;
+    use ark_bn254::g2::Config as G2;
+
+    fn schedule(points: usize, c: u32) -> Schedule {
+        Schedule::new::<G1>(points, MsmPlan::with_window_bits(c), true).unwrap()
+    }
+
+    #[test]
+    fn every_kernel_has_an_entry_point_on_both_curves() {
+        let mut named = std::collections::BTreeSet::new();
+        for kernel in Kernel::ALL {
+            for curve in [Curve::G1, Curve::G2] {
+                named.insert(kernel.entry_point(curve).unwrap().name);
+            }
+        }
+        let listed: std::collections::BTreeSet<_> = MSM.entry_points.iter().map(|e| e.name).collect();
+        assert_eq!(named, listed, "Kernel and kernels::MSM name the same kernels");
+    }
+
+    #[test]
+    fn schedules_for_every_plan_and_many_sizes_validate() {
+        for c in 2..=MAX_WINDOW_BITS {
+            for n in [1, 2, 31, 32, 33, 1000, 1025, 70_000] {
+                for keep in [false, true] {
+                    let s = Schedule::new::<G1>(n, MsmPlan::with_window_bits(c), keep).unwrap();
+                    assert!(s.validate().is_ok());
+                    assert_eq!(s.outputs.bucket_sums.is_some(), keep);
+                }
+            }
+        }
+        for n in [1, 300, 1 << 20, 1 << 24, MAX_SCHEDULE_POINTS] {
+            let s = Schedule::new::<G2>(n, MsmPlan::for_size(n), false).unwrap();
+            assert!(s.validate().is_ok(), "G2 n={n}");
+        }
+    }
+
+    #[test]
+    fn sizes_outside_the_kernels_range_are_refused() {
+        assert!(Schedule::new::<G1>(0, MsmPlan::for_size(1), false).is_err());
+        assert!(Schedule::new::<G1>(MAX_SCHEDULE_POINTS + 1, MsmPlan::for_size(1), false).is_err());
+        let bad_plan = MsmPlan { window_bits: 17, windows: 15, buckets_per_window: 1 << 16 };
+        assert!(Schedule::new::<G1>(10, bad_plan, false).is_err());
+        let inconsistent = MsmPlan { windows: 3, ..MsmPlan::with_window_bits(8) };
+        assert!(Schedule::new::<G1>(10, inconsistent, false).is_err());
+    }
+
+    #[test]
+    fn levels_and_reductions_follow_the_size() {
+        // n = 1100 at c = 4: bucket bound 1100 -> 35 -> 2 -> 1, three accumulation levels.
+        let s = schedule(1100, 4);
+        let count = |k| s.launches().filter(|l| l.kernel == k).count();
+        assert_eq!(count(Kernel::AccumulateBases), 1);
+        assert_eq!(count(Kernel::AccumulatePartials), 2);
+        // c = 16: 2^15 buckets per window, 1024 segments -> 32 -> 1: three group sums.
+        let s = schedule(5, 16);
+        assert_eq!(s.launches().filter(|l| l.kernel == Kernel::SumGroups).count(), 3);
+        // Bucket offsets of 17·2^15 + 1 words need the second scan level.
+        assert!(s.launches().any(|l| l.kernel == Kernel::ScanAddBlockOffsets));
+    }
+
+    #[test]
+    fn outputs_are_never_freed_and_scratch_is() {
+        let s = schedule(100, 5);
+        let last = s.last_uses();
+        assert_eq!(last[s.outputs.window_sums.0], None);
+        assert_eq!(last[s.outputs.offsets.unwrap().0], None);
+        let (bases, scalars) = s.inputs();
+        assert!(last[bases.unwrap().0].is_some() && last[scalars.unwrap().0].is_some());
+    }
+
+    /// The first launch of `kernel` in `s`, mutably.
+    fn launch_of(s: &mut Schedule, kernel: Kernel) -> &mut Launch {
+        s.steps
+            .iter_mut()
+            .find_map(|step| match step {
+                Step::Launch(l) if l.kernel == kernel => Some(l),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    fn rejected(s: &Schedule, needle: &str) {
+        let err = s.validate().unwrap_err();
+        assert!(err.reason.contains(needle), "expected '{needle}' in: {err}");
+    }
+
+    #[test]
+    fn validate_rejects_wrong_arguments() {
+        let honest = schedule(100, 5);
+        assert!(honest.validate().is_ok());
+
+        let mut s = honest.clone();
+        launch_of(&mut s, Kernel::CountDigits).args.pop();
+        rejected(&s, "takes 5 arguments, given 4");
+
+        let mut s = honest.clone();
+        let launch = launch_of(&mut s, Kernel::ScatterEntries);
+        launch.args.swap(1, 3);
+        rejected(&s, "argument 1 must be a Pointer");
+
+        let mut s = honest.clone();
+        launch_of(&mut s, Kernel::SumGroups).threads = 256;
+        rejected(&s, "runs with 128 threads per block");
+
+        let mut s = honest.clone();
+        launch_of(&mut s, Kernel::GatherBuckets).blocks = 0;
+        rejected(&s, "not a valid grid");
+
+        let mut s = honest.clone();
+        launch_of(&mut s, Kernel::SuffixSums).args[1] = Arg::U32(17);
+        rejected(&s, "window bits 17");
+    }
+
+    #[test]
+    fn validate_rejects_short_grids() {
+        let honest = schedule(3000, 6);
+        for kernel in [Kernel::CountDigits, Kernel::AccumulateBases, Kernel::CountChunks, Kernel::SumGroups] {
+            let mut s = honest.clone();
+            let launch = launch_of(&mut s, kernel);
+            launch.blocks -= 1;
+            if launch.blocks == 0 {
+                continue;
+            }
+            rejected(&s, "needed");
+        }
+        let mut s = schedule(5, 16);
+        launch_of(&mut s, Kernel::ScanBlocks).blocks -= 1;
+        rejected(&s, "do not cover");
+    }
+
+    #[test]
+    fn validate_rejects_short_buffers() {
+        let honest = schedule(3000, 6);
+        for (kernel, arg) in [
+            (Kernel::CountDigits, 0),
+            (Kernel::CountDigits, 2),
+            (Kernel::ScatterEntries, 2),
+            (Kernel::AccumulateBases, 0),
+            (Kernel::AccumulateBases, 4),
+            (Kernel::GatherBuckets, 2),
+            (Kernel::SuffixSums, 0),
+            (Kernel::SumGroups, 1),
+        ] {
+            let mut s = honest.clone();
+            let Arg::Buffer(id) = launch_of(&mut s, kernel).args[arg] else { panic!("{kernel:?} {arg}") };
+            s.buffers[id.0].words -= 1;
+            // The first launch that indexes the shortened buffer is the one refused.
+            rejected(&s, &format!("({}) has", s.buffers[id.0].name));
+        }
+    }
+
+    #[test]
+    fn validate_rejects_buffers_used_before_they_exist() {
+        let mut s = schedule(100, 5);
+        let copy = s.steps.iter().position(|step| matches!(step, Step::Duplicate { .. })).unwrap();
+        let step = s.steps.remove(copy);
+        s.steps.push(step);
+        rejected(&s, "used before it is made");
+    }
+}
