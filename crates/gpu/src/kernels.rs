@@ -144,7 +144,11 @@ mod tests {
     fn every_entry_point_is_defined_extern_c_in_its_program() {
         for program in PROGRAMS {
             for entry in program.entry_points.iter().map(|e| e.name) {
-                assert!(defines_kernel(program.source, entry), "{} does not define extern \"C\" kernel {entry}", program.path);
+                assert!(
+                    defines_kernel(program.source, entry),
+                    "{} does not define extern \"C\" kernel {entry}",
+                    program.path
+                );
             }
         }
     }

@@ -6,8 +6,10 @@
 //! - field arithmetic (Fq, Fr, Fq2) against arkworks on random and edge values;
 //! - G1/G2 XYZZ point arithmetic against arkworks, including the identity, P + P and
 //!   P + (−P), with non-trivial ZZ/ZZZ;
-//! - the whole MSM launch sequence on small inputs against the Rust reference, phase by
-//!   phase (bucket offsets, entries, bucket sums, window sums) and against arkworks.
+//! - the CUDA backend's own launch schedule (`teraproof_gpu::msm::schedule`) on small
+//!   inputs, every buffer at exactly its scheduled length and every launched thread run
+//!   through the kernel's body: against the Rust reference, phase by phase (bucket
+//!   offsets, entries, bucket sums, window sums), and against arkworks.
 //!
 //! Built with the system C++ compiler (with AddressSanitizer and UBSan when they link).
 //! Skips, saying why, only when there is no C++ compiler.
@@ -25,8 +27,11 @@ use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{Field, PrimeField, UniformRand, Zero};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use teraproof_gpu::msm::layout::{push_fq_words, push_fr_words, xyzz_from_words, MsmCurve};
+use teraproof_gpu::msm::layout::{
+    bases_to_words, push_fq_words, push_fr_words, scalars_to_words, xyzz_from_words, MsmCurve,
+};
 use teraproof_gpu::msm::reference::{msm_phases, MsmPlan};
+use teraproof_gpu::msm::schedule::{Arg, BufferId, BufferSource, Schedule, Step};
 
 fn harness() -> Result<&'static Path, String> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -48,6 +53,24 @@ fn ask(harness: &Path, requests: &str) -> Vec<String> {
     writer.join().unwrap().unwrap();
     assert!(output.status.success(), "harness failed:\n{}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap().lines().map(String::from).collect()
+}
+
+/// Sends `requests` to the harness, which must fail; returns its error output.
+fn ask_expecting_failure(harness: &Path, requests: &str) -> String {
+    let mut child = Command::new(harness)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the MSM harness");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = requests.to_string();
+    // The harness may abort before reading everything; a broken pipe is expected then.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    let _ = writer.join().unwrap();
+    assert!(!output.status.success(), "the harness accepted a broken schedule");
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// 64 hex digits per group of eight Montgomery words, big-endian.
@@ -249,8 +272,48 @@ fn g2_point_operations_match_arkworks() {
     check_point_operations::<ark_bn254::g2::Config>(harness, 0x62);
 }
 
-/// Runs the kernels' launch sequence on the host and compares every phase with the Rust
-/// reference and the result with arkworks.
+/// The request that runs `schedule` in the harness on `bases` and `scalars` and reads
+/// back `reads`.
+fn schedule_request(schedule: &Schedule, bases: &[u32], scalars: &[u32], reads: &[BufferId]) -> String {
+    let hex = |words: &[u32]| words.iter().map(|w| format!("{w:x}")).collect::<Vec<_>>().join(" ");
+    let curve = format!("{:?}", schedule.curve).to_lowercase();
+    let mut request = format!("schedule {curve} {} {} {}\n", schedule.buffers.len(), schedule.steps.len(), reads.len());
+    for buffer in &schedule.buffers {
+        let source = format!("{:?}", buffer.source).to_lowercase().replace("zeroed", "zero");
+        request += &format!("buffer {} {source}\n", buffer.words);
+    }
+    for (id, buffer) in schedule.buffers.iter().enumerate() {
+        match buffer.source {
+            BufferSource::Bases => request += &format!("data {id} {}\n", hex(bases)),
+            BufferSource::Scalars => request += &format!("data {id} {}\n", hex(scalars)),
+            _ => {}
+        }
+    }
+    for step in &schedule.steps {
+        match step {
+            Step::Launch(l) => {
+                let name = l.kernel.entry_point(schedule.curve).unwrap().name;
+                let args: Vec<String> = l
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        Arg::Buffer(id) => format!("b{}", id.0),
+                        Arg::U32(v) => format!("u{v}"),
+                    })
+                    .collect();
+                request += &format!("launch {name} {} {} {}\n", l.blocks, l.threads, args.join(" "));
+            }
+            Step::Duplicate { from, to } => request += &format!("duplicate {} {}\n", from.0, to.0),
+        }
+    }
+    for id in reads {
+        request += &format!("read {}\n", id.0);
+    }
+    request
+}
+
+/// Runs the CUDA backend's schedule for `bases`/`scalars` with `window_bits` on the
+/// host and compares every phase with the Rust reference and the result with arkworks.
 fn check_msm_pipeline<P: MsmCurve>(harness: &Path, what: &str, bases: &[Affine<P>], scalars: &[Fr], window_bits: u32)
 where
     Projective<P>: VariableBaseMSM<MulBase = Affine<P>, ScalarField = Fr>,
@@ -260,20 +323,23 @@ where
     let expected = Projective::<P>::msm(bases, scalars).unwrap();
     assert_eq!(reference.result, expected, "{what}: the reference disagrees with arkworks");
 
-    let mut requests = format!("msm_{} {window_bits} {}\n", P::NAME.to_lowercase(), bases.len());
-    for (base, scalar) in bases.iter().zip(scalars) {
-        requests += &format!("{} {}\n", fr_hex(scalar), affine_hex(base));
-    }
-    let answers = ask(harness, &requests);
+    let schedule = Schedule::new::<P>(bases.len(), plan, true).unwrap();
+    let outputs = schedule.outputs;
+    let reads = [outputs.offsets.unwrap(), outputs.entries.unwrap(), outputs.bucket_sums.unwrap(), outputs.window_sums];
+    let request = schedule_request(&schedule, &bases_to_words(bases), &scalars_to_words(scalars), &reads);
+    let answers = ask(harness, &request);
+    assert_eq!(answers.len(), reads.len(), "{what}");
+    let words: Vec<Vec<u32>> = answers
+        .iter()
+        .map(|line| {
+            let rest = line.strip_prefix("words").unwrap_or_else(|| panic!("{what}: {line}"));
+            rest.split_whitespace().map(|t| u32::from_str_radix(t, 16).unwrap()).collect()
+        })
+        .collect();
     let buckets = plan.buckets();
-    assert_eq!(answers.len(), 2 + buckets + plan.windows as usize, "{what}");
-    let numbers = |line: &str, tag: &str| -> Vec<u32> {
-        let rest = line.strip_prefix(tag).unwrap_or_else(|| panic!("{what}: expected {tag}: {line}"));
-        rest.split_whitespace().map(|t| t.parse().unwrap()).collect()
-    };
-    let offsets = numbers(&answers[0], "offsets");
-    assert_eq!(offsets, reference.layout.offsets, "{what}: bucket offsets");
-    let entries = numbers(&answers[1], "entries");
+    let offsets = &words[0];
+    assert_eq!(offsets, &reference.layout.offsets, "{what}: bucket offsets");
+    let entries = &words[1][..offsets[buckets] as usize];
     assert_eq!(entries.len(), reference.layout.entries.len(), "{what}: entry count");
     for b in 0..buckets {
         let range = offsets[b] as usize..offsets[b + 1] as usize;
@@ -281,10 +347,15 @@ where
         ours.sort_unstable();
         assert_eq!(ours, reference.layout.bucket(b), "{what}: entries of bucket {b}");
     }
-    for (b, line) in answers[2..2 + buckets].iter().enumerate() {
-        assert_eq!(parse_xyzz::<P>(line), reference.bucket_sums[b], "{what}: bucket {b}");
-    }
-    let windows: Vec<Projective<P>> = answers[2 + buckets..].iter().map(|l| parse_xyzz::<P>(l)).collect();
+    let points = |words: &[u32], count: usize| -> Vec<Projective<P>> {
+        let xyzz = schedule.xyzz_words;
+        words[..count * xyzz]
+            .chunks_exact(xyzz)
+            .map(|w| xyzz_from_words::<P>(w).unwrap_or_else(|| panic!("{what}: a point off the curve")))
+            .collect()
+    };
+    assert_eq!(points(&words[2], buckets), reference.bucket_sums, "{what}: bucket sums");
+    let windows = points(&words[3], plan.windows as usize);
     assert_eq!(windows, reference.window_sums, "{what}: window sums");
     let combined = teraproof_gpu::msm::reference::combine_windows(&windows, &plan);
     assert_eq!(combined, expected, "{what}: result");
@@ -340,4 +411,49 @@ fn g2_msm_pipeline_on_the_host_matches_reference_and_arkworks() {
     let bases: Vec<G2Affine> = (0..300).map(|_| G2Projective::rand(&mut rng).into_affine()).collect();
     let scalars: Vec<Fr> = (0..300).map(|_| Fr::rand(&mut rng)).collect();
     check_msm_pipeline(harness, "G2 n=300 planned", &bases, &scalars, MsmPlan::for_size(300).window_bits);
+}
+
+/// The host executor has teeth: a schedule whose bucket-sum buffer is one point short
+/// (which `Schedule::validate` refuses, so the test skips it) makes the harness fault
+/// under AddressSanitizer, and a launch whose arguments are out of order is refused.
+#[test]
+fn the_host_executor_catches_overruns_and_wrong_arguments() {
+    let harness = harness_or_skip!("the_host_executor_catches_overruns_and_wrong_arguments");
+    let mut rng = ChaCha8Rng::seed_from_u64(0x0b0b);
+    let bases: Vec<G1Affine> = (0..40).map(|_| G1Projective::rand(&mut rng).into_affine()).collect();
+    let scalars: Vec<Fr> = (0..40).map(|_| Fr::rand(&mut rng)).collect();
+    let honest = Schedule::new::<ark_bn254::g1::Config>(40, MsmPlan::with_window_bits(4), false).unwrap();
+    let (bases_words, scalar_words) = (bases_to_words(&bases), scalars_to_words(&scalars));
+    let reads = [honest.outputs.window_sums];
+    assert_eq!(ask(harness, &schedule_request(&honest, &bases_words, &scalar_words, &reads)).len(), 1);
+
+    let gather = |s: &Schedule| {
+        s.steps
+            .iter()
+            .position(|step| matches!(step, Step::Launch(l) if l.kernel == teraproof_gpu::msm::schedule::Kernel::GatherBuckets))
+            .unwrap()
+    };
+    let mut swapped = honest.clone();
+    let index = gather(&swapped);
+    if let Step::Launch(l) = &mut swapped.steps[index] {
+        l.args.swap(2, 3);
+    }
+    assert!(swapped.validate().is_err());
+    let stderr = ask_expecting_failure(harness, &schedule_request(&swapped, &bases_words, &scalar_words, &reads));
+    assert!(stderr.contains("do not match the parameter kinds"), "{stderr}");
+
+    if ask(harness, "sanitizers\n") != ["address"] {
+        return common::skip(
+            "the_host_executor_catches_overruns_and_wrong_arguments (overrun half)",
+            "the harness was built without AddressSanitizer",
+        );
+    }
+    let mut short = honest.clone();
+    let index = gather(&short);
+    let Step::Launch(l) = &short.steps[index] else { unreachable!() };
+    let Arg::Buffer(sums) = l.args[2] else { unreachable!() };
+    short.buffers[sums.0].words -= short.xyzz_words;
+    assert!(short.validate().is_err());
+    let stderr = ask_expecting_failure(harness, &schedule_request(&short, &bases_words, &scalar_words, &reads));
+    assert!(stderr.contains("heap-buffer-overflow"), "{stderr}");
 }

@@ -137,11 +137,8 @@ impl Kernel {
 
     /// The entry point this kernel is on `curve`.
     pub fn entry_point(self, curve: Curve) -> Result<&'static EntryPoint, GpuError> {
-        let name = if self.is_per_curve() {
-            format!("{}_{}", self.stem(), curve.suffix())
-        } else {
-            self.stem().to_string()
-        };
+        let name =
+            if self.is_per_curve() { format!("{}_{}", self.stem(), curve.suffix()) } else { self.stem().to_string() };
         MSM.entry_point(&name).ok_or_else(|| GpuError::Msm(format!("{} defines no kernel {name}", MSM.path)))
     }
 }
@@ -297,7 +294,8 @@ impl Builder {
 
     fn launch_blocks(&mut self, kernel: Kernel, blocks: usize, args: Vec<Arg>) -> Result<(), GpuError> {
         let threads = kernel.entry_point(self.curve)?.block_threads;
-        let blocks = u32::try_from(blocks).map_err(|_| GpuError::Msm(format!("{blocks} blocks is too large a grid")))?;
+        let blocks =
+            u32::try_from(blocks).map_err(|_| GpuError::Msm(format!("{blocks} blocks is too large a grid")))?;
         self.steps.push(Step::Launch(Launch { kernel, blocks, threads, args }));
         Ok(())
     }
@@ -392,7 +390,11 @@ impl Schedule {
         }
         let partials = partials.ok_or_else(|| GpuError::Msm("the accumulation made no level".into()))?;
         let bucket_sums = b.zeroed("bucket sums", buckets * xyzz);
-        b.launch(Kernel::GatherBuckets, buckets, vec![buf(partials), buf(level_offsets), buf(bucket_sums), word(buckets)])?;
+        b.launch(
+            Kernel::GatherBuckets,
+            buckets,
+            vec![buf(partials), buf(level_offsets), buf(bucket_sums), word(buckets)],
+        )?;
         // The suffix sums overwrite the bucket sums; keep a copy when they are wanted.
         let kept_bucket_sums = keep_phases.then(|| b.duplicate(bucket_sums, "bucket sums (kept)"));
 
@@ -516,13 +518,17 @@ impl Schedule {
             return Err(format!("{name} takes {} arguments, given {}", entry.params.len(), launch.args.len()));
         }
         for (i, (arg, kind)) in launch.args.iter().zip(entry.params).enumerate() {
-            let matches = matches!((arg, kind), (Arg::Buffer(_), ParamKind::Pointer) | (Arg::U32(_), ParamKind::Word32));
+            let matches =
+                matches!((arg, kind), (Arg::Buffer(_), ParamKind::Pointer) | (Arg::U32(_), ParamKind::Word32));
             if !matches {
                 return Err(format!("{name} argument {i} must be a {kind:?}, given {arg:?}"));
             }
         }
         if launch.threads != entry.block_threads {
-            return Err(format!("{name} runs with {} threads per block, given {}", entry.block_threads, launch.threads));
+            return Err(format!(
+                "{name} runs with {} threads per block, given {}",
+                entry.block_threads, launch.threads
+            ));
         }
         if launch.blocks == 0 || launch.blocks > i32::MAX as u32 {
             return Err(format!("{name}: {} blocks is not a valid grid", launch.blocks));

@@ -95,7 +95,8 @@ pub fn build_host_harness(name: &str) -> Result<PathBuf, String> {
     let binary = scratch_dir("host").join(name);
     let build = |extra: &[&str]| {
         Command::new(&cxx)
-            .args(["-std=c++17", "-O2", "-g", "-Wall", "-Wextra"])
+            // The harnesses view word buffers as field elements and points, as the kernels do.
+            .args(["-std=c++17", "-O2", "-g", "-Wall", "-Wextra", "-fno-strict-aliasing"])
             .args(extra)
             .arg("-I")
             .arg(root.join("kernels"))
