@@ -211,6 +211,20 @@ impl Gpu {
         format!("{} ({}, driver {})", self.name, self.compute_capability().sm_name(), self.driver_version())
     }
 
+    /// Free and total device memory in bytes, as the driver reports them now.
+    pub fn memory_info(&self) -> Result<(usize, usize), GpuError> {
+        catch_panics("reading free device memory", || {
+            self.context.mem_get_info().map_err(GpuError::driver("reading free device memory"))
+        })
+    }
+
+    /// Refuses `what` with [`GpuError::OutOfDeviceMemory`] when it needs more than the
+    /// `bytes` free now, so that work that cannot fit fails before its first allocation.
+    pub(crate) fn ensure_free_memory(&self, bytes: usize, what: impl FnOnce() -> String) -> Result<(), GpuError> {
+        let (free, _) = self.memory_info()?;
+        check_fits(bytes, free, || (what(), self.name.clone()))
+    }
+
     /// The device's ordinal.
     pub fn ordinal(&self) -> usize {
         self.ordinal
@@ -240,9 +254,29 @@ impl Gpu {
     }
 }
 
+/// `Ok` when `needed` bytes fit in `free`; otherwise the error naming the work and device.
+fn check_fits(needed: usize, free: usize, describe: impl FnOnce() -> (String, String)) -> Result<(), GpuError> {
+    if needed <= free {
+        return Ok(());
+    }
+    let (what, device) = describe();
+    const MIB: usize = 1 << 20;
+    Err(GpuError::OutOfDeviceMemory { what, device, needed_mib: needed.div_ceil(MIB), free_mib: free / MIB })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn work_larger_than_free_memory_is_refused_with_both_sizes() {
+        let describe = || ("an MSM of 2^24 G2 points".to_string(), "a GPU".to_string());
+        assert!(check_fits(10 << 20, 10 << 20, describe).is_ok());
+        let err = check_fits((10 << 20) + 1, 10 << 20, describe).unwrap_err();
+        assert!(matches!(err, GpuError::OutOfDeviceMemory { needed_mib: 11, free_mib: 10, .. }), "{err}");
+        let message = err.to_string();
+        assert!(message.contains("an MSM of 2^24 G2 points") && message.contains("11 MiB"), "{message}");
+    }
 
     #[test]
     fn versions_print_like_nvidia_smi() {

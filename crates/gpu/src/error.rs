@@ -124,6 +124,23 @@ pub enum GpuError {
     #[error("MSM: {0}")]
     Msm(String),
 
+    /// The work needs more device memory than the device has free; refused before any
+    /// allocation, so nothing was half done.
+    #[error(
+        "{what} needs {needed_mib} MiB of device memory but {device} has {free_mib} MiB free; use a smaller size, \
+         free the device, or use the CPU backend"
+    )]
+    OutOfDeviceMemory {
+        /// The work refused.
+        what: String,
+        /// The device.
+        device: String,
+        /// MiB the work needs at its peak (rounded up).
+        needed_mib: usize,
+        /// MiB free on the device when asked (rounded down).
+        free_mib: usize,
+    },
+
     /// An input slice whose length does not match the shape.
     #[error("matrix {matrix} has {actual} elements but the shape needs {expected}")]
     InputLength {

@@ -88,6 +88,13 @@ impl GemmShape {
         !self.k.is_multiple_of(K_ALIGN)
     }
 
+    /// Device bytes one GEMM holds at once: A and B as uploaded, A's padded copy when
+    /// there is one, Bt, and the int32 C.
+    pub(crate) fn device_bytes(&self) -> usize {
+        let packed = if self.packs_a() { self.m * self.k_pitch() } else { 0 };
+        self.m * self.k + self.k * self.n + packed + self.n * self.k_pitch() + 4 * self.m * self.n
+    }
+
     /// Integer operations: a multiply and an add per (i, j, k).
     pub(crate) fn ops(&self) -> f64 {
         2.0 * self.m as f64 * self.k as f64 * self.n as f64
@@ -211,6 +218,12 @@ impl Gpu {
         Ok(kernels)
     }
 
+    /// Refuses a shape whose inputs and buffers do not fit in free device memory.
+    fn ensure_gemm_fits(&self, shape: GemmShape) -> Result<(), GpuError> {
+        let bytes = shape.device_bytes();
+        self.ensure_free_memory(bytes, || format!("an int8 GEMM of {}x{}x{}", shape.m, shape.k, shape.n))
+    }
+
     fn alloc_gemm_buffers(&self, shape: GemmShape) -> Result<GemmBuffers, GpuError> {
         const WHAT: &str = "allocating GEMM buffers";
         let bytes = |len| self.stream.alloc_zeros::<i8>(len).map_err(GpuError::driver(WHAT));
@@ -302,6 +315,7 @@ impl Gpu {
         shape.check_inputs(a, b)?;
         catch_panics("running the int8 GEMM", || {
             let kernels = self.gemm_kernels()?;
+            self.ensure_gemm_fits(shape)?;
             let (a_device, b_device) = (self.upload(a)?, self.upload(b)?);
             let mut buffers = self.alloc_gemm_buffers(shape)?;
             self.enqueue_prep(&kernels, shape, &a_device, &b_device, &mut buffers)?;
@@ -318,6 +332,7 @@ impl Gpu {
         let repeats = repeats.max(1);
         catch_panics("timing the int8 GEMM", || {
             let kernels = self.gemm_kernels()?;
+            self.ensure_gemm_fits(shape)?;
             let (a, b) = timing_inputs(shape);
             let (a_device, b_device) = (self.upload(&a)?, self.upload(&b)?);
             let mut buffers = self.alloc_gemm_buffers(shape)?;
@@ -394,6 +409,14 @@ mod tests {
         assert!(matches!(err, GpuError::InputLength { matrix: "A", expected: 6, actual: 5 }), "{err}");
         let err = shape.check_inputs(&[0; 6], &[0; 13]).unwrap_err();
         assert!(matches!(err, GpuError::InputLength { matrix: "B", expected: 12, actual: 13 }), "{err}");
+    }
+
+    #[test]
+    fn device_bytes_count_every_buffer() {
+        // k = 16: A used in place; 2x16 A + 16x3 B + 3x16 Bt + 2x3 int32 C.
+        assert_eq!(GemmShape::new(2, 16, 3).unwrap().device_bytes(), 32 + 48 + 48 + 24);
+        // k = 17: A is packed to 32-byte rows as well.
+        assert_eq!(GemmShape::new(2, 17, 3).unwrap().device_bytes(), 34 + 51 + 64 + 96 + 24);
     }
 
     #[test]

@@ -141,6 +141,8 @@ impl<'gpu> GpuMsm<'gpu> {
         check_len(bases.len(), bases.len())?;
         let host = bases_to_words(bases);
         debug_assert_eq!(host.len(), bases.len() * affine_words::<P>());
+        let what = || format!("uploading {} {} bases", bases.len(), P::NAME);
+        self.gpu.ensure_free_memory(host.len() * 4, what)?;
         catch_panics("uploading MSM bases", || {
             let words =
                 if host.is_empty() { self.gpu.stream.alloc_zeros::<u32>(1) } else { self.gpu.stream.clone_htod(&host) }
@@ -234,6 +236,8 @@ impl<'gpu> GpuMsm<'gpu> {
         }
         let plan = MsmPlan::for_size(n);
         let schedule = Schedule::new::<P>(n, plan, dump)?;
+        let peak_bytes = schedule.peak_words() * 4;
+        self.gpu.ensure_free_memory(peak_bytes, || format!("an MSM of {n} {} points", P::NAME))?;
         let host_scalars = scalars_to_words(scalars);
         catch_panics("running the MSM", || {
             if let Some((start, _)) = marks {

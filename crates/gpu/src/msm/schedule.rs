@@ -468,6 +468,40 @@ impl Schedule {
         last
     }
 
+    /// The most words the schedule's own buffers hold at once, when each is allocated
+    /// at its first use and freed after its last, as the CUDA executor does (the
+    /// bases, already resident, are not counted; the scalars are).
+    pub fn peak_words(&self) -> usize {
+        let last_uses = self.last_uses();
+        let mut live = vec![false; self.buffers.len()];
+        let mut current = 0usize;
+        let mut peak = 0usize;
+        let allocate = |id: BufferId, live: &mut Vec<bool>, current: &mut usize| {
+            if let Some(slot) = live.get_mut(id.0) {
+                if !*slot && self.buffers[id.0].source != BufferSource::Bases {
+                    *slot = true;
+                    *current += self.buffers[id.0].words;
+                }
+            }
+        };
+        if let (_, Some(scalars)) = self.inputs() {
+            allocate(scalars, &mut live, &mut current);
+        }
+        for (index, step) in self.steps.iter().enumerate() {
+            for id in step_buffers(step) {
+                allocate(id, &mut live, &mut current);
+            }
+            peak = peak.max(current);
+            for (id, last) in last_uses.iter().enumerate() {
+                if *last == Some(index) && live[id] {
+                    live[id] = false;
+                    current -= self.buffers[id].words;
+                }
+            }
+        }
+        peak.max(current)
+    }
+
     /// Checks every step; see the module documentation. A schedule from
     /// [`Schedule::new`] always passes; the CUDA executor checks again before running.
     pub fn validate(&self) -> Result<(), ScheduleError> {
@@ -744,6 +778,30 @@ mod tests {
         assert_eq!(s.launches().filter(|l| l.kernel == Kernel::SumGroups).count(), 3);
         // Bucket offsets of 17·2^15 + 1 words need the second scan level.
         assert!(s.launches().any(|l| l.kernel == Kernel::ScanAddBlockOffsets));
+    }
+
+    #[test]
+    fn peak_memory_counts_live_buffers_only() {
+        let s = schedule(1000, 6);
+        let everything: usize = s.buffers.iter().filter(|b| b.source != BufferSource::Bases).map(|b| b.words).sum();
+        let peak = s.peak_words();
+        // At least the largest single step's buffers, at most all of them at once.
+        let largest_step: usize = s
+            .steps
+            .iter()
+            .map(|step| {
+                let mut ids = step_buffers(step);
+                ids.sort();
+                ids.dedup();
+                ids.iter().filter(|id| s.buffers[id.0].source != BufferSource::Bases).map(|id| s.buffers[id.0].words).sum::<usize>()
+            })
+            .max()
+            .unwrap();
+        assert!(largest_step <= peak && peak < everything, "{largest_step} <= {peak} < {everything}");
+        // 2^24 G1 points: the entries and first-level partials dominate, a few GiB.
+        let big = Schedule::new::<G1>(1 << 24, MsmPlan::for_size(1 << 24), false).unwrap();
+        let gib = big.peak_words() as f64 * 4.0 / f64::from(1 << 30);
+        assert!((1.0..8.0).contains(&gib), "{gib} GiB");
     }
 
     #[test]
