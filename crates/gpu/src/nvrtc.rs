@@ -9,6 +9,13 @@
 //! when `TERAPROOF_NVRTC_LIB_DIR` names a folder, we first load `libnvrtc-builtins` and
 //! `libnvrtc` from there by full path and keep them loaded; the loader then resolves
 //! cudarc's (and libnvrtc's own) by-name requests to those copies, whose sonames match.
+//!
+//! **Caching.** NVRTC takes about a minute on the MSM program, so compiled PTX is kept
+//! twice: in memory for the life of the process, and on disk (see
+//! [`KERNEL_CACHE_ENV`]) keyed by a SHA-256 of everything that determines it (sources,
+//! headers, architecture, NVRTC version, options), so a supplier's second `teraproof
+//! prove` skips the compile. A cache file that fails its checksum is ignored and
+//! rewritten; a cache that cannot be written only costs the next run a compile.
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, CStr, CString};
@@ -16,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cudarc::nvrtc::{result as nvrtc_result, sys as nvrtc_sys};
+use sha2::{Digest, Sha256};
 
 use crate::device::ComputeCapability;
 use crate::error::GpuError;
@@ -24,6 +32,11 @@ use crate::kernels::{KernelProgram, HEADERS};
 /// The environment variable naming a folder that holds `libnvrtc.so.*` and
 /// `libnvrtc-builtins.so.*` (for example the `nvidia/cu13/lib` folder of the wheel).
 pub const NVRTC_LIB_DIR_ENV: &str = "TERAPROOF_NVRTC_LIB_DIR";
+
+/// The environment variable naming the folder of the on-disk PTX cache; `off` turns
+/// the disk cache off. Unset: `$XDG_CACHE_HOME/teraproof/kernels`, else
+/// `$HOME/.cache/teraproof/kernels`.
+pub const KERNEL_CACHE_ENV: &str = "TERAPROOF_KERNEL_CACHE";
 
 /// A program compiled to PTX for one virtual architecture.
 #[derive(Debug, Clone)]
@@ -184,12 +197,7 @@ pub fn compile_ptx(program: &KernelProgram, arch: ComputeCapability) -> Result<C
     status.result().map_err(|e| compile_error(format!("nvrtcCreateProgram: {e:?}"), String::new()))?;
     let guard = ProgramGuard(raw_program);
 
-    let options = [
-        format!("--gpu-architecture={arch_name}"),
-        "--std=c++17".to_string(),
-        // Source lines in profiles; does not change the generated code.
-        "--generate-line-info".to_string(),
-    ];
+    let options = compile_options(&arch_name);
     // SAFETY: the program handle is live (owned by `guard`).
     let compiled = unsafe { nvrtc_result::compile_program(guard.0, &options) };
     let log = program_log(&guard);
@@ -202,6 +210,16 @@ pub fn compile_ptx(program: &KernelProgram, arch: ComputeCapability) -> Result<C
     let ptx = c_chars_to_string(&ptx_chars);
     tracing::debug!(program = program.path, arch = %arch_name, bytes = ptx.len(), "compiled kernel");
     Ok(CompiledPtx { program: program.path, arch: arch_name, ptx, log })
+}
+
+/// The NVRTC options every program is compiled with.
+fn compile_options(arch_name: &str) -> Vec<String> {
+    vec![
+        format!("--gpu-architecture={arch_name}"),
+        "--std=c++17".to_string(),
+        // Source lines in profiles; does not change the generated code.
+        "--generate-line-info".to_string(),
+    ]
 }
 
 /// NVRTC's log for a program, or a note saying why there is none.
@@ -225,7 +243,8 @@ fn c_chars_to_string(chars: &[c_char]) -> String {
 
 type PtxCache = Mutex<HashMap<(&'static str, ComputeCapability), Arc<CompiledPtx>>>;
 
-/// Compiles `program` for `arch` once per process; later calls return the same PTX.
+/// Compiles `program` for `arch` once per process, and across processes through the
+/// disk cache; later calls return the same PTX.
 pub(crate) fn compile_ptx_cached(
     program: &KernelProgram,
     arch: ComputeCapability,
@@ -237,9 +256,97 @@ pub(crate) fn compile_ptx_cached(
         return Ok(Arc::clone(hit));
     }
     // Compile outside the lock: it takes a while and other programs need not wait.
-    let compiled = Arc::new(compile_ptx(program, arch)?);
+    let compiled = Arc::new(load_or_compile(program, arch, disk_cache_dir().as_deref())?);
     let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
     Ok(Arc::clone(map.entry(key).or_insert(compiled)))
+}
+
+/// The disk cache's folder, or `None` when it is off or there is no home to put it in.
+fn disk_cache_dir() -> Option<PathBuf> {
+    match std::env::var_os(KERNEL_CACHE_ENV) {
+        Some(value) if value == "off" => None,
+        Some(value) if !value.is_empty() => Some(PathBuf::from(value)),
+        _ => std::env::var_os("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache")))
+            .map(|base| base.join("teraproof").join("kernels")),
+    }
+}
+
+/// The PTX of `program` for `arch` from the cache folder `dir` if it holds a valid
+/// copy, else compiled by NVRTC and stored there.
+pub(crate) fn load_or_compile(
+    program: &KernelProgram,
+    arch: ComputeCapability,
+    dir: Option<&Path>,
+) -> Result<CompiledPtx, GpuError> {
+    let Some(dir) = dir else { return compile_ptx(program, arch) };
+    let key = cache_key(program, arch, nvrtc_version()?);
+    let path = dir.join(format!("{key}.ptx"));
+    if let Some(ptx) = read_cache_file(&path) {
+        tracing::debug!(program = program.path, %arch, path = %path.display(), "kernel PTX from the disk cache");
+        return Ok(CompiledPtx { program: program.path, arch: arch.compute_name(), ptx, log: String::new() });
+    }
+    let started = std::time::Instant::now();
+    let compiled = compile_ptx(program, arch)?;
+    tracing::info!(program = program.path, %arch, seconds = started.elapsed().as_secs_f64(), "compiled kernels with NVRTC");
+    if let Err(e) = write_cache_file(dir, &path, &compiled.ptx) {
+        tracing::warn!(path = %path.display(), error = %e, "could not store compiled PTX; the next run compiles again");
+    }
+    Ok(compiled)
+}
+
+/// SHA-256 (hex) over everything that determines the PTX.
+fn cache_key(program: &KernelProgram, arch: ComputeCapability, nvrtc: (i32, i32)) -> String {
+    let mut hash = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    };
+    field(b"teraproof kernel cache v1");
+    field(program.path.as_bytes());
+    field(program.source.as_bytes());
+    for header in HEADERS {
+        field(header.path.as_bytes());
+        field(header.source.as_bytes());
+    }
+    field(format!("nvrtc {}.{}", nvrtc.0, nvrtc.1).as_bytes());
+    for option in compile_options(&arch.compute_name()) {
+        field(option.as_bytes());
+    }
+    hex(&hash.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The first line of a cache file: this marker and the SHA-256 of the PTX after it.
+const CACHE_FILE_MARKER: &str = "// teraproof kernel cache, sha256 ";
+
+/// The PTX in a cache file, if the file exists and its checksum holds.
+fn read_cache_file(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let (first, ptx) = text.split_once('\n')?;
+    let expected = first.strip_prefix(CACHE_FILE_MARKER)?;
+    if hex(&Sha256::digest(ptx.as_bytes())) != expected {
+        tracing::warn!(path = %path.display(), "ignoring a corrupt kernel cache file");
+        return None;
+    }
+    Some(ptx.to_string())
+}
+
+/// Writes a cache file atomically (a temporary file renamed into place), so a reader
+/// never sees half a file and concurrent writers leave one whole copy.
+fn write_cache_file(dir: &Path, path: &Path, ptx: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let temporary = path.with_extension(format!("ptx.{}.tmp", std::process::id()));
+    let contents = format!("{CACHE_FILE_MARKER}{}\n{ptx}", hex(&Sha256::digest(ptx.as_bytes())));
+    std::fs::write(&temporary, contents)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
 }
 
 #[cfg(test)]
@@ -262,6 +369,73 @@ mod tests {
         assert!(matches!(err, GpuError::NvrtcNotFound { .. }), "{err}");
         let err = preload_nvrtc_from(Path::new("/nonexistent/teraproof")).unwrap_err();
         assert!(matches!(err, GpuError::NvrtcNotFound { .. }), "{err}");
+    }
+
+    const TINY: KernelProgram = KernelProgram {
+        path: "tiny.cu",
+        source: "extern \"C\" __global__ void tiny(int* out) { out[0] = 7; }",
+        entry_points: &[],
+    };
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("teraproof-kernel-cache-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn cache_keys_change_with_everything_that_shapes_the_ptx() {
+        let hopper = ComputeCapability { major: 9, minor: 0 };
+        let ampere = ComputeCapability { major: 8, minor: 0 };
+        let key = cache_key(&TINY, hopper, (13, 0));
+        assert_eq!(key.len(), 64);
+        assert_eq!(key, cache_key(&TINY, hopper, (13, 0)));
+        assert_ne!(key, cache_key(&TINY, ampere, (13, 0)));
+        assert_ne!(key, cache_key(&TINY, hopper, (13, 1)));
+        let edited = KernelProgram { source: "extern \"C\" __global__ void tiny(int* out) { out[0] = 8; }", ..TINY };
+        assert_ne!(key, cache_key(&edited, hopper, (13, 0)));
+    }
+
+    #[test]
+    fn cache_files_round_trip_and_corrupt_ones_are_ignored() {
+        let dir = scratch("files");
+        let path = dir.join("k.ptx");
+        assert_eq!(read_cache_file(&path), None, "missing file");
+        write_cache_file(&dir, &path, ".version 9.0\n.target sm_90\n").unwrap();
+        assert_eq!(read_cache_file(&path).as_deref(), Some(".version 9.0\n.target sm_90\n"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("sm_90", "sm_80")).unwrap();
+        assert_eq!(read_cache_file(&path), None, "a changed body fails the checksum");
+        std::fs::write(&path, ".version 9.0\n").unwrap();
+        assert_eq!(read_cache_file(&path), None, "no marker line");
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_second_compile_comes_from_the_disk_cache() {
+        if let Err(e) = ensure_nvrtc() {
+            eprintln!("SKIPPED the_second_compile_comes_from_the_disk_cache: {e}");
+            return;
+        }
+        let dir = scratch("compile");
+        let hopper = ComputeCapability { major: 9, minor: 0 };
+        let first = load_or_compile(&TINY, hopper, Some(&dir)).unwrap();
+        assert!(first.ptx.contains(".entry tiny"), "{}", first.ptx);
+        let files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(files.len(), 1);
+        // Mark the cached copy: only a read from the cache returns the mark.
+        let marked = format!("{}// from the cache\n", first.ptx);
+        write_cache_file(&dir, &files[0], &marked).unwrap();
+        let second = load_or_compile(&TINY, hopper, Some(&dir)).unwrap();
+        assert_eq!(second.ptx, marked);
+        // A corrupt file is recompiled and replaced.
+        std::fs::write(&files[0], "garbage").unwrap();
+        let third = load_or_compile(&TINY, hopper, Some(&dir)).unwrap();
+        assert_eq!(third.ptx, first.ptx);
+        assert_eq!(read_cache_file(&files[0]).as_deref(), Some(first.ptx.as_str()));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -793,7 +793,10 @@ mod tests {
                 let mut ids = step_buffers(step);
                 ids.sort();
                 ids.dedup();
-                ids.iter().filter(|id| s.buffers[id.0].source != BufferSource::Bases).map(|id| s.buffers[id.0].words).sum::<usize>()
+                ids.iter()
+                    .filter(|id| s.buffers[id.0].source != BufferSource::Bases)
+                    .map(|id| s.buffers[id.0].words)
+                    .sum::<usize>()
             })
             .max()
             .unwrap();
