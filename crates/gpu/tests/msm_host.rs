@@ -38,8 +38,10 @@ fn harness() -> Result<&'static Path, String> {
     BUILT.get_or_init(|| common::build_host_harness("msm_host")).as_deref().map_err(Clone::clone)
 }
 
-/// Sends `requests` (one per line) to the harness; returns its answer lines.
-fn ask(harness: &Path, requests: &str) -> Vec<String> {
+/// Runs the harness on `requests` (one per line). Its stdin is fed from a thread; when
+/// the harness stops early (a refused schedule), the broken pipe is expected and the
+/// write error is returned alongside the output.
+fn run_harness(harness: &Path, requests: &str) -> (std::process::Output, std::io::Result<()>) {
     let mut child = Command::new(harness)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -50,25 +52,20 @@ fn ask(harness: &Path, requests: &str) -> Vec<String> {
     let input = requests.to_string();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let output = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
+    (output, writer.join().unwrap())
+}
+
+/// Sends `requests` to the harness; returns its answer lines.
+fn ask(harness: &Path, requests: &str) -> Vec<String> {
+    let (output, written) = run_harness(harness, requests);
     assert!(output.status.success(), "harness failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    written.unwrap();
     String::from_utf8(output.stdout).unwrap().lines().map(String::from).collect()
 }
 
 /// Sends `requests` to the harness, which must fail; returns its error output.
 fn ask_expecting_failure(harness: &Path, requests: &str) -> String {
-    let mut child = Command::new(harness)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the MSM harness");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = requests.to_string();
-    // The harness may abort before reading everything; a broken pipe is expected then.
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().unwrap();
-    let _ = writer.join().unwrap();
+    let (output, _) = run_harness(harness, requests);
     assert!(!output.status.success(), "the harness accepted a broken schedule");
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
