@@ -84,8 +84,12 @@ pub fn msm(log_sizes: &[u32], repeats: usize, cpu_max_log: u32) -> Result<()> {
     use ark_std::UniformRand;
     use teraproof_prover::{BaseSet, CpuMsm, MsmBackend};
 
-    if let Some(&log) = log_sizes.iter().find(|&&log| log > 30) {
-        anyhow::bail!("--log-sizes {log}: at most 30 (2^30 points)");
+    let most = teraproof_gpu::MAX_MSM_LOG_SIZE;
+    if let Some(&log) = log_sizes.iter().find(|&&log| log > most) {
+        anyhow::bail!(
+            "--log-sizes {log}: at most {most} (the MSM takes at most {} points)",
+            teraproof_gpu::MAX_MSM_POINTS
+        );
     }
     let gpu = Gpu::detect();
     match &gpu {

@@ -167,7 +167,7 @@ fn info_digest_and_demo() {
     // Out-of-range benchmark sizes are refused, not a crash.
     let o = teraproof(&["bench", "msm", "--log-sizes", "64"], d);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("at most 30"), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("at most 27"), "{o:?}");
     // Second run uses the cached keys.
     let o = teraproof(&["demo", "--unit", "CU-8"], d);
     assert!(stdout(&o).contains("cached development keys"));

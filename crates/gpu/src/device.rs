@@ -221,6 +221,9 @@ impl Gpu {
     /// Refuses `what` with [`GpuError::OutOfDeviceMemory`] when it needs more than the
     /// `bytes` free now, so that work that cannot fit fails before its first allocation.
     pub(crate) fn ensure_free_memory(&self, bytes: usize, what: impl FnOnce() -> String) -> Result<(), GpuError> {
+        // Stream-ordered frees return memory to the driver's pool, which gives it back
+        // only at a synchronisation; without one, free memory would read too low.
+        self.stream.synchronize().map_err(GpuError::driver("waiting for the device before measuring free memory"))?;
         let (free, _) = self.memory_info()?;
         check_fits(bytes, free, || (what(), self.name.clone()))
     }

@@ -53,7 +53,10 @@ pub use cublaslt::cublaslt_present;
 pub use device::{driver_library_present, driver_version, ComputeCapability, DriverVersion, Gpu, MIN_DRIVER_VERSION};
 pub use error::GpuError;
 pub use gemm::{GemmTiming, GEMM_MIN_COMPUTE_CAPABILITY, MAX_K, MAX_MN};
-pub use msm::{bench_msm, selftest_msm, DeviceBasesG1, DeviceBasesG2, GpuMsm, MsmBenchRow, MsmPlan, MsmTiming};
+pub use msm::{
+    bench_msm, selftest_msm, DeviceBasesG1, DeviceBasesG2, GpuMsm, MsmBenchRow, MsmPlan, MsmTiming, MAX_MSM_LOG_SIZE,
+    MAX_MSM_POINTS,
+};
 pub use reference::{gemm_i8_reference, output_checksum};
 pub use selftest::{
     bench_gemm, gemm_selftest_cases, selftest_gemm, GemmBenchRow, GemmCase, GemmInputs, SelftestRow,

@@ -241,24 +241,27 @@ fn c_chars_to_string(chars: &[c_char]) -> String {
     }
 }
 
-type PtxCache = Mutex<HashMap<(&'static str, ComputeCapability), Arc<CompiledPtx>>>;
+/// One slot per (program, architecture); its own lock is held while it compiles.
+type PtxSlot = Arc<Mutex<Option<Arc<CompiledPtx>>>>;
+type PtxCache = Mutex<HashMap<(&'static str, ComputeCapability), PtxSlot>>;
 
 /// Compiles `program` for `arch` once per process, and across processes through the
-/// disk cache; later calls return the same PTX.
+/// disk cache; later calls return the same PTX. Two threads asking for the same
+/// program wait for one compile; other programs do not wait.
 pub(crate) fn compile_ptx_cached(
     program: &KernelProgram,
     arch: ComputeCapability,
 ) -> Result<Arc<CompiledPtx>, GpuError> {
     static CACHE: OnceLock<PtxCache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let key = (program.path, arch);
-    if let Some(hit) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+    let slot = Arc::clone(cache.lock().unwrap_or_else(|p| p.into_inner()).entry((program.path, arch)).or_default());
+    let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(hit) = slot.as_ref() {
         return Ok(Arc::clone(hit));
     }
-    // Compile outside the lock: it takes a while and other programs need not wait.
     let compiled = Arc::new(load_or_compile(program, arch, disk_cache_dir().as_deref())?);
-    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
-    Ok(Arc::clone(map.entry(key).or_insert(compiled)))
+    *slot = Some(Arc::clone(&compiled));
+    Ok(compiled)
 }
 
 /// The disk cache's folder, or `None` when it is off or there is no home to put it in.
@@ -325,8 +328,44 @@ fn hex(bytes: &[u8]) -> String {
 /// The first line of a cache file: this marker and the SHA-256 of the PTX after it.
 const CACHE_FILE_MARKER: &str = "// teraproof kernel cache, sha256 ";
 
-/// The PTX in a cache file, if the file exists and its checksum holds.
+/// Creates `dir` (and its parents) with mode 0700 on Unix, and refuses a folder that
+/// group or others may write to.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o022 != 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} is writable by others (mode {:o}); not using it as a kernel cache",
+                    dir.display(),
+                    mode & 0o777
+                ),
+            ));
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// The PTX in a cache file, if the file exists, sits in a folder only its user may
+/// write to, and its checksum holds.
 fn read_cache_file(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = path.parent().and_then(|d| std::fs::metadata(d).ok())?;
+        if folder.permissions().mode() & 0o022 != 0 {
+            tracing::warn!(path = %path.display(), "ignoring a kernel cache in a folder others may write to");
+            return None;
+        }
+    }
     let text = std::fs::read_to_string(path).ok()?;
     let (first, ptx) = text.split_once('\n')?;
     let expected = first.strip_prefix(CACHE_FILE_MARKER)?;
@@ -337,11 +376,15 @@ fn read_cache_file(path: &Path) -> Option<String> {
     Some(ptx.to_string())
 }
 
-/// Writes a cache file atomically (a temporary file renamed into place), so a reader
-/// never sees half a file and concurrent writers leave one whole copy.
+/// Writes a cache file atomically (a temporary file, unique to this process and call,
+/// renamed into place), so a reader never sees half a file and concurrent writers
+/// leave one whole copy. The folder is created private to the user, and a folder others
+/// may write to is refused: whoever writes this cache chooses the code the GPU runs.
 fn write_cache_file(dir: &Path, path: &Path, ptx: &str) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let temporary = path.with_extension(format!("ptx.{}.tmp", std::process::id()));
+    create_private_dir(dir)?;
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let serial = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temporary = path.with_extension(format!("ptx.{}.{serial}.tmp", std::process::id()));
     let contents = format!("{CACHE_FILE_MARKER}{}\n{ptx}", hex(&Sha256::digest(ptx.as_bytes())));
     std::fs::write(&temporary, contents)?;
     std::fs::rename(&temporary, path).inspect_err(|_| {
@@ -410,6 +453,22 @@ mod tests {
         assert_eq!(read_cache_file(&path), None, "no marker line");
         let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).collect();
         assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_folder_others_may_write_to_is_not_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("shared");
+        let path = dir.join("k.ptx");
+        write_cache_file(&dir, &path, "ptx").unwrap();
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(read_cache_file(&path).as_deref(), Some("ptx"));
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert_eq!(read_cache_file(&path), None, "a world-writable folder is not trusted");
+        let err = write_cache_file(&dir, &path, "ptx").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied, "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -270,11 +270,24 @@ fn g2_point_operations_match_arkworks() {
 }
 
 /// The request that runs `schedule` in the harness on `bases` and `scalars` and reads
-/// back `reads`.
+/// back `reads`. Buffers are freed after their last use, as the CUDA executor does.
 fn schedule_request(schedule: &Schedule, bases: &[u32], scalars: &[u32], reads: &[BufferId]) -> String {
+    schedule_request_with_frees(schedule, &schedule.last_uses(), bases, scalars, reads)
+}
+
+/// [`schedule_request`] with the given last use of each buffer.
+fn schedule_request_with_frees(
+    schedule: &Schedule,
+    last_uses: &[Option<usize>],
+    bases: &[u32],
+    scalars: &[u32],
+    reads: &[BufferId],
+) -> String {
     let hex = |words: &[u32]| words.iter().map(|w| format!("{w:x}")).collect::<Vec<_>>().join(" ");
     let curve = format!("{:?}", schedule.curve).to_lowercase();
-    let mut request = format!("schedule {curve} {} {} {}\n", schedule.buffers.len(), schedule.steps.len(), reads.len());
+    let frees = last_uses.iter().filter(|last| last.is_some()).count();
+    let steps = schedule.steps.len() + frees;
+    let mut request = format!("schedule {curve} {} {steps} {}\n", schedule.buffers.len(), reads.len());
     for buffer in &schedule.buffers {
         let source = format!("{:?}", buffer.source).to_lowercase().replace("zeroed", "zero");
         request += &format!("buffer {} {source}\n", buffer.words);
@@ -286,7 +299,7 @@ fn schedule_request(schedule: &Schedule, bases: &[u32], scalars: &[u32], reads: 
             _ => {}
         }
     }
-    for step in &schedule.steps {
+    for (index, step) in schedule.steps.iter().enumerate() {
         match step {
             Step::Launch(l) => {
                 let name = l.kernel.entry_point(schedule.curve).unwrap().name;
@@ -301,6 +314,9 @@ fn schedule_request(schedule: &Schedule, bases: &[u32], scalars: &[u32], reads: 
                 request += &format!("launch {name} {} {} {}\n", l.blocks, l.threads, args.join(" "));
             }
             Step::Duplicate { from, to } => request += &format!("duplicate {} {}\n", from.0, to.0),
+        }
+        for (id, _) in last_uses.iter().enumerate().filter(|(_, last)| **last == Some(index)) {
+            request += &format!("free {id}\n");
         }
     }
     for id in reads {
@@ -438,6 +454,17 @@ fn the_host_executor_catches_overruns_and_wrong_arguments() {
     assert!(swapped.validate().is_err());
     let stderr = ask_expecting_failure(harness, &schedule_request(&swapped, &bases_words, &scalar_words, &reads));
     assert!(stderr.contains("do not match the parameter kinds"), "{stderr}");
+
+    // A buffer freed one step too early (an executor bug the frees would cause) is
+    // reported at its next use.
+    let mut early = honest.last_uses();
+    let (bases_id, scalars_id) = honest.inputs();
+    let scratch = |id: usize| Some(BufferId(id)) != bases_id && Some(BufferId(id)) != scalars_id;
+    let victim = (0..early.len()).find(|&id| scratch(id) && early[id].is_some_and(|l| l > 2)).unwrap();
+    early[victim] = early[victim].map(|l| l - 1);
+    let request = schedule_request_with_frees(&honest, &early, &bases_words, &scalar_words, &reads);
+    let stderr = ask_expecting_failure(harness, &request);
+    assert!(stderr.contains("used after it was freed"), "{stderr}");
 
     if ask(harness, "sanitizers\n") != ["address"] {
         return common::skip(

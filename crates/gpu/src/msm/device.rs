@@ -18,7 +18,7 @@ use cudarc::nvrtc::Ptx;
 
 use super::layout::{affine_words, bases_to_words, scalars_to_words, xyzz_from_words, MsmCurve};
 use super::reference::{combine_windows, BucketLayout, MsmPlan};
-use super::schedule::{Arg, BufferId, BufferSource, Schedule, Step, MAX_SCHEDULE_POINTS};
+use super::schedule::{Arg, BufferId, BufferSource, Schedule, Step};
 use crate::device::{ComputeCapability, Gpu};
 use crate::error::{catch_panics, GpuError};
 use crate::gemm::elapsed_ms;
@@ -28,8 +28,14 @@ use crate::nvrtc;
 /// The oldest GPUs the MSM kernels are built and checked for (A100).
 pub const MSM_MIN_COMPUTE_CAPABILITY: ComputeCapability = ComputeCapability { major: 8, minor: 0 };
 
-/// Points one MSM accepts: entries store the point index in 31 bits.
-pub const MAX_MSM_POINTS: usize = MAX_SCHEDULE_POINTS;
+/// Points one MSM accepts: 268 435 455 (2^28 − 1). Sizes above 2^19 use 16-bit windows,
+/// W = 16 of them, and the n·W bucket entries are counted in 32 bits
+/// ([`max_points`](super::schedule::max_points)).
+pub const MAX_MSM_POINTS: usize = (u32::MAX / 16) as usize;
+
+/// The largest k with 2^k ≤ [`MAX_MSM_POINTS`].
+pub const MAX_MSM_LOG_SIZE: u32 = 27;
+const _: () = assert!(1 << MAX_MSM_LOG_SIZE <= MAX_MSM_POINTS && 1 << (MAX_MSM_LOG_SIZE + 1) > MAX_MSM_POINTS);
 
 /// Bases on the device, in the kernels' affine layout, for curve `P`.
 pub struct DeviceBases<P: MsmCurve> {
@@ -230,6 +236,10 @@ impl<'gpu> GpuMsm<'gpu> {
         marks: Option<(&CudaEvent, &CudaEvent)>,
     ) -> Result<(Projective<P>, Option<MsmPhaseDump<P>>), GpuError> {
         check_len(bases.len, scalars.len())?;
+        // A device pointer means nothing in another device's context.
+        if bases.words.context().cu_ctx() != self.gpu.context.cu_ctx() {
+            return Err(GpuError::Msm("these bases were uploaded to another GPU".into()));
+        }
         let n = scalars.len();
         if n == 0 {
             return Ok((Projective::<P>::zero(), None));
@@ -359,8 +369,12 @@ impl<'gpu> GpuMsm<'gpu> {
                     // at least as long, checked above). The data-dependent indices stay
                     // inside by construction, and tests/msm_host.rs runs this same
                     // schedule through the kernels' bodies with exact-size buffers under
-                    // AddressSanitizer. Every buffer stays alive until the stream has
-                    // used it: frees are stream-ordered after this launch.
+                    // AddressSanitizer (freeing each buffer after its last use, as here).
+                    // Every buffer stays alive until the stream has used it: frees are
+                    // stream-ordered after this launch. Buffers the kernel writes are
+                    // passed as `&CudaSlice`: the crate uses one stream per context
+                    // (`Gpu::open`; a test keeps it so), so cudarc's read/write events
+                    // are inactive and stream order alone orders every access.
                     unsafe { builder.launch(config) }.map_err(GpuError::driver("launching an MSM kernel"))?;
                 }
             }
@@ -394,6 +408,32 @@ fn check_len(bases: usize, scalars: usize) -> Result<(), GpuError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_planned_size_up_to_the_limit_fits_its_schedule() {
+        use super::super::schedule::max_points;
+        for n in [1, 1000, 1 << 19, (1 << 19) + 1, 1 << 20, 1 << 24, 1 << 27, MAX_MSM_POINTS] {
+            assert!(n <= max_points(&MsmPlan::for_size(n)), "{n}");
+        }
+        assert_eq!(MAX_MSM_POINTS, max_points(&MsmPlan::for_size(MAX_MSM_POINTS)));
+    }
+
+    #[test]
+    fn the_crate_keeps_one_stream_per_context() {
+        // The launches pass written buffers as `&CudaSlice` (see `execute`); that is
+        // sound only while no second stream turns on cudarc's cross-stream events.
+        let sources = [
+            include_str!("../device.rs"),
+            include_str!("../gemm.rs"),
+            include_str!("../cublaslt.rs"),
+            include_str!("../selftest.rs"),
+            include_str!("device.rs"),
+            include_str!("selftest.rs"),
+        ];
+        for source in sources {
+            assert!(!source.contains(concat!(".new_", "stream(")) && !source.contains(concat!(".fo", "rk(")));
+        }
+    }
 
     #[test]
     fn lengths_are_checked_with_typed_errors() {

@@ -18,7 +18,9 @@ pub mod reference;
 pub mod schedule;
 mod selftest;
 
-pub use device::{DeviceBases, DeviceBasesG1, DeviceBasesG2, GpuMsm, MsmPhaseDump, MsmTiming};
+pub use device::{
+    DeviceBases, DeviceBasesG1, DeviceBasesG2, GpuMsm, MsmPhaseDump, MsmTiming, MAX_MSM_LOG_SIZE, MAX_MSM_POINTS,
+};
 pub use layout::MsmCurve;
 pub use reference::{msm_phases, msm_reference, BucketLayout, MsmPhases, MsmPlan};
 pub use selftest::{bench_msm, msm_selftest_cases, selftest_msm, MsmBenchRow, MsmCase, MsmInputs};

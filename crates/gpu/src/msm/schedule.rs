@@ -35,7 +35,15 @@ pub const SCAN_BLOCK_ELEMENTS: usize = 1024;
 /// Words of a scalar (eight 32-bit limbs).
 const SCALAR_WORDS: usize = 8;
 /// The most points one schedule handles: entries store the point index in 31 bits.
+/// The entries themselves (n·W of them at most) are counted and indexed in 32 bits, so
+/// a plan with W windows also limits n·W to `u32::MAX`; see [`max_points`].
 pub const MAX_SCHEDULE_POINTS: usize = 1 << 30;
+
+/// The most points a schedule with `plan` handles: n ≤ 2^30 and n·W ≤ `u32::MAX`
+/// (268 435 455 points with 16-bit windows, the plan of every size above 2^19).
+pub fn max_points(plan: &MsmPlan) -> usize {
+    (u32::MAX as usize / plan.windows.max(1) as usize).min(MAX_SCHEDULE_POINTS)
+}
 
 /// The group an MSM runs in; picks the `_g1` or `_g2` point kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,11 +316,11 @@ impl Builder {
             return Err(GpuError::Msm(format!("a scan of {len} elements exceeds the two-level scan")));
         }
         let totals = self.zeroed("scan block totals", blocks);
-        self.launch_blocks(Kernel::ScanBlocks, blocks, vec![buf(data), buf(totals), word(len)])?;
+        self.launch_blocks(Kernel::ScanBlocks, blocks, vec![buf(data), buf(totals), word(len)?])?;
         if blocks > 1 {
             let grand_total = self.zeroed("scan grand total", 1);
-            self.launch_blocks(Kernel::ScanBlocks, 1, vec![buf(totals), buf(grand_total), word(blocks)])?;
-            self.launch(Kernel::ScanAddBlockOffsets, len, vec![buf(data), buf(totals), word(len)])?;
+            self.launch_blocks(Kernel::ScanBlocks, 1, vec![buf(totals), buf(grand_total), word(blocks)?])?;
+            self.launch(Kernel::ScanAddBlockOffsets, len, vec![buf(data), buf(totals), word(len)?])?;
         }
         Ok(())
     }
@@ -322,10 +330,12 @@ fn buf(id: BufferId) -> Arg {
     Arg::Buffer(id)
 }
 
-/// A size as a kernel's `u32` argument; sizes are bounded by [`MAX_SCHEDULE_POINTS`] and
-/// the plan, and [`Schedule::validate`] rechecks every length the value implies.
-fn word(value: usize) -> Arg {
-    Arg::U32(u32::try_from(value).unwrap_or(u32::MAX))
+/// A size as a kernel's `u32` argument; an error, never a wrapped or saturated value,
+/// when it does not fit.
+fn word(value: usize) -> Result<Arg, GpuError> {
+    u32::try_from(value)
+        .map(Arg::U32)
+        .map_err(|_| GpuError::Msm(format!("{value} does not fit a kernel's u32 argument")))
 }
 
 impl Schedule {
@@ -333,11 +343,15 @@ impl Schedule {
     /// `keep_phases` the bucket offsets, entries and bucket sums stay readable (for the
     /// self-test's per-phase comparison), at the cost of one copy of the bucket sums.
     pub fn new<P: MsmCurve>(points: usize, plan: MsmPlan, keep_phases: bool) -> Result<Schedule, GpuError> {
-        if points == 0 || points > MAX_SCHEDULE_POINTS {
-            return Err(GpuError::Msm(format!("{points} points; a schedule takes 1 to {MAX_SCHEDULE_POINTS}")));
-        }
         if !(2..=MAX_WINDOW_BITS).contains(&plan.window_bits) || plan != MsmPlan::with_window_bits(plan.window_bits) {
             return Err(GpuError::Msm(format!("{plan:?} is not a plan the kernels accept")));
+        }
+        if points == 0 || points > max_points(&plan) {
+            let most = max_points(&plan);
+            return Err(GpuError::Msm(format!(
+                "{points} points; with {}-bit windows a schedule takes 1 to {most}",
+                plan.window_bits
+            )));
         }
         let (n, c) = (points, plan.window_bits as usize);
         let (windows, per_window, buckets) = (plan.windows as usize, plan.buckets_per_window as usize, plan.buckets());
@@ -349,11 +363,11 @@ impl Schedule {
         let scalars = b.buffer("scalars", n * SCALAR_WORDS, BufferSource::Scalars);
         let canonical = b.zeroed("canonical scalars", n * SCALAR_WORDS);
         let offsets = b.zeroed("bucket offsets", buckets + 1);
-        b.launch(Kernel::CountDigits, n, vec![buf(scalars), buf(canonical), buf(offsets), word(n), word(c)])?;
+        b.launch(Kernel::CountDigits, n, vec![buf(scalars), buf(canonical), buf(offsets), word(n)?, word(c)?])?;
         b.scan(offsets, buckets + 1)?;
         let cursors = b.duplicate(offsets, "bucket cursors");
         let entries = b.zeroed("entries", n * windows);
-        b.launch(Kernel::ScatterEntries, n, vec![buf(canonical), buf(cursors), buf(entries), word(n), word(c)])?;
+        b.launch(Kernel::ScatterEntries, n, vec![buf(canonical), buf(cursors), buf(entries), word(n)?, word(c)?])?;
 
         // Phase 4: accumulation levels until every bucket holds at most one partial. A
         // bucket belongs to one window and a point gives a window one digit, so no
@@ -364,12 +378,12 @@ impl Schedule {
         let mut partials: Option<BufferId> = None;
         loop {
             let chunk_offsets = b.zeroed("chunk offsets", buckets + 1);
-            b.launch(Kernel::CountChunks, buckets + 1, vec![buf(level_offsets), buf(chunk_offsets), word(buckets)])?;
+            b.launch(Kernel::CountChunks, buckets + 1, vec![buf(level_offsets), buf(chunk_offsets), word(buckets)?])?;
             b.scan(chunk_offsets, buckets + 1)?;
             // Σ_b ⌈count_b / CHUNK⌉ ≤ items / CHUNK + B: a bound on this level's chunks.
             let launched = items_bound.div_ceil(CHUNK) + buckets;
             let next = b.zeroed("partials", launched * xyzz);
-            let tail = [buf(level_offsets), buf(chunk_offsets), buf(next), word(buckets), word(launched)];
+            let tail = [buf(level_offsets), buf(chunk_offsets), buf(next), word(buckets)?, word(launched)?];
             match partials {
                 None => {
                     let args = [buf(bases), buf(entries)].into_iter().chain(tail).collect();
@@ -393,7 +407,7 @@ impl Schedule {
         b.launch(
             Kernel::GatherBuckets,
             buckets,
-            vec![buf(partials), buf(level_offsets), buf(bucket_sums), word(buckets)],
+            vec![buf(partials), buf(level_offsets), buf(bucket_sums), word(buckets)?],
         )?;
         // The suffix sums overwrite the bucket sums; keep a copy when they are wanted.
         let kept_bucket_sums = keep_phases.then(|| b.duplicate(bucket_sums, "bucket sums (kept)"));
@@ -401,16 +415,16 @@ impl Schedule {
         // Phases 5-6: bucket reduction to one point per window.
         let segments = per_window.div_ceil(SEGMENT);
         let total = windows * segments;
-        b.launch(Kernel::SuffixSums, total, vec![buf(bucket_sums), word(c), word(total)])?;
+        b.launch(Kernel::SuffixSums, total, vec![buf(bucket_sums), word(c)?, word(total)?])?;
         let mut shares = b.zeroed("segment shares", total * xyzz);
-        b.launch(Kernel::SumGroups, total, vec![buf(bucket_sums), buf(shares), word(per_window), word(total)])?;
-        b.launch(Kernel::WeightSegments, total, vec![buf(bucket_sums), buf(shares), word(c), word(total)])?;
+        b.launch(Kernel::SumGroups, total, vec![buf(bucket_sums), buf(shares), word(per_window)?, word(total)?])?;
+        b.launch(Kernel::WeightSegments, total, vec![buf(bucket_sums), buf(shares), word(c)?, word(total)?])?;
         let mut count = segments;
         while count > 1 {
             let groups = count.div_ceil(GROUP);
             let sums = b.zeroed("group sums", windows * groups * xyzz);
             let rows_total = windows * groups;
-            b.launch(Kernel::SumGroups, rows_total, vec![buf(shares), buf(sums), word(count), word(rows_total)])?;
+            b.launch(Kernel::SumGroups, rows_total, vec![buf(shares), buf(sums), word(count)?, word(rows_total)?])?;
             shares = sums;
             count = groups;
         }
@@ -507,6 +521,7 @@ impl Schedule {
     pub fn validate(&self) -> Result<(), ScheduleError> {
         let at = |step: usize| move |reason: String| ScheduleError { step, reason };
         let mut defined: Vec<bool> = self.buffers.iter().map(|b| b.source != BufferSource::Duplicate).collect();
+        let mut provenance = Provenance::default();
         if self.buffers.iter().any(|b| b.words == 0) {
             return Err(at(0)("a buffer has no words".into()));
         }
@@ -528,8 +543,12 @@ impl Schedule {
                         return Err(at(index)(format!("{} is not as long as {}", target.name, source.name)));
                     }
                     defined[to.0] = true;
+                    provenance.copies.insert(*to, *from);
                 }
-                Step::Launch(launch) => self.check_launch(launch).map_err(at(index))?,
+                Step::Launch(launch) => {
+                    self.check_launch(launch).map_err(at(index))?;
+                    provenance.check_and_record(self, launch).map_err(at(index))?;
+                }
             }
         }
         let o = self.outputs;
@@ -567,6 +586,23 @@ impl Schedule {
         if launch.blocks == 0 || launch.blocks > i32::MAX as u32 {
             return Err(format!("{name}: {} blocks is not a valid grid", launch.blocks));
         }
+        // The kernels number their threads in 32 bits.
+        if u64::from(launch.blocks) * u64::from(launch.threads) > 1 << 32 {
+            return Err(format!(
+                "{name}: {} x {} threads overflow a 32-bit thread index",
+                launch.blocks, launch.threads
+            ));
+        }
+        // Every pointer is `__restrict__`: no buffer may be passed twice.
+        let mut seen = Vec::new();
+        for arg in &launch.args {
+            if let Arg::Buffer(id) = arg {
+                if seen.contains(id) {
+                    return Err(format!("{name}: buffer {} is passed twice to __restrict__ parameters", id.0));
+                }
+                seen.push(*id);
+            }
+        }
         let contract = Contract { schedule: self, launch, name };
         contract.check()
     }
@@ -584,6 +620,64 @@ fn step_buffers(step: &Step) -> Vec<BufferId> {
             })
             .collect(),
         Step::Duplicate { from, to } => vec![*from, *to],
+    }
+}
+
+/// Where the buffers whose contents index other buffers came from. The accumulation
+/// kernels read `values[offsets[b]..offsets[b + 1])` with offsets that only the device
+/// knows; those reads stay inside `values` because the offsets describe exactly that
+/// buffer: the cursors that scattered the entries were a copy of them, or the chunk
+/// offsets were those of the launch that wrote the partials (which launched a thread
+/// for every chunk they count, by the accumulation contract). This pairing is checked.
+#[derive(Default)]
+struct Provenance {
+    /// Buffers made by a duplicate step, and their source.
+    copies: std::collections::HashMap<BufferId, BufferId>,
+    /// Entry buffers, and the cursors that scattered into them.
+    entries: std::collections::HashMap<BufferId, BufferId>,
+    /// Partial-sum buffers, and the chunk offsets their launch wrote them by.
+    partials: std::collections::HashMap<BufferId, BufferId>,
+}
+
+impl Provenance {
+    fn check_and_record(&mut self, schedule: &Schedule, launch: &Launch) -> Result<(), String> {
+        let id = |i: usize| match launch.args.get(i) {
+            Some(Arg::Buffer(id)) => Ok(*id),
+            _ => Err(format!("{:?}: argument {i} is not a buffer", launch.kernel)),
+        };
+        let partials_by = |values: BufferId, offsets: BufferId, partials: &std::collections::HashMap<_, _>| {
+            if partials.get(&values) == Some(&offsets) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{:?}: {} is not the partials written by the chunk offsets {}",
+                    launch.kernel, schedule.buffers[values.0].name, schedule.buffers[offsets.0].name
+                ))
+            }
+        };
+        match launch.kernel {
+            Kernel::ScatterEntries => {
+                self.entries.insert(id(2)?, id(1)?);
+            }
+            Kernel::AccumulateBases => {
+                let (bases, entries, offsets) = (id(0)?, id(1)?, id(2)?);
+                if schedule.buffers[bases.0].source != BufferSource::Bases {
+                    return Err("AccumulateBases: argument 0 is not the bases".into());
+                }
+                let cursors = self.entries.get(&entries);
+                if cursors.and_then(|c| self.copies.get(c)) != Some(&offsets) {
+                    return Err("AccumulateBases: the entries were not scattered by a copy of these offsets".into());
+                }
+                self.partials.insert(id(4)?, id(3)?);
+            }
+            Kernel::AccumulatePartials => {
+                partials_by(id(0)?, id(1)?, &self.partials)?;
+                self.partials.insert(id(3)?, id(2)?);
+            }
+            Kernel::GatherBuckets => partials_by(id(0)?, id(1)?, &self.partials)?,
+            _ => {}
+        }
+        Ok(())
     }
 }
 
@@ -638,6 +732,14 @@ impl Contract<'_> {
         match self.launch.kernel {
             Kernel::CountDigits | Kernel::ScatterEntries => {
                 let (n, c) = (self.word(3), self.window_bits(4)?);
+                // Bucket counts, offsets and cursors are u32 and reach the entry count.
+                if n * windows(c) > u64::from(u32::MAX) {
+                    return Err(format!(
+                        "{}: {n} points x {} windows overflow 32-bit entry counts",
+                        self.name,
+                        windows(c)
+                    ));
+                }
                 self.covers(n)?;
                 self.needs(0, n * scalar)?;
                 if self.launch.kernel == Kernel::CountDigits {
@@ -650,8 +752,13 @@ impl Contract<'_> {
             }
             Kernel::ScanBlocks => {
                 let n = self.word(2);
-                if u64::from(self.launch.blocks) * (SCAN_BLOCK_ELEMENTS as u64) < n {
-                    return Err(format!("{}: {} blocks do not cover {n} elements", self.name, self.launch.blocks));
+                // Exactly the blocks the elements need: a block's element index is 32-bit.
+                let blocks = n.div_ceil(SCAN_BLOCK_ELEMENTS as u64).max(1);
+                if u64::from(self.launch.blocks) != blocks {
+                    return Err(format!(
+                        "{}: {} blocks do not cover {n} elements ({blocks} do)",
+                        self.name, self.launch.blocks
+                    ));
                 }
                 self.needs(0, n)?;
                 // Every launched block writes its total.
@@ -750,7 +857,7 @@ mod tests {
                 }
             }
         }
-        for n in [1, 300, 1 << 20, 1 << 24, MAX_SCHEDULE_POINTS] {
+        for n in [1, 300, 1 << 20, 1 << 24, max_points(&MsmPlan::with_window_bits(16))] {
             let s = Schedule::new::<G2>(n, MsmPlan::for_size(n), false).unwrap();
             assert!(s.validate().is_ok(), "G2 n={n}");
         }
@@ -760,6 +867,14 @@ mod tests {
     fn sizes_outside_the_kernels_range_are_refused() {
         assert!(Schedule::new::<G1>(0, MsmPlan::for_size(1), false).is_err());
         assert!(Schedule::new::<G1>(MAX_SCHEDULE_POINTS + 1, MsmPlan::for_size(1), false).is_err());
+        // n·W must fit the 32-bit entry counts: 268 435 455 points at c = 16, fewer below.
+        let c16 = MsmPlan::with_window_bits(16);
+        assert_eq!(max_points(&c16), 268_435_455);
+        assert!(Schedule::new::<G1>(max_points(&c16) + 1, c16, false).is_err());
+        let c2 = MsmPlan::with_window_bits(2);
+        assert_eq!(max_points(&c2), u32::MAX as usize / 128);
+        assert!(Schedule::new::<G1>(max_points(&c2), c2, false).is_ok());
+        assert!(Schedule::new::<G1>(max_points(&c2) + 1, c2, false).is_err());
         let bad_plan = MsmPlan { window_bits: 17, windows: 15, buckets_per_window: 1 << 16 };
         assert!(Schedule::new::<G1>(10, bad_plan, false).is_err());
         let inconsistent = MsmPlan { windows: 3, ..MsmPlan::with_window_bits(8) };
@@ -858,6 +973,54 @@ mod tests {
         let mut s = honest.clone();
         launch_of(&mut s, Kernel::SuffixSums).args[1] = Arg::U32(17);
         rejected(&s, "window bits 17");
+
+        let mut s = honest.clone();
+        let launch = launch_of(&mut s, Kernel::SumGroups);
+        launch.args[1] = launch.args[0];
+        rejected(&s, "passed twice");
+
+        let mut s = honest.clone();
+        let launch = launch_of(&mut s, Kernel::CountDigits);
+        launch.args[3] = Arg::U32(u32::MAX / 10);
+        launch.blocks = u32::MAX / 10 / 256 + 1;
+        rejected(&s, "overflow 32-bit entry counts");
+
+        let mut s = honest.clone();
+        launch_of(&mut s, Kernel::AccumulateBases).blocks = (1 << 25) + 1;
+        rejected(&s, "overflow a 32-bit thread index");
+    }
+
+    #[test]
+    fn validate_rejects_values_read_through_the_wrong_offsets() {
+        let honest = schedule(3000, 6);
+        // The first level's partials gathered with the bucket offsets instead of the
+        // chunk offsets they were written by.
+        let mut s = schedule(1, 4);
+        let offsets = s.outputs.offsets.unwrap();
+        launch_of(&mut s, Kernel::GatherBuckets).args[1] = Arg::Buffer(offsets);
+        rejected(&s, "is not the partials written by");
+
+        // Entries paired with chunk offsets instead of the bucket offsets.
+        let mut s = honest.clone();
+        let launch = launch_of(&mut s, Kernel::AccumulateBases);
+        launch.args[2] = launch.args[3];
+        rejected(&s, "passed twice");
+        let mut s = honest.clone();
+        let chunk_offsets = match launch_of(&mut s, Kernel::AccumulatePartials).args[2] {
+            Arg::Buffer(id) => id,
+            Arg::U32(_) => unreachable!(),
+        };
+        launch_of(&mut s, Kernel::AccumulateBases).args[2] = Arg::Buffer(chunk_offsets);
+        rejected(&s, "not scattered by a copy of these offsets");
+
+        // Bases replaced by another buffer of the same length.
+        let mut s = honest.clone();
+        let mut zeroed = s.buffers[s.inputs().0.unwrap().0].clone();
+        zeroed.source = BufferSource::Zeroed;
+        s.buffers.push(zeroed);
+        let id = BufferId(s.buffers.len() - 1);
+        launch_of(&mut s, Kernel::AccumulateBases).args[0] = Arg::Buffer(id);
+        rejected(&s, "not the bases");
     }
 
     #[test]

@@ -225,10 +225,10 @@ pub fn bench_msm(gpu: &Gpu, log_sizes: &[u32], repeats: usize) -> Vec<MsmBenchRo
     for &log_size in log_sizes {
         for curve in ["G1", "G2"] {
             let timing = msm.as_ref().map_err(clone_error).and_then(|msm| {
-                let points = 1usize.checked_shl(log_size).filter(|&n| n <= super::device::MAX_MSM_POINTS);
-                let Some(_) = points else {
-                    return Err(GpuError::Msm(format!("2^{log_size} points; at most 2^30 are supported")));
-                };
+                if log_size > super::device::MAX_MSM_LOG_SIZE {
+                    let most = super::device::MAX_MSM_LOG_SIZE;
+                    return Err(GpuError::Msm(format!("2^{log_size} points; at most 2^{most} are supported")));
+                }
                 let case = MsmCase { name: "bench", curve, n: 1 << log_size, inputs: MsmInputs::Random };
                 if curve == "G1" {
                     let (bases, scalars) = case_inputs::<ark_bn254::g1::Config>(&case, u64::from(log_size));

@@ -18,8 +18,9 @@
 //   schedule g1|g2 BUFFERS STEPS READS, then
 //     BUFFERS lines "buffer WORDS zero|bases|scalars|duplicate",
 //     one line "data ID w..." (hex words) per bases or scalars buffer,
-//     STEPS lines "launch KERNEL BLOCKS THREADS ARG..." (ARG: bID or uVALUE) or
-//       "duplicate FROM TO",
+//     STEPS lines "launch KERNEL BLOCKS THREADS ARG..." (ARG: bID or uVALUE),
+//       "duplicate FROM TO" or "free ID" (the CUDA executor frees a buffer after its
+//       last use; a later use is then reported),
 //     READS lines "read ID"                              -> "words w..." (hex) each
 #include <cstdio>
 #include <cstdlib>
@@ -157,9 +158,11 @@ bool curve_op(const std::string& op, Reader& r) {
 struct Buffers {
     std::vector<std::unique_ptr<u32[]>> data;
     std::vector<size_t> words;
+    std::vector<bool> freed;
 
     u32* get(size_t id) {
         if (id >= data.size()) fail("no buffer " + std::to_string(id));
+        if (freed[id]) fail("buffer " + std::to_string(id) + " is used after it was freed");
         if (!data[id]) fail("buffer " + std::to_string(id) + " is used before it is made");
         return data[id].get();
     }
@@ -303,6 +306,7 @@ void run_schedule(const std::string& curve, size_t buffer_count, size_t step_cou
         if (t.size() != 3 || t[0] != "buffer") fail("expected: buffer WORDS SOURCE");
         const size_t words = std::stoul(t[1]);
         buffers.words.push_back(words);
+        buffers.freed.push_back(false);
         sources.push_back(t[2]);
         // Zeroed like cudaMemset; inputs are filled below; duplicates are made by their step.
         buffers.data.emplace_back(t[2] == "duplicate" ? nullptr : new u32[words]());
@@ -325,6 +329,11 @@ void run_schedule(const std::string& curve, size_t buffer_count, size_t step_cou
             if (buffers.words[to] != buffers.words[from]) fail("duplicate between buffers of different lengths");
             buffers.data[to].reset(new u32[buffers.words[to]]);
             std::memcpy(buffers.data[to].get(), source, buffers.words[to] * sizeof(u32));
+        } else if (t.size() == 2 && t[0] == "free") {
+            const size_t id = std::stoul(t[1]);
+            buffers.get(id);  // fails if it was never made or is already freed
+            buffers.data[id].reset();
+            buffers.freed.at(id) = true;
         } else {
             fail("unknown step: " + (t.empty() ? std::string() : t[0]));
         }
