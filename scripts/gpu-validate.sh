@@ -3,8 +3,10 @@
 # binary from scripts/device-bundle.sh next to this script. Everything GPU-related that
 # a session must check, in one go; logs go to $OUT (default ./gpu-validate-out):
 #   1. the device (nvidia-smi) and NVRTC;
-#   2. `teraproof selftest --gpu` (every kernel against its CPU reference);
-#   3. compute-sanitizer (memcheck, racecheck, synccheck) on the self-test;
+#   2. `teraproof selftest --gpu` (every kernel against its CPU reference), logging the
+#      NVRTC compile time; the PTX it leaves in the kernel cache serves later steps;
+#   3. compute-sanitizer (memcheck, racecheck, synccheck) on `selftest --gpu --quick`
+#      (MSM cases of at most 1000 points: every kernel and edge input, sanitizer-sized);
 #   4. `teraproof bench gemm` (ours, cuBLASLt, CPU), `bench msm` (G1, G2), and
 #      `teraproof bench` on the GPU backend.
 # A step's failure is logged and the next step still runs; the exit status is the
@@ -40,10 +42,11 @@ step() {
 }
 
 step device sh -c 'date -u; nvidia-smi; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; ls -l "'"$BIN"'"'
-step selftest "$BIN" selftest --gpu
+step selftest env TERAPROOF_LOG=teraproof_gpu=info "$BIN" selftest --gpu
+step kernel-cache sh -c 'ls -l "${TERAPROOF_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/teraproof/kernels}"'
 if [[ -n "$SANITIZER" ]]; then
     for tool in memcheck racecheck synccheck; do
-        step "sanitizer-$tool" "$SANITIZER" --tool "$tool" --error-exitcode 99 "$BIN" selftest --gpu
+        step "sanitizer-$tool" "$SANITIZER" --tool "$tool" --error-exitcode 99 "$BIN" selftest --gpu --quick
     done
 else
     echo "== compute-sanitizer not found: skipped" | tee -a "$OUT/summary.txt"

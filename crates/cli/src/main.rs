@@ -74,6 +74,10 @@ enum Command {
         /// also test the GPU
         #[arg(long)]
         gpu: bool,
+        /// with --gpu: MSM cases of at most 1000 points (every kernel and every edge
+        /// input, small enough for compute-sanitizer)
+        #[arg(long, requires = "gpu")]
+        quick: bool,
     },
     /// Generate a unit's proving and verifying keys.
     Setup {
@@ -261,7 +265,7 @@ pub(crate) fn run_setup(spec: UnitSpec, dev_seed: Option<u64>, out: &Path) -> Re
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Demo { unit, seed, backend } => return demo::run(&unit, seed, backend.parse()?),
-        Command::Selftest { gpu } => return selftest::run(gpu),
+        Command::Selftest { gpu, quick } => return selftest::run(gpu, quick),
         Command::Bench { what: Some(BenchWhat::Gemm { units, repeats, cpu_max }), .. } => {
             gpu_bench::gemm(&units, repeats, cpu_max)?
         }

@@ -53,7 +53,7 @@ fn print_table(title: &str, rows: &[SelftestRow]) {
     }
 }
 
-pub fn run(gpu: bool) -> Result<ExitCode> {
+pub fn run(gpu: bool, quick: bool) -> Result<ExitCode> {
     let mut all_passed = true;
     let cpu = vec![prove_and_verify("mm-i8-3x5x7", Backend::Cpu)?];
     all_passed &= cpu.iter().all(|r| r.passed);
@@ -71,8 +71,8 @@ pub fn run(gpu: bool) -> Result<ExitCode> {
         let gemm = teraproof_gpu::selftest_gemm(&device);
         all_passed &= gemm.iter().all(|r| r.passed);
         print_table("int8 GEMM (GPU vs CPU reference, exact)", &gemm);
-        println!("\ncompiling the MSM kernels (NVRTC, once per process)…");
-        let msm = teraproof_gpu::selftest_msm(&device);
+        println!("\nMSM kernels: NVRTC compile on first use (about a minute), then the kernel cache…");
+        let msm = if quick { teraproof_gpu::selftest_msm_quick(&device) } else { teraproof_gpu::selftest_msm(&device) };
         all_passed &= msm.iter().all(|r| r.passed);
         print_table("MSM (GPU vs arkworks, exact; shape = points x window bits x 1)", &msm);
         drop(device);

@@ -54,8 +54,8 @@ pub use device::{driver_library_present, driver_version, ComputeCapability, Driv
 pub use error::GpuError;
 pub use gemm::{GemmTiming, GEMM_MIN_COMPUTE_CAPABILITY, MAX_K, MAX_MN};
 pub use msm::{
-    bench_msm, selftest_msm, DeviceBasesG1, DeviceBasesG2, GpuMsm, MsmBenchRow, MsmPlan, MsmTiming, MAX_MSM_LOG_SIZE,
-    MAX_MSM_POINTS,
+    bench_msm, selftest_msm, selftest_msm_quick, DeviceBasesG1, DeviceBasesG2, GpuMsm, MsmBenchRow, MsmPlan, MsmTiming,
+    MAX_MSM_LOG_SIZE, MAX_MSM_POINTS,
 };
 pub use reference::{gemm_i8_reference, output_checksum};
 pub use selftest::{

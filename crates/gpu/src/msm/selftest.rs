@@ -48,6 +48,17 @@ pub struct MsmCase {
     pub inputs: MsmInputs,
 }
 
+impl MsmCase {
+    /// The case for a run limited to `max_points`: random inputs of a larger size are
+    /// left out; edge-case inputs shrink to the limit.
+    fn within(&self, max_points: usize) -> Option<MsmCase> {
+        match self.inputs {
+            MsmInputs::Random if self.n > max_points => None,
+            _ => Some(MsmCase { n: self.n.min(max_points), ..*self }),
+        }
+    }
+}
+
 /// The self-test cases: random sizes from 1 to 2^20 and every edge-case input, on G1
 /// and (smaller) G2.
 pub fn msm_selftest_cases() -> Vec<MsmCase> {
@@ -177,6 +188,17 @@ fn run_phases<P: MsmCurve>(msm: &GpuMsm<'_>, n: usize, seed: u64) -> Vec<Selftes
 /// phase of a mid-size G1 and G2 MSM with the Rust reference. Never panics: errors mark
 /// rows failed.
 pub fn selftest_msm(gpu: &Gpu) -> Vec<SelftestRow> {
+    selftest_msm_up_to(gpu, usize::MAX, (1 << 14, 1 << 12))
+}
+
+/// [`selftest_msm`] with every case of at most 1000 points and the per-phase check at
+/// 2^10 (G1) and 2^8 (G2) points: every kernel and every special input, small enough
+/// to run under `compute-sanitizer` in minutes.
+pub fn selftest_msm_quick(gpu: &Gpu) -> Vec<SelftestRow> {
+    selftest_msm_up_to(gpu, 1000, (1 << 10, 1 << 8))
+}
+
+fn selftest_msm_up_to(gpu: &Gpu, max_points: usize, phase_sizes: (usize, usize)) -> Vec<SelftestRow> {
     let msm = match GpuMsm::new(gpu) {
         Ok(msm) => msm,
         Err(e) => {
@@ -192,17 +214,18 @@ pub fn selftest_msm(gpu: &Gpu) -> Vec<SelftestRow> {
     let mut rows: Vec<SelftestRow> = msm_selftest_cases()
         .iter()
         .enumerate()
+        .filter_map(|(i, case)| case.within(max_points).map(|case| (i, case)))
         .map(|(i, case)| {
             let seed = 0x6d73_6d00 + i as u64;
             if case.curve == "G1" {
-                run_case::<ark_bn254::g1::Config>(&msm, case, seed)
+                run_case::<ark_bn254::g1::Config>(&msm, &case, seed)
             } else {
-                run_case::<ark_bn254::g2::Config>(&msm, case, seed)
+                run_case::<ark_bn254::g2::Config>(&msm, &case, seed)
             }
         })
         .collect();
-    rows.extend(run_phases::<ark_bn254::g1::Config>(&msm, 1 << 14, 0x7068_6131));
-    rows.extend(run_phases::<ark_bn254::g2::Config>(&msm, 1 << 12, 0x7068_6132));
+    rows.extend(run_phases::<ark_bn254::g1::Config>(&msm, phase_sizes.0, 0x7068_6131));
+    rows.extend(run_phases::<ark_bn254::g2::Config>(&msm, phase_sizes.1, 0x7068_6132));
     rows
 }
 
@@ -262,6 +285,18 @@ mod tests {
         for inputs in [MsmInputs::ZeroScalars, MsmInputs::MinusOne, MsmInputs::AllEqual, MsmInputs::IdentityBases] {
             assert!(cases.iter().any(|c| c.inputs == inputs && c.curve == "G2"));
         }
+    }
+
+    #[test]
+    fn the_quick_cases_keep_every_input_kind_small() {
+        let quick: Vec<MsmCase> = msm_selftest_cases().iter().filter_map(|c| c.within(1000)).collect();
+        assert!(quick.iter().all(|c| c.n <= 1000));
+        for curve in ["G1", "G2"] {
+            for inputs in [MsmInputs::Random, MsmInputs::ZeroScalars, MsmInputs::RepeatedBases, MsmInputs::MinusOne] {
+                assert!(quick.iter().any(|c| c.curve == curve && c.inputs == inputs), "{curve} {inputs:?}");
+            }
+        }
+        assert!(quick.iter().any(|c| c.n == 1000 && c.inputs == MsmInputs::AllEqual));
     }
 
     #[test]
