@@ -1,78 +1,23 @@
 //! Finding a CUDA device without ever panicking, and what we know about it.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use cudarc::driver::sys::cudaError_enum;
-use cudarc::driver::{result as driver_result, sys as driver_sys, CudaContext, CudaStream};
+use cudarc::driver::{result as driver_result, sys as driver_sys, CudaContext, CudaModule, CudaStream};
+use cudarc::nvrtc::Ptx;
 
+pub use crate::capability::{ComputeCapability, DriverVersion};
 use crate::error::{catch_panics, GpuError};
-use crate::gemm::GemmKernels;
+use crate::kernels::KernelProgram;
+use crate::nvrtc;
 
 /// The oldest driver accepted. This build binds the CUDA 13.0 driver API (cudarc's
 /// `cuda-13000`), whose symbols older drivers partly lack (cudarc then calls
 /// `cuEventElapsedTime_v2`, for one), and the PTX that NVRTC 13 emits (ISA 9.0) only
 /// loads on a CUDA 13 driver (R580 or newer).
 pub const MIN_DRIVER_VERSION: DriverVersion = DriverVersion(13000);
-
-/// A CUDA compute capability such as 9.0 (Hopper) or 8.0 (Ampere A100).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ComputeCapability {
-    /// The major version (8 for Ampere, 9 for Hopper).
-    pub major: u32,
-    /// The minor version.
-    pub minor: u32,
-}
-
-impl ComputeCapability {
-    /// `major*10 + minor`, the number in `sm_90` / `compute_90`.
-    pub fn as_number(self) -> u32 {
-        self.major * 10 + self.minor
-    }
-
-    /// The inverse of [`as_number`](Self::as_number).
-    pub fn from_number(number: u32) -> Self {
-        Self { major: number / 10, minor: number % 10 }
-    }
-
-    /// The real architecture name, e.g. `sm_90` (what ptxas takes).
-    pub fn sm_name(self) -> String {
-        format!("sm_{}", self.as_number())
-    }
-
-    /// The virtual architecture name, e.g. `compute_90` (what NVRTC takes for PTX).
-    pub fn compute_name(self) -> String {
-        format!("compute_{}", self.as_number())
-    }
-}
-
-impl fmt::Display for ComputeCapability {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.major, self.minor)
-    }
-}
-
-/// A CUDA driver version as `cuDriverGetVersion` reports it: `1000*major + 10*minor`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DriverVersion(pub i32);
-
-impl DriverVersion {
-    /// The CUDA major version (13 for 13000).
-    pub fn major(self) -> i32 {
-        self.0 / 1000
-    }
-
-    /// The CUDA minor version (1 for 13010).
-    pub fn minor(self) -> i32 {
-        (self.0 % 1000) / 10
-    }
-}
-
-impl fmt::Display for DriverVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.major(), self.minor())
-    }
-}
 
 /// An open CUDA device: a context, one stream all work goes to, and the kernels
 /// compiled for it so far.
@@ -83,8 +28,8 @@ pub struct Gpu {
     name: String,
     compute_capability: ComputeCapability,
     driver_version: DriverVersion,
-    /// The GEMM module, compiled and loaded on first use.
-    pub(crate) gemm_kernels: Mutex<Option<Arc<GemmKernels>>>,
+    /// Each kernel program's module, compiled and loaded on first use.
+    modules: Mutex<HashMap<&'static str, Arc<CudaModule>>>,
 }
 
 impl fmt::Debug for Gpu {
@@ -182,7 +127,7 @@ impl Gpu {
                 name,
                 compute_capability,
                 driver_version,
-                gemm_kernels: Mutex::new(None),
+                modules: Mutex::new(HashMap::new()),
             })
         })?;
         tracing::info!(
@@ -255,6 +200,26 @@ impl Gpu {
         }
         Ok(())
     }
+
+    /// `program`'s module on this device: compiled by NVRTC for the device's
+    /// architecture (or taken from the kernel cache) and loaded once per `Gpu`; later
+    /// calls return the same module.
+    pub(crate) fn module(&self, program: &KernelProgram) -> Result<Arc<CudaModule>, GpuError> {
+        let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(module) = modules.get(program.path) {
+            return Ok(Arc::clone(module));
+        }
+        let arch = nvrtc::target_arch(self.compute_capability(), &nvrtc::supported_archs()?);
+        let compiled = nvrtc::compile_ptx_cached(program, arch)?;
+        let module = catch_panics("loading a kernel module", || {
+            self.context
+                .load_module(Ptx::from_src(compiled.ptx.clone()))
+                .map_err(GpuError::driver("loading a kernel module (driver PTX JIT)"))
+        })?;
+        tracing::info!(device = %self.name(), %arch, program = program.path, "kernels loaded");
+        modules.insert(program.path, Arc::clone(&module));
+        Ok(module)
+    }
 }
 
 /// `Ok` when `needed` bytes fit in `free`; otherwise the error naming the work and device.
@@ -279,23 +244,6 @@ mod tests {
         assert!(matches!(err, GpuError::OutOfDeviceMemory { needed_mib: 11, free_mib: 10, .. }), "{err}");
         let message = err.to_string();
         assert!(message.contains("an MSM of 2^24 G2 points") && message.contains("11 MiB"), "{message}");
-    }
-
-    #[test]
-    fn versions_print_like_nvidia_smi() {
-        assert_eq!(DriverVersion(13000).to_string(), "13.0");
-        assert_eq!(DriverVersion(12080).to_string(), "12.8");
-        assert_eq!(ComputeCapability { major: 9, minor: 0 }.to_string(), "9.0");
-        assert_eq!(ComputeCapability { major: 8, minor: 6 }.sm_name(), "sm_86");
-        assert_eq!(ComputeCapability { major: 12, minor: 0 }.compute_name(), "compute_120");
-        assert_eq!(ComputeCapability::from_number(89), ComputeCapability { major: 8, minor: 9 });
-    }
-
-    #[test]
-    fn capabilities_and_versions_order_numerically() {
-        let cc = |major, minor| ComputeCapability { major, minor };
-        assert!(cc(8, 0) < cc(8, 6) && cc(8, 9) < cc(9, 0) && cc(9, 0) < cc(12, 0));
-        assert!(DriverVersion(12090) < MIN_DRIVER_VERSION && DriverVersion(13010) > MIN_DRIVER_VERSION);
     }
 
     #[test]

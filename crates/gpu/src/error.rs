@@ -1,6 +1,6 @@
 //! The crate's one error type.
 
-use crate::device::{ComputeCapability, DriverVersion};
+use crate::capability::{ComputeCapability, DriverVersion};
 
 /// Everything that can go wrong between "is there a GPU?" and "here is C".
 ///

@@ -6,26 +6,15 @@
 //! tensor-core kernel. The first two put the operands in the layout the tensor cores
 //! read; their cost is included in every timing this module reports.
 
-use std::sync::Arc;
-
 use cudarc::driver::sys::{CUevent_flags, CUfunction_attribute};
 use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
-use cudarc::nvrtc::Ptx;
 
 use crate::device::{ComputeCapability, Gpu};
 use crate::error::{catch_panics, GpuError};
 use crate::kernels::{GEMM_I8, GEMM_I8_MMA, GEMM_I8_PACK_A, GEMM_I8_TRANSPOSE_B};
-use crate::nvrtc;
 use crate::reference::{output_checksum, SplitMix64};
-
-/// The largest inner dimension accepted. Each product of two int8 values lies in
-/// `[-16256, 16384]`, so a sum of k of them stays within int32 iff `16384·k ≤ 2^31 − 1`,
-/// i.e. `k ≤ 2^17 − 1`. (Same bound as `teraproof_core::MAX_K`.)
-pub const MAX_K: usize = (1 << 17) - 1;
-
-/// The largest m or n accepted (a guard against shapes no GPU could hold; it also keeps
-/// every grid dimension within CUDA's limits).
-pub const MAX_MN: usize = 1 << 20;
+use crate::shape::GemmShape;
+pub use crate::shape::{MAX_K, MAX_MN};
 
 /// The lowest compute capability the GEMM kernel runs on (`mma.sync.m16n8k32.s8`,
 /// `cp.async`).
@@ -36,76 +25,12 @@ const BLOCK_M: usize = 128;
 const BLOCK_N: usize = 256;
 const THREADS: u32 = GEMM_I8_MMA.block_threads;
 const SHARED_BYTES: u32 = GEMM_I8_MMA.dynamic_shared_bytes;
-const K_ALIGN: usize = 16;
 const TRANSPOSE_TILE: usize = 32;
 const TRANSPOSE_ROWS: u32 = 8;
 
 /// Threads per block and the most blocks of the grid-stride A-packing kernel.
 const PACK_THREADS: u32 = GEMM_I8_PACK_A.block_threads;
 const PACK_MAX_BLOCKS: usize = 4096;
-
-/// A validated GEMM shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct GemmShape {
-    pub(crate) m: usize,
-    pub(crate) k: usize,
-    pub(crate) n: usize,
-}
-
-impl GemmShape {
-    /// Accepts `1 ≤ m, n ≤ MAX_MN` and `1 ≤ k ≤ MAX_K`.
-    pub(crate) fn new(m: usize, k: usize, n: usize) -> Result<Self, GpuError> {
-        let invalid = |reason| Err(GpuError::InvalidShape { m, k, n, reason });
-        if m == 0 || k == 0 || n == 0 {
-            return invalid("every dimension must be at least 1");
-        }
-        if k > MAX_K {
-            return invalid("k must be at most 131071 (2^17 - 1) so that int32 accumulation is exact");
-        }
-        if m > MAX_MN || n > MAX_MN {
-            return invalid("m and n must be at most 1048576 (2^20)");
-        }
-        Ok(Self { m, k, n })
-    }
-
-    /// Checks the lengths of row-major A (m×k) and B (k×n).
-    pub(crate) fn check_inputs(&self, a: &[i8], b: &[i8]) -> Result<(), GpuError> {
-        for (matrix, slice, expected) in [("A", a, self.m * self.k), ("B", b, self.k * self.n)] {
-            if slice.len() != expected {
-                return Err(GpuError::InputLength { matrix, expected, actual: slice.len() });
-            }
-        }
-        Ok(())
-    }
-
-    /// The row pitch in bytes of the A and Bt the kernel reads: k rounded up to 16.
-    pub(crate) fn k_pitch(&self) -> usize {
-        self.k.div_ceil(K_ALIGN) * K_ALIGN
-    }
-
-    /// Whether A must be copied into padded rows first (its rows are not 16-byte multiples).
-    pub(crate) fn packs_a(&self) -> bool {
-        !self.k.is_multiple_of(K_ALIGN)
-    }
-
-    /// Device bytes one GEMM holds at once: A and B as uploaded, A's padded copy when
-    /// there is one, Bt, and the int32 C.
-    pub(crate) fn device_bytes(&self) -> usize {
-        let packed = if self.packs_a() { self.m * self.k_pitch() } else { 0 };
-        self.m * self.k + self.k * self.n + packed + self.n * self.k_pitch() + 4 * self.m * self.n
-    }
-
-    /// Integer operations: a multiply and an add per (i, j, k).
-    pub(crate) fn ops(&self) -> f64 {
-        2.0 * self.m as f64 * self.k as f64 * self.n as f64
-    }
-
-    /// The kernels take int32 dimensions; validation keeps them well inside.
-    fn dims_i32(&self) -> (i32, i32, i32, i32) {
-        let to_i32 = |v: usize| i32::try_from(v).unwrap_or(i32::MAX);
-        (to_i32(self.m), to_i32(self.k), to_i32(self.n), to_i32(self.k_pitch()))
-    }
-}
 
 /// Timings of one GEMM configuration, from CUDA events around each repetition (inputs
 /// already on the device, random int8 data generated on the host).
@@ -188,34 +113,29 @@ struct GemmBuffers {
 }
 
 impl Gpu {
-    /// The GEMM kernels for this device: compiled by NVRTC once per process and
-    /// architecture, loaded once per `Gpu`.
-    pub(crate) fn gemm_kernels(&self) -> Result<Arc<GemmKernels>, GpuError> {
+    /// The GEMM kernels for this device, from its module (compiled and loaded once per
+    /// `Gpu`, see [`Gpu::module`]).
+    pub(crate) fn gemm_kernels(&self) -> Result<GemmKernels, GpuError> {
         self.require(GEMM_MIN_COMPUTE_CAPABILITY, "the int8 tensor-core GEMM")?;
-        let mut slot = self.gemm_kernels.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(kernels) = slot.as_ref() {
-            return Ok(Arc::clone(kernels));
-        }
-        let arch = nvrtc::target_arch(self.compute_capability(), &nvrtc::supported_archs()?);
-        let compiled = nvrtc::compile_ptx_cached(&GEMM_I8, arch)?;
-        let module = self
-            .context
-            .load_module(Ptx::from_src(compiled.ptx.clone()))
-            .map_err(GpuError::driver("loading the GEMM module (driver PTX JIT)"))?;
-        let load = |name| module.load_function(name).map_err(GpuError::driver("finding a GEMM kernel in its module"));
-        let kernels = Arc::new(GemmKernels {
-            mma: load(GEMM_I8_MMA.name)?,
-            pack_a: load(GEMM_I8_PACK_A.name)?,
-            transpose_b: load(GEMM_I8_TRANSPOSE_B.name)?,
-        });
-        // 96 KiB of dynamic shared memory is above the 48 KiB default; opt in.
-        kernels
-            .mma
-            .set_attribute(CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, SHARED_BYTES as i32)
-            .map_err(GpuError::driver("allowing 96 KiB of shared memory for the GEMM kernel"))?;
-        tracing::info!(device = %self.name(), %arch, "GEMM kernels ready");
-        *slot = Some(Arc::clone(&kernels));
-        Ok(kernels)
+        let module = self.module(&GEMM_I8)?;
+        catch_panics("finding the GEMM kernels", || {
+            let load =
+                |name| module.load_function(name).map_err(GpuError::driver("finding a GEMM kernel in its module"));
+            let kernels = GemmKernels {
+                mma: load(GEMM_I8_MMA.name)?,
+                pack_a: load(GEMM_I8_PACK_A.name)?,
+                transpose_b: load(GEMM_I8_TRANSPOSE_B.name)?,
+            };
+            // 96 KiB of dynamic shared memory is above the 48 KiB default; opt in.
+            kernels
+                .mma
+                .set_attribute(
+                    CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                    SHARED_BYTES as i32,
+                )
+                .map_err(GpuError::driver("allowing 96 KiB of shared memory for the GEMM kernel"))?;
+            Ok(kernels)
+        })
     }
 
     /// Refuses a shape whose inputs and buffers do not fit in free device memory.
@@ -391,41 +311,7 @@ pub(crate) fn elapsed_ms(start: &CudaEvent, end: &CudaEvent) -> Result<f64, GpuE
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shapes_are_validated_with_typed_errors() {
-        assert!(GemmShape::new(1, 1, 1).is_ok());
-        assert!(GemmShape::new(MAX_MN, MAX_K, MAX_MN).is_ok());
-        for (m, k, n) in [(0, 1, 1), (1, 0, 1), (1, 1, 0), (1, MAX_K + 1, 1), (MAX_MN + 1, 1, 1), (1, 1, MAX_MN + 1)] {
-            assert!(matches!(GemmShape::new(m, k, n), Err(GpuError::InvalidShape { .. })), "{m}x{k}x{n}");
-        }
-    }
-
-    #[test]
-    fn input_lengths_are_checked() {
-        let shape = GemmShape::new(2, 3, 4).unwrap();
-        assert!(shape.check_inputs(&[0; 6], &[0; 12]).is_ok());
-        let err = shape.check_inputs(&[0; 5], &[0; 12]).unwrap_err();
-        assert!(matches!(err, GpuError::InputLength { matrix: "A", expected: 6, actual: 5 }), "{err}");
-        let err = shape.check_inputs(&[0; 6], &[0; 13]).unwrap_err();
-        assert!(matches!(err, GpuError::InputLength { matrix: "B", expected: 12, actual: 13 }), "{err}");
-    }
-
-    #[test]
-    fn device_bytes_count_every_buffer() {
-        // k = 16: A used in place; 2x16 A + 16x3 B + 3x16 Bt + 2x3 int32 C.
-        assert_eq!(GemmShape::new(2, 16, 3).unwrap().device_bytes(), 32 + 48 + 48 + 24);
-        // k = 17: A is packed to 32-byte rows as well.
-        assert_eq!(GemmShape::new(2, 17, 3).unwrap().device_bytes(), 34 + 51 + 64 + 96 + 24);
-    }
-
-    #[test]
-    fn k_is_padded_to_whole_16_byte_chunks() {
-        let pitch = |k| GemmShape::new(1, k, 1).unwrap().k_pitch();
-        assert_eq!((pitch(1), pitch(16), pitch(17), pitch(4096), pitch(MAX_K)), (16, 16, 32, 4096, 131072));
-        assert!(GemmShape::new(1, 100, 1).unwrap().packs_a());
-        assert!(!GemmShape::new(1, 80, 1).unwrap().packs_a());
-    }
+    use crate::shape::K_ALIGN;
 
     #[test]
     fn launcher_constants_match_the_kernel_header() {

@@ -39,6 +39,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+mod capability;
 mod cublaslt;
 mod device;
 mod error;
@@ -48,6 +49,7 @@ pub mod msm;
 pub mod nvrtc;
 mod reference;
 mod selftest;
+mod shape;
 
 pub use cublaslt::cublaslt_present;
 pub use device::{driver_library_present, driver_version, ComputeCapability, DriverVersion, Gpu, MIN_DRIVER_VERSION};

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use cudarc::nvrtc::{result as nvrtc_result, sys as nvrtc_sys};
 use sha2::{Digest, Sha256};
 
-use crate::device::ComputeCapability;
+use crate::capability::ComputeCapability;
 use crate::error::GpuError;
 use crate::kernels::{KernelProgram, HEADERS};
 

@@ -219,7 +219,7 @@ mod tests {
         assert!(cases.iter().any(|c| c.k % 16 != 0), "the A-packing path is covered");
         assert!(cases.iter().any(|c| c.k % 64 != 0 && c.k % 16 == 0), "a partial k slice without packing is covered");
         for case in &cases {
-            crate::gemm::GemmShape::new(case.m, case.k, case.n).unwrap();
+            crate::shape::GemmShape::new(case.m, case.k, case.n).unwrap();
             let (a, b) = case.inputs();
             assert_eq!((a.len(), b.len()), (case.m * case.k, case.k * case.n), "{}", case.name);
         }

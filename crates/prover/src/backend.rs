@@ -164,31 +164,3 @@ impl std::str::FromStr for Backend {
         }
     }
 }
-
-impl Backend {
-    /// The MSM backend for this choice: `Auto` takes the first CUDA device when its
-    /// MSM kernels load and the CPU otherwise, saying which in one log line; `Cuda`
-    /// fails with the reason when the device is unusable.
-    pub fn msm(self) -> Result<Box<dyn MsmBackend>> {
-        match self {
-            Backend::Cpu => Ok(Box::new(CpuMsm)),
-            Backend::Cuda { device } => Ok(Box::new(crate::cuda_msm::CudaMsm::open(device)?)),
-            Backend::Auto => {
-                if let Err(reason) = teraproof_gpu::Gpu::detect() {
-                    tracing::info!(%reason, "MSMs on the CPU");
-                    return Ok(Box::new(CpuMsm));
-                }
-                match crate::cuda_msm::CudaMsm::open(0) {
-                    Ok(msm) => {
-                        tracing::info!(device = %msm.device(), "MSMs on the GPU");
-                        Ok(Box::new(msm))
-                    }
-                    Err(reason) => {
-                        tracing::warn!(%reason, "the GPU cannot run the MSMs; MSMs on the CPU");
-                        Ok(Box::new(CpuMsm))
-                    }
-                }
-            }
-        }
-    }
-}

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use teraproof_gpu::{DeviceBasesG1, DeviceBasesG2, Gpu, GpuMsm};
 
-use crate::backend::{BaseSet, MsmBackend};
+use crate::backend::{Backend, BaseSet, CpuMsm, MsmBackend};
 use crate::error::{ProverError, Result};
 
 /// Which host slice a device copy was made from: its address, length and end points,
@@ -99,5 +99,33 @@ impl MsmBackend for CudaMsm {
         }
         let (_, device_bases) = cache.get(&set).expect("inserted above");
         self.msm.msm_g2(device_bases, scalars).map_err(failed)
+    }
+}
+
+impl Backend {
+    /// The MSM backend for this choice: `Auto` takes the first CUDA device when its
+    /// MSM kernels load and the CPU otherwise, saying which in one log line; `Cuda`
+    /// fails with the reason when the device is unusable.
+    pub fn msm(self) -> Result<Box<dyn MsmBackend>> {
+        match self {
+            Backend::Cpu => Ok(Box::new(CpuMsm)),
+            Backend::Cuda { device } => Ok(Box::new(CudaMsm::open(device)?)),
+            Backend::Auto => {
+                if let Err(reason) = teraproof_gpu::Gpu::detect() {
+                    tracing::info!(%reason, "MSMs on the CPU");
+                    return Ok(Box::new(CpuMsm));
+                }
+                match CudaMsm::open(0) {
+                    Ok(msm) => {
+                        tracing::info!(device = %msm.device(), "MSMs on the GPU");
+                        Ok(Box::new(msm))
+                    }
+                    Err(reason) => {
+                        tracing::warn!(%reason, "the GPU cannot run the MSMs; MSMs on the CPU");
+                        Ok(Box::new(CpuMsm))
+                    }
+                }
+            }
+        }
     }
 }

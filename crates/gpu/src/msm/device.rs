@@ -14,7 +14,6 @@ use ark_bn254::Fr;
 use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ff::Zero;
 use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
-use cudarc::nvrtc::Ptx;
 
 use super::layout::{affine_words, bases_to_words, scalars_to_words, xyzz_from_words, MsmCurve};
 use super::reference::{combine_windows, BucketLayout, MsmPlan};
@@ -23,7 +22,6 @@ use crate::device::{ComputeCapability, Gpu};
 use crate::error::{catch_panics, GpuError};
 use crate::gemm::elapsed_ms;
 use crate::kernels::MSM;
-use crate::nvrtc;
 
 /// The oldest GPUs the MSM kernels are built and checked for (A100).
 pub const MSM_MIN_COMPUTE_CAPABILITY: ComputeCapability = ComputeCapability { major: 8, minor: 0 };
@@ -112,13 +110,8 @@ impl<'gpu> GpuMsm<'gpu> {
     /// panics: no NVRTC, a device older than sm_80, a driver failure.
     pub fn new(gpu: &'gpu Gpu) -> Result<GpuMsm<'gpu>, GpuError> {
         gpu.require(MSM_MIN_COMPUTE_CAPABILITY, "the BN254 MSM")?;
-        catch_panics("loading the MSM kernels", || {
-            let arch = nvrtc::target_arch(gpu.compute_capability(), &nvrtc::supported_archs()?);
-            let compiled = nvrtc::compile_ptx_cached(&MSM, arch)?;
-            let module = gpu
-                .context
-                .load_module(Ptx::from_src(compiled.ptx.clone()))
-                .map_err(GpuError::driver("loading the MSM module (driver PTX JIT)"))?;
+        let module = gpu.module(&MSM)?;
+        catch_panics("finding the MSM kernels", || {
             let mut functions = HashMap::new();
             for entry in MSM.entry_points {
                 let function = module
@@ -127,7 +120,6 @@ impl<'gpu> GpuMsm<'gpu> {
                 functions.insert(entry.name, function);
             }
             let kernels = MsmKernels { functions };
-            tracing::info!(device = %gpu.name(), %arch, "MSM kernels ready");
             Ok(GpuMsm { gpu, kernels: Arc::new(kernels) })
         })
     }
