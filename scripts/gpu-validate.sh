@@ -43,7 +43,7 @@ step() {
 
 step device sh -c 'date -u; nvidia-smi; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; ls -l "'"$BIN"'"'
 step selftest env TERAPROOF_LOG=teraproof_gpu=info "$BIN" selftest --gpu
-step kernel-cache sh -c 'ls -l "${TERAPROOF_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/teraproof/kernels}"'
+step kernel-cache sh -c 'if [ "${TERAPROOF_KERNEL_CACHE:-}" = off ]; then echo "kernel cache off"; else ls -l "${TERAPROOF_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/teraproof/kernels}"; fi'
 if [[ -n "$SANITIZER" ]]; then
     for tool in memcheck racecheck synccheck; do
         step "sanitizer-$tool" "$SANITIZER" --tool "$tool" --error-exitcode 99 "$BIN" selftest --gpu --quick

@@ -188,6 +188,8 @@ impl CublasLtGemm {
 }
 
 impl Gpu {
+    /// Uploads A and Bt padded for cuBLASLt, after checking that they, C and the
+    /// workspace fit in free device memory.
     fn cublaslt_operands(
         &self,
         shape: GemmShape,
@@ -195,6 +197,8 @@ impl Gpu {
         b: &[i8],
     ) -> Result<(CudaSlice<i8>, CudaSlice<i8>, usize), GpuError> {
         let k_pitch = shape.k.div_ceil(LD_ALIGN) * LD_ALIGN;
+        let bytes = (shape.m + shape.n) * k_pitch + 4 * shape.m * shape.n + WORKSPACE_BYTES_HOPPER;
+        self.ensure_free_memory(bytes, || format!("a cuBLASLt int8 GEMM of {}x{}x{}", shape.m, shape.k, shape.n))?;
         let upload =
             |data: Vec<i8>| self.stream.clone_htod(&data).map_err(GpuError::driver("copying cuBLASLt operands"));
         let bt = upload(transpose_padded(b, shape.k, shape.n, k_pitch))?;

@@ -204,21 +204,32 @@ impl Gpu {
     /// `program`'s module on this device: compiled by NVRTC for the device's
     /// architecture (or taken from the kernel cache) and loaded once per `Gpu`; later
     /// calls return the same module.
+    ///
+    /// The context is made current on the calling thread, so the caller can look up
+    /// functions in the module. NVRTC and driver panics become errors.
     pub(crate) fn module(&self, program: &KernelProgram) -> Result<Arc<CudaModule>, GpuError> {
-        let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(module) = modules.get(program.path) {
-            return Ok(Arc::clone(module));
-        }
-        let arch = nvrtc::target_arch(self.compute_capability(), &nvrtc::supported_archs()?);
-        let compiled = nvrtc::compile_ptx_cached(program, arch)?;
-        let module = catch_panics("loading a kernel module", || {
-            self.context
+        catch_panics("loading a kernel module", || {
+            self.context.bind_to_thread().map_err(GpuError::driver("making the CUDA context current"))?;
+            let cached = self.modules.lock().unwrap_or_else(|p| p.into_inner()).get(program.path).cloned();
+            if let Some(module) = cached {
+                return Ok(module);
+            }
+            // Compile without holding the map: another program's kernels need not wait
+            // (NVRTC's own cache makes two threads wait for one compile of this one).
+            let arch = nvrtc::target_arch(self.compute_capability(), &nvrtc::supported_archs()?);
+            let compiled = nvrtc::compile_ptx_cached(program, arch)?;
+            let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(module) = modules.get(program.path) {
+                return Ok(Arc::clone(module));
+            }
+            let module = self
+                .context
                 .load_module(Ptx::from_src(compiled.ptx.clone()))
-                .map_err(GpuError::driver("loading a kernel module (driver PTX JIT)"))
-        })?;
-        tracing::info!(device = %self.name(), %arch, program = program.path, "kernels loaded");
-        modules.insert(program.path, Arc::clone(&module));
-        Ok(module)
+                .map_err(GpuError::driver("loading a kernel module (driver PTX JIT)"))?;
+            tracing::info!(device = %self.name(), %arch, program = program.path, "kernels loaded");
+            modules.insert(program.path, Arc::clone(&module));
+            Ok(module)
+        })
     }
 }
 

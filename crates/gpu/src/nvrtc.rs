@@ -328,23 +328,18 @@ fn hex(bytes: &[u8]) -> String {
 /// The first line of a cache file: this marker and the SHA-256 of the PTX after it.
 const CACHE_FILE_MARKER: &str = "// teraproof kernel cache, sha256 ";
 
-/// Creates `dir` (and its parents) with mode 0700 on Unix, and refuses a folder that
-/// group or others may write to.
+/// Creates `dir` (and its parents) private to the user. On Unix a folder that another
+/// user owns is refused, and one of ours that group or others may write to is made
+/// private (mode 0700): whoever can write this cache chooses the code the GPU runs.
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        check_cache_dir_owner(dir)?;
         let mode = std::fs::metadata(dir)?.permissions().mode();
         if mode & 0o022 != 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::PermissionDenied,
-                format!(
-                    "{} is writable by others (mode {:o}); not using it as a kernel cache",
-                    dir.display(),
-                    mode & 0o777
-                ),
-            ));
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o7755 & !0o022))?;
         }
         Ok(())
     }
@@ -354,14 +349,35 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     }
 }
 
+/// `Ok` when `dir` belongs to this process's effective user.
+#[cfg(unix)]
+fn check_cache_dir_owner(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let owner = std::fs::metadata(dir)?.uid();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if owner != me {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("{} belongs to user {owner}, not {me}; not using it as a kernel cache", dir.display()),
+        ));
+    }
+    Ok(())
+}
+
 /// The PTX in a cache file, if the file exists, sits in a folder only its user may
 /// write to, and its checksum holds.
 fn read_cache_file(path: &Path) -> Option<String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let folder = path.parent().and_then(|d| std::fs::metadata(d).ok())?;
-        if folder.permissions().mode() & 0o022 != 0 {
+        let dir = path.parent()?;
+        let writable_by_others = std::fs::metadata(dir).ok()?.permissions().mode() & 0o022 != 0;
+        if let Err(e) = check_cache_dir_owner(dir) {
+            tracing::warn!(error = %e, "ignoring the kernel cache");
+            return None;
+        }
+        if writable_by_others {
             tracing::warn!(path = %path.display(), "ignoring a kernel cache in a folder others may write to");
             return None;
         }
@@ -386,8 +402,7 @@ fn write_cache_file(dir: &Path, path: &Path, ptx: &str) -> std::io::Result<()> {
     let serial = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let temporary = path.with_extension(format!("ptx.{}.{serial}.tmp", std::process::id()));
     let contents = format!("{CACHE_FILE_MARKER}{}\n{ptx}", hex(&Sha256::digest(ptx.as_bytes())));
-    std::fs::write(&temporary, contents)?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
+    std::fs::write(&temporary, contents).and_then(|()| std::fs::rename(&temporary, path)).inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })
 }
@@ -419,6 +434,13 @@ mod tests {
         source: "extern \"C\" __global__ void tiny(int* out) { out[0] = 7; }",
         entry_points: &[],
     };
+
+    #[cfg(unix)]
+    fn scratch_owned() -> PathBuf {
+        let dir = scratch("owned");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
 
     fn scratch(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("teraproof-kernel-cache-{name}-{}", std::process::id()));
@@ -467,9 +489,29 @@ mod tests {
         assert_eq!(read_cache_file(&path).as_deref(), Some("ptx"));
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
         assert_eq!(read_cache_file(&path), None, "a world-writable folder is not trusted");
-        let err = write_cache_file(&dir, &path, "ptx").unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied, "{err}");
+        // Our own folder is made private again by the next write (as after `mkdir -p`
+        // under umask 002), and then trusted.
+        write_cache_file(&dir, &path, "ptx").unwrap();
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o755);
+        assert_eq!(read_cache_file(&path).as_deref(), Some("ptx"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_folder_of_another_user_is_not_used() {
+        // The root folder belongs to root; as any other user it is refused. (As root,
+        // a folder of another user would be needed; skip then.)
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } == 0 {
+            eprintln!("SKIPPED a_cache_folder_of_another_user_is_not_used: running as root");
+            return;
+        }
+        let err = check_cache_dir_owner(Path::new("/")).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied, "{err}");
+        let ours = scratch_owned();
+        assert!(check_cache_dir_owner(&ours).is_ok(), "a folder we made is ours");
+        std::fs::remove_dir_all(&ours).unwrap();
     }
 
     #[test]

@@ -543,7 +543,7 @@ impl Schedule {
                         return Err(at(index)(format!("{} is not as long as {}", target.name, source.name)));
                     }
                     defined[to.0] = true;
-                    provenance.copies.insert(*to, *from);
+                    provenance.record_duplicate(*from, *to);
                 }
                 Step::Launch(launch) => {
                     self.check_launch(launch).map_err(at(index))?;
@@ -623,58 +623,133 @@ fn step_buffers(step: &Step) -> Vec<BufferId> {
     }
 }
 
-/// Where the buffers whose contents index other buffers came from. The accumulation
-/// kernels read `values[offsets[b]..offsets[b + 1])` with offsets that only the device
-/// knows; those reads stay inside `values` because the offsets describe exactly that
-/// buffer: the cursors that scattered the entries were a copy of them, or the chunk
-/// offsets were those of the launch that wrote the partials (which launched a thread
-/// for every chunk they count, by the accumulation contract). This pairing is checked.
+/// Where the buffers whose contents index other buffers came from, checked step by
+/// step. The accumulation kernels read `values[offsets[b]..offsets[b + 1])` and find a
+/// chunk's bucket through `chunk_offsets`, all values only the device knows. Those reads
+/// stay inside their buffers when:
+/// - the bucket offsets are a complete exclusive scan (one block, or block scans plus
+///   the scanned block totals added back) of the counts of the entries, and the cursors
+///   that scattered the entries were a copy of them, made after that scan;
+/// - each level's chunk offsets are a complete scan of the chunk counts made from the
+///   very offsets the level then reads by;
+/// - the previous level's values are the partials written by those offsets;
+/// - each level launched at least `⌈items / CHUNK⌉ + B` chunks, a bound on the chunks
+///   its offsets can count, where `items` bounds the previous level's values (the
+///   entries buffer's length at level 0, the previous launch count after).
 #[derive(Default)]
 struct Provenance {
-    /// Buffers made by a duplicate step, and their source.
-    copies: std::collections::HashMap<BufferId, BufferId>,
+    /// Buffers holding a complete exclusive scan.
+    scanned: std::collections::HashSet<BufferId>,
+    /// Buffers whose blocks were scanned (more than one block), and the block totals.
+    block_scanned: std::collections::HashMap<BufferId, BufferId>,
+    /// Copies of a scanned buffer, made after the scan, and their source.
+    copies_of_scans: std::collections::HashMap<BufferId, BufferId>,
+    /// Chunk-count buffers, and the offsets they were counted from.
+    chunks: std::collections::HashMap<BufferId, BufferId>,
     /// Entry buffers, and the cursors that scattered into them.
     entries: std::collections::HashMap<BufferId, BufferId>,
-    /// Partial-sum buffers, and the chunk offsets their launch wrote them by.
-    partials: std::collections::HashMap<BufferId, BufferId>,
+    /// Partial-sum buffers: the chunk offsets their launch wrote them by, and its
+    /// launch count.
+    partials: std::collections::HashMap<BufferId, (BufferId, u64)>,
 }
 
 impl Provenance {
+    fn record_duplicate(&mut self, from: BufferId, to: BufferId) {
+        if self.scanned.contains(&from) {
+            self.copies_of_scans.insert(to, from);
+        }
+    }
+
     fn check_and_record(&mut self, schedule: &Schedule, launch: &Launch) -> Result<(), String> {
+        let kernel = launch.kernel;
         let id = |i: usize| match launch.args.get(i) {
             Some(Arg::Buffer(id)) => Ok(*id),
-            _ => Err(format!("{:?}: argument {i} is not a buffer", launch.kernel)),
+            _ => Err(format!("{kernel:?}: argument {i} is not a buffer")),
         };
-        let partials_by = |values: BufferId, offsets: BufferId, partials: &std::collections::HashMap<_, _>| {
-            if partials.get(&values) == Some(&offsets) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{:?}: {} is not the partials written by the chunk offsets {}",
-                    launch.kernel, schedule.buffers[values.0].name, schedule.buffers[offsets.0].name
-                ))
+        let word = |i: usize| match launch.args.get(i) {
+            Some(Arg::U32(v)) => Ok(u64::from(*v)),
+            _ => Err(format!("{kernel:?}: argument {i} is not an integer")),
+        };
+        let name = |id: BufferId| schedule.buffers[id.0].name;
+        let buckets = schedule.plan.buckets() as u64;
+        let chunk_bound = |items: u64| items.div_ceil(CHUNK as u64) + buckets;
+        // A level's offsets and chunk offsets: the chunk offsets are a complete scan of
+        // counts made from these offsets, which are themselves a complete scan.
+        let level = |offsets: BufferId, chunk_offsets: BufferId| -> Result<(), String> {
+            if !self.scanned.contains(&offsets) || !self.scanned.contains(&chunk_offsets) {
+                return Err(format!("{kernel:?}: {} or {} is not a complete scan", name(offsets), name(chunk_offsets)));
+            }
+            if self.chunks.get(&chunk_offsets) != Some(&offsets) {
+                return Err(format!("{kernel:?}: {} were not counted from {}", name(chunk_offsets), name(offsets)));
+            }
+            Ok(())
+        };
+        let written_by = |values: BufferId, offsets: BufferId| -> Result<u64, String> {
+            match self.partials.get(&values) {
+                Some(&(by, launched)) if by == offsets => Ok(launched),
+                _ => Err(format!("{kernel:?}: {} is not the partials written by {}", name(values), name(offsets))),
             }
         };
-        match launch.kernel {
+        match kernel {
+            Kernel::ScanBlocks => {
+                let data = id(0)?;
+                if launch.blocks == 1 {
+                    self.scanned.insert(data);
+                } else {
+                    self.block_scanned.insert(data, id(1)?);
+                }
+            }
+            Kernel::ScanAddBlockOffsets => {
+                let (data, totals) = (id(0)?, id(1)?);
+                if self.block_scanned.get(&data) != Some(&totals) || !self.scanned.contains(&totals) {
+                    return Err(format!("{kernel:?}: {} has no scanned block totals in {}", name(data), name(totals)));
+                }
+                self.scanned.insert(data);
+            }
             Kernel::ScatterEntries => {
-                self.entries.insert(id(2)?, id(1)?);
+                let (cursors, entries) = (id(1)?, id(2)?);
+                if !self.copies_of_scans.contains_key(&cursors) {
+                    return Err(format!("{kernel:?}: {} is not a copy of scanned offsets", name(cursors)));
+                }
+                self.entries.insert(entries, cursors);
+            }
+            Kernel::CountChunks => {
+                let (offsets, counts) = (id(0)?, id(1)?);
+                if !self.scanned.contains(&offsets) {
+                    return Err(format!("{kernel:?}: {} is not a complete scan", name(offsets)));
+                }
+                self.scanned.remove(&counts);
+                self.chunks.insert(counts, offsets);
             }
             Kernel::AccumulateBases => {
-                let (bases, entries, offsets) = (id(0)?, id(1)?, id(2)?);
+                let (bases, entries, offsets, chunk_offsets, partials) = (id(0)?, id(1)?, id(2)?, id(3)?, id(4)?);
                 if schedule.buffers[bases.0].source != BufferSource::Bases {
-                    return Err("AccumulateBases: argument 0 is not the bases".into());
+                    return Err(format!("{kernel:?}: argument 0 is not the bases"));
                 }
                 let cursors = self.entries.get(&entries);
-                if cursors.and_then(|c| self.copies.get(c)) != Some(&offsets) {
-                    return Err("AccumulateBases: the entries were not scattered by a copy of these offsets".into());
+                if cursors.and_then(|c| self.copies_of_scans.get(c)) != Some(&offsets) {
+                    return Err(format!("{kernel:?}: the entries were not scattered by a copy of these offsets"));
                 }
-                self.partials.insert(id(4)?, id(3)?);
+                level(offsets, chunk_offsets)?;
+                let launched = word(6)?;
+                if launched < chunk_bound(schedule.buffers[entries.0].words as u64) {
+                    return Err(format!("{kernel:?}: {launched} chunks launched, fewer than the entries can fill"));
+                }
+                self.partials.insert(partials, (chunk_offsets, launched));
             }
             Kernel::AccumulatePartials => {
-                partials_by(id(0)?, id(1)?, &self.partials)?;
-                self.partials.insert(id(3)?, id(2)?);
+                let (previous, offsets, chunk_offsets, partials) = (id(0)?, id(1)?, id(2)?, id(3)?);
+                let previous_launched = written_by(previous, offsets)?;
+                level(offsets, chunk_offsets)?;
+                let launched = word(5)?;
+                if launched < chunk_bound(previous_launched) {
+                    return Err(format!("{kernel:?}: {launched} chunks launched, fewer than the partials can fill"));
+                }
+                self.partials.insert(partials, (chunk_offsets, launched));
             }
-            Kernel::GatherBuckets => partials_by(id(0)?, id(1)?, &self.partials)?,
+            Kernel::GatherBuckets => {
+                written_by(id(0)?, id(1)?)?;
+            }
             _ => {}
         }
         Ok(())
@@ -1012,6 +1087,43 @@ mod tests {
         };
         launch_of(&mut s, Kernel::AccumulateBases).args[2] = Arg::Buffer(chunk_offsets);
         rejected(&s, "not scattered by a copy of these offsets");
+
+        // A later level's chunks counted from the bucket offsets instead of the level
+        // before's chunk offsets (would read past the partials on the device).
+        let mut s = honest.clone();
+        let offsets = s.outputs.offsets.unwrap();
+        let second_count = s
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, step)| matches!(step, Step::Launch(l) if l.kernel == Kernel::CountChunks))
+            .nth(1)
+            .unwrap()
+            .0;
+        if let Step::Launch(l) = &mut s.steps[second_count] {
+            l.args[0] = Arg::Buffer(offsets);
+        }
+        rejected(&s, "were not counted from");
+
+        // Level 0 launching fewer chunks than the entries can fill (grid and buffer
+        // shrunk to match, so only the provenance check can tell).
+        let mut s = honest.clone();
+        let buckets = s.plan.buckets() as u32;
+        let launch = launch_of(&mut s, Kernel::AccumulateBases);
+        launch.args[6] = Arg::U32(buckets);
+        launch.blocks = buckets.div_ceil(launch.threads);
+        rejected(&s, "fewer than the entries can fill");
+
+        // The second scan level dropped: the offsets are only block-wise scans.
+        let mut s = schedule(5, 16);
+        let add = s
+            .steps
+            .iter()
+            .position(|step| matches!(step, Step::Launch(l) if l.kernel == Kernel::ScanAddBlockOffsets))
+            .unwrap();
+        s.steps.remove(add);
+        let err = s.validate().unwrap_err();
+        assert!(err.reason.contains("not a complete scan") || err.reason.contains("not a copy of scanned"), "{err}");
 
         // Bases replaced by another buffer of the same length.
         let mut s = honest.clone();

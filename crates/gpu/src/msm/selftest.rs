@@ -192,10 +192,10 @@ pub fn selftest_msm(gpu: &Gpu) -> Vec<SelftestRow> {
 }
 
 /// [`selftest_msm`] with every case of at most 1000 points and the per-phase check at
-/// 2^10 (G1) and 2^8 (G2) points: every kernel and every special input, small enough
+/// 1000 (G1) and 250 (G2) points: every kernel and every special input, small enough
 /// to run under `compute-sanitizer` in minutes.
 pub fn selftest_msm_quick(gpu: &Gpu) -> Vec<SelftestRow> {
-    selftest_msm_up_to(gpu, 1000, (1 << 10, 1 << 8))
+    selftest_msm_up_to(gpu, 1000, (1000, 250))
 }
 
 fn selftest_msm_up_to(gpu: &Gpu, max_points: usize, phase_sizes: (usize, usize)) -> Vec<SelftestRow> {
