@@ -141,6 +141,26 @@ pub enum GpuError {
         free_mib: usize,
     },
 
+    /// A launch whose arguments or block do not match the kernel's record; refused
+    /// before the driver saw it (a bug in a launcher, never bad input).
+    #[error("refused to launch {kernel}: {reason}")]
+    LaunchArguments {
+        /// The kernel.
+        kernel: &'static str,
+        /// What does not match.
+        reason: String,
+    },
+
+    /// The driver refused or failed a kernel launch.
+    #[error("CUDA driver error while launching {kernel}: {source}")]
+    Launch {
+        /// The kernel.
+        kernel: &'static str,
+        /// The driver's error.
+        #[source]
+        source: cudarc::driver::DriverError,
+    },
+
     /// An input slice whose length does not match the shape.
     #[error("matrix {matrix} has {actual} elements but the shape needs {expected}")]
     InputLength {

@@ -7,11 +7,12 @@
 //! read; their cost is included in every timing this module reports.
 
 use cudarc::driver::sys::{CUevent_flags, CUfunction_attribute};
-use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
+use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice, LaunchConfig};
 
 use crate::device::{ComputeCapability, Gpu};
 use crate::error::{catch_panics, GpuError};
 use crate::kernels::{GEMM_I8, GEMM_I8_MMA, GEMM_I8_PACK_A, GEMM_I8_TRANSPOSE_B};
+use crate::launch::KernelArg;
 use crate::reference::{output_checksum, SplitMix64};
 use crate::shape::GemmShape;
 pub use crate::shape::{MAX_K, MAX_MN};
@@ -168,17 +169,22 @@ impl Gpu {
         buffers: &mut GemmBuffers,
     ) -> Result<(), GpuError> {
         let (m, k, n, k_pitch) = shape.dims_i32();
-        if let Some(a_packed) = buffers.a_packed.as_mut() {
+        if let Some(a_packed) = buffers.a_packed.as_ref() {
             let blocks = (shape.m * shape.k_pitch()).div_ceil(PACK_THREADS as usize).clamp(1, PACK_MAX_BLOCKS);
             let config =
                 LaunchConfig { grid_dim: (blocks as u32, 1, 1), block_dim: (PACK_THREADS, 1, 1), shared_mem_bytes: 0 };
-            let mut launch = self.stream.launch_builder(&kernels.pack_a);
-            launch.arg(a_packed).arg(a).arg(&m).arg(&k).arg(&k_pitch);
-            // SAFETY: the arguments match `pack_a_rows(i8* packed, const i8* a, int m,
-            // int k, int k_pitch)` in order and type; `a_packed` holds m*k_pitch bytes and
-            // `a` m*k (checked by the caller), and the kernel's grid-stride loop touches
-            // only indices below m*k_pitch, reading a[row*k + col] with col < k.
-            unsafe { launch.launch(config) }.map_err(GpuError::driver("launching pack_a_rows"))?;
+            let args = [
+                KernelArg::I8s(a_packed),
+                KernelArg::I8s(a),
+                KernelArg::I32(m),
+                KernelArg::I32(k),
+                KernelArg::I32(k_pitch),
+            ];
+            // SAFETY: `pack_a_rows(i8* packed, const i8* a, int m, int k, int k_pitch)`:
+            // `a_packed` holds m*k_pitch bytes and `a` m*k (checked by the caller), and
+            // the kernel's grid-stride loop touches only indices below m*k_pitch, reading
+            // a[row*k + col] with col < k.
+            unsafe { self.launch(&kernels.pack_a, &GEMM_I8_PACK_A, config, &args) }?;
         }
         let grid_x = shape.n.div_ceil(TRANSPOSE_TILE) as u32;
         let grid_y = shape.k_pitch().div_ceil(TRANSPOSE_TILE) as u32;
@@ -187,13 +193,18 @@ impl Gpu {
             block_dim: (TRANSPOSE_TILE as u32, TRANSPOSE_ROWS, 1),
             shared_mem_bytes: 0,
         };
-        let mut launch = self.stream.launch_builder(&kernels.transpose_b);
-        launch.arg(&mut buffers.bt).arg(b).arg(&k).arg(&n).arg(&k_pitch);
-        // SAFETY: the arguments match `transpose_b(i8* bt, const i8* b, int k, int n,
-        // int k_pitch)`; `bt` holds n*k_pitch bytes and `b` k*n. The kernel reads B only
-        // at (kk < k, nn < n) and writes Bt only at (nn < n, kk < k_pitch); the grid
-        // covers n and k_pitch in 32-element tiles with 32x8 threads, as it expects.
-        unsafe { launch.launch(config) }.map_err(GpuError::driver("launching transpose_b"))?;
+        let args = [
+            KernelArg::I8s(&buffers.bt),
+            KernelArg::I8s(b),
+            KernelArg::I32(k),
+            KernelArg::I32(n),
+            KernelArg::I32(k_pitch),
+        ];
+        // SAFETY: `transpose_b(i8* bt, const i8* b, int k, int n, int k_pitch)`: `bt`
+        // holds n*k_pitch bytes and `b` k*n. The kernel reads B only at (kk < k, nn < n)
+        // and writes Bt only at (nn < n, kk < k_pitch); the grid covers n and k_pitch in
+        // 32-element tiles with 32x8 threads, as it expects.
+        unsafe { self.launch(&kernels.transpose_b, &GEMM_I8_TRANSPOSE_B, config, &args) }?;
         Ok(())
     }
 
@@ -212,16 +223,22 @@ impl Gpu {
             shared_mem_bytes: SHARED_BYTES,
         };
         let a_rows = buffers.a_packed.as_ref().unwrap_or(a);
-        let mut launch = self.stream.launch_builder(&kernels.mma);
-        launch.arg(a_rows).arg(&buffers.bt).arg(&mut buffers.c).arg(&m).arg(&n).arg(&k_pitch);
-        // SAFETY: the arguments match `gemm_i8_mma(const i8* a, const i8* bt, i32* c,
-        // int m, int n, int k_pitch)`. `a_rows` has m rows and `bt` n rows of k_pitch
+        let args = [
+            KernelArg::I8s(a_rows),
+            KernelArg::I8s(&buffers.bt),
+            KernelArg::I32s(&buffers.c),
+            KernelArg::I32(m),
+            KernelArg::I32(n),
+            KernelArg::I32(k_pitch),
+        ];
+        // SAFETY: `gemm_i8_mma(const i8* a, const i8* bt, i32* c, int m, int n, int
+        // k_pitch)`. `a_rows` has m rows and `bt` n rows of k_pitch
         // bytes (k_pitch a multiple of 16; device allocations are 256-byte aligned, so
         // every 16-byte copy is aligned), and `c` holds m*n int32. The kernel reads only
         // rows < m / < n and columns < k_pitch, and stores only C elements with row < m
         // and column < n. The grid has one 256-thread block per 128x256 tile of C and the
         // 96 KiB of dynamic shared memory the kernel stages through (opted in at load).
-        unsafe { launch.launch(config) }.map_err(GpuError::driver("launching gemm_i8_mma"))?;
+        unsafe { self.launch(&kernels.mma, &GEMM_I8_MMA, config, &args) }?;
         Ok(())
     }
 

@@ -45,6 +45,7 @@ mod device;
 mod error;
 mod gemm;
 pub mod kernels;
+mod launch;
 pub mod msm;
 pub mod nvrtc;
 mod reference;

@@ -13,7 +13,7 @@ use std::time::Instant;
 use ark_bn254::Fr;
 use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ff::Zero;
-use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
+use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice, LaunchConfig};
 
 use super::layout::{affine_words, bases_to_words, scalars_to_words, xyzz_from_words, MsmCurve};
 use super::reference::{combine_windows, BucketLayout, MsmPlan};
@@ -22,6 +22,7 @@ use crate::device::{ComputeCapability, Gpu};
 use crate::error::{catch_panics, GpuError};
 use crate::gemm::elapsed_ms;
 use crate::kernels::MSM;
+use crate::launch::KernelArg;
 
 /// The oldest GPUs the MSM kernels are built and checked for (A100).
 pub const MSM_MIN_COMPUTE_CAPABILITY: ComputeCapability = ComputeCapability { major: 8, minor: 0 };
@@ -337,37 +338,36 @@ impl<'gpu> GpuMsm<'gpu> {
                         .functions
                         .get(entry.name)
                         .ok_or_else(|| GpuError::Msm(format!("kernel {} is not loaded", entry.name)))?;
-                    let mut builder = stream.launch_builder(function);
-                    for arg in &launch.args {
-                        match arg {
-                            Arg::U32(value) => builder.arg(value),
-                            Arg::Buffer(id) if Some(*id) == bases_id => builder.arg(bases),
-                            Arg::Buffer(id) => builder.arg(slots[id.0].as_ref().ok_or_else(|| missing(schedule, *id))?),
-                        };
-                    }
+                    let args = launch
+                        .args
+                        .iter()
+                        .map(|arg| match arg {
+                            Arg::U32(value) => Ok(KernelArg::U32(*value)),
+                            Arg::Buffer(id) if Some(*id) == bases_id => Ok(KernelArg::Words(bases)),
+                            Arg::Buffer(id) => {
+                                slots[id.0].as_ref().map(KernelArg::Words).ok_or_else(|| missing(schedule, *id))
+                            }
+                        })
+                        .collect::<Result<Vec<_>, GpuError>>()?;
                     let config = LaunchConfig {
                         grid_dim: (launch.blocks, 1, 1),
                         block_dim: (launch.threads, 1, 1),
                         shared_mem_bytes: 0,
                     };
                     // SAFETY: `schedule.validate()` passed above, so this launch passes
-                    // exactly the arguments its kernel declares, in order and kind (the
-                    // EntryPoint record, which the static kernel test checks against
-                    // NVRTC's PTX), with the block size the kernel is built for; it
-                    // launches every thread the kernel's guard admits; and each buffer is
+                    // the arguments its kernel declares (checked again by `Gpu::launch`),
+                    // launches every thread the kernel's guard admits, and each buffer is
                     // at least as long as the kernel's contract (schedule.rs) requires
                     // for these integer arguments, so no thread indexes past an
                     // allocation (slots hold exactly `words` words; the bases buffer is
                     // at least as long, checked above). The data-dependent indices stay
-                    // inside by construction, and tests/msm_host.rs runs this same
+                    // inside because validate() checked where every offsets, entries
+                    // and partials buffer came from, and tests/msm_host.rs runs this same
                     // schedule through the kernels' bodies with exact-size buffers under
                     // AddressSanitizer (freeing each buffer after its last use, as here).
                     // Every buffer stays alive until the stream has used it: frees are
-                    // stream-ordered after this launch. Buffers the kernel writes are
-                    // passed as `&CudaSlice`: the crate uses one stream per context
-                    // (`Gpu::open`; a test keeps it so), so cudarc's read/write events
-                    // are inactive and stream order alone orders every access.
-                    unsafe { builder.launch(config) }.map_err(GpuError::driver("launching an MSM kernel"))?;
+                    // stream-ordered after this launch.
+                    unsafe { self.gpu.launch(function, entry, config, &args) }?;
                 }
             }
             for (id, last) in last_uses.iter().enumerate() {
@@ -418,6 +418,7 @@ mod tests {
             include_str!("../device.rs"),
             include_str!("../gemm.rs"),
             include_str!("../cublaslt.rs"),
+            include_str!("../launch.rs"),
             include_str!("../selftest.rs"),
             include_str!("device.rs"),
             include_str!("selftest.rs"),
