@@ -61,6 +61,7 @@ fn measure(spec: UnitSpec, repeats: usize, backend: Backend, pb: &ProgressBar) -
     let (keys, _) = cached_dev_keys(&spec)?;
     let vk = keys.verifying_key()?;
     let cost = circuit_cost(&spec)?;
+    pb.set_message(crate::preparing(backend, &format!("{spec}: loading the circuit")));
     let prover = backend.prover(keys)?;
     let (a, b) = random_inputs(&spec, 1)?;
     // Compute alone, many times: it is microseconds for small units.

@@ -53,7 +53,7 @@ pub fn run(unit: &str, seed: u64, backend: Backend) -> Result<ExitCode> {
     let (keys, setup_note) = cached_dev_keys(&spec)?;
 
     let (a, b) = random_inputs(&spec, seed)?;
-    let pb = spinner("loading the circuit");
+    let pb = spinner(crate::preparing(backend, "loading the circuit"));
     let vk = keys.verifying_key()?;
     let prover = backend.prover(keys)?;
     pb.set_message(format!("proving {spec}"));

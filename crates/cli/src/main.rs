@@ -233,6 +233,17 @@ fn read_matrix<T: teraproof_core::Element>(path: &Path) -> Result<Matrix<T>> {
         .with_context(|| format!("{} is not a valid {} matrix", path.display(), T::DTYPE))
 }
 
+/// What the spinner says while `backend` prepares a prover: a GPU's first run on a
+/// machine compiles the kernels (about a minute; later runs take them from the kernel
+/// cache), which must not look like a hang.
+pub(crate) fn preparing(backend: Backend, what: &str) -> String {
+    if backend != Backend::Cpu && teraproof_gpu::driver_library_present() {
+        format!("{what} and the GPU kernels (compiled on a machine's first run, about a minute)")
+    } else {
+        what.to_string()
+    }
+}
+
 /// A spinner on stderr (hidden when stderr is not a terminal).
 pub(crate) fn spinner(message: impl Into<String>) -> ProgressBar {
     let pb = ProgressBar::new_spinner();
@@ -303,8 +314,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let b = read_matrix::<i8>(&b)?;
             let spec = *keys.spec();
             let insecure = keys.manifest().insecure_dev_setup;
-            let pb = spinner(format!("proving {spec}"));
+            let pb = spinner(preparing(backend, "loading the circuit"));
             let prover = backend.prover(keys)?;
+            pb.set_message(format!("proving {spec}"));
             let output = prover.prove(&a, &b, &mut rand::rngs::OsRng)?;
             pb.finish_and_clear();
             write(&out, &output.receipt.to_json())?;
