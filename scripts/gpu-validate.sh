@@ -6,7 +6,8 @@
 #   2. `teraproof selftest --gpu` (every kernel against its CPU reference), logging the
 #      NVRTC compile time; the PTX it leaves in the kernel cache serves later steps;
 #   3. compute-sanitizer (memcheck, racecheck, synccheck) on `selftest --gpu --quick`
-#      (MSM cases of at most 1000 points: every kernel and edge input, sanitizer-sized);
+#      (MSM cases of at most 1000 points and the smallest unit end to end: every kernel
+#      and edge input, sanitizer-sized);
 #   4. `teraproof bench gemm` (ours, cuBLASLt, CPU), `bench msm` (G1, G2), and
 #      `teraproof bench` on the GPU backend.
 # A step's failure is logged and the next step still runs; the exit status is the

@@ -75,7 +75,8 @@ enum Command {
         #[arg(long)]
         gpu: bool,
         /// with --gpu: MSM cases of at most 1000 points (every kernel and every edge
-        /// input, small enough for compute-sanitizer)
+        /// input) and the end-to-end proof of the smallest unit, small enough for
+        /// compute-sanitizer
         #[arg(long, requires = "gpu")]
         quick: bool,
     },
@@ -238,7 +239,7 @@ fn read_matrix<T: teraproof_core::Element>(path: &Path) -> Result<Matrix<T>> {
 /// cache), which must not look like a hang.
 pub(crate) fn preparing(backend: Backend, what: &str) -> String {
     if backend != Backend::Cpu && teraproof_gpu::driver_library_present() {
-        format!("{what} and the GPU kernels (compiled on a machine's first run, about a minute)")
+        format!("{what} and, with a usable GPU, its kernels (unless cached, NVRTC compiles them: about a minute)")
     } else {
         what.to_string()
     }

@@ -7,12 +7,12 @@
 //! read; their cost is included in every timing this module reports.
 
 use cudarc::driver::sys::{CUevent_flags, CUfunction_attribute};
-use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice, LaunchConfig};
+use cudarc::driver::{CudaEvent, CudaSlice, LaunchConfig};
 
 use crate::device::{ComputeCapability, Gpu};
 use crate::error::{catch_panics, GpuError};
 use crate::kernels::{GEMM_I8, GEMM_I8_MMA, GEMM_I8_PACK_A, GEMM_I8_TRANSPOSE_B};
-use crate::launch::KernelArg;
+use crate::launch::{KernelArg, LoadedKernel};
 use crate::reference::{output_checksum, SplitMix64};
 use crate::shape::GemmShape;
 pub use crate::shape::{MAX_K, MAX_MN};
@@ -24,13 +24,13 @@ pub const GEMM_MIN_COMPUTE_CAPABILITY: ComputeCapability = ComputeCapability { m
 // Mirrors of kernels/gemm/gemm_i8.cuh (a test checks they agree).
 const BLOCK_M: usize = 128;
 const BLOCK_N: usize = 256;
-const THREADS: u32 = GEMM_I8_MMA.block_threads;
+const THREADS: u32 = GEMM_I8_MMA.block_threads();
 const SHARED_BYTES: u32 = GEMM_I8_MMA.dynamic_shared_bytes;
 const TRANSPOSE_TILE: usize = 32;
 const TRANSPOSE_ROWS: u32 = 8;
 
 /// Threads per block and the most blocks of the grid-stride A-packing kernel.
-const PACK_THREADS: u32 = GEMM_I8_PACK_A.block_threads;
+const PACK_THREADS: u32 = GEMM_I8_PACK_A.block_threads();
 const PACK_MAX_BLOCKS: usize = 4096;
 
 /// Timings of one GEMM configuration, from CUDA events around each repetition (inputs
@@ -99,9 +99,9 @@ pub(crate) fn timing_inputs(shape: GemmShape) -> (Vec<i8>, Vec<i8>) {
 
 /// The GEMM kernels, loaded into one device's context.
 pub(crate) struct GemmKernels {
-    mma: CudaFunction,
-    pack_a: CudaFunction,
-    transpose_b: CudaFunction,
+    mma: LoadedKernel,
+    pack_a: LoadedKernel,
+    transpose_b: LoadedKernel,
 }
 
 /// Device buffers for one shape, reused across repetitions.
@@ -120,16 +120,15 @@ impl Gpu {
         self.require(GEMM_MIN_COMPUTE_CAPABILITY, "the int8 tensor-core GEMM")?;
         let module = self.module(&GEMM_I8)?;
         catch_panics("finding the GEMM kernels", || {
-            let load =
-                |name| module.load_function(name).map_err(GpuError::driver("finding a GEMM kernel in its module"));
             let kernels = GemmKernels {
-                mma: load(GEMM_I8_MMA.name)?,
-                pack_a: load(GEMM_I8_PACK_A.name)?,
-                transpose_b: load(GEMM_I8_TRANSPOSE_B.name)?,
+                mma: self.load_kernel(&module, &GEMM_I8_MMA)?,
+                pack_a: self.load_kernel(&module, &GEMM_I8_PACK_A)?,
+                transpose_b: self.load_kernel(&module, &GEMM_I8_TRANSPOSE_B)?,
             };
             // 96 KiB of dynamic shared memory is above the 48 KiB default; opt in.
             kernels
                 .mma
+                .function()
                 .set_attribute(
                     CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                     SHARED_BYTES as i32,
@@ -184,7 +183,7 @@ impl Gpu {
             // `a_packed` holds m*k_pitch bytes and `a` m*k (checked by the caller), and
             // the kernel's grid-stride loop touches only indices below m*k_pitch, reading
             // a[row*k + col] with col < k.
-            unsafe { self.launch(&kernels.pack_a, &GEMM_I8_PACK_A, config, &args) }?;
+            unsafe { self.launch(&kernels.pack_a, config, &args) }?;
         }
         let grid_x = shape.n.div_ceil(TRANSPOSE_TILE) as u32;
         let grid_y = shape.k_pitch().div_ceil(TRANSPOSE_TILE) as u32;
@@ -204,7 +203,7 @@ impl Gpu {
         // holds n*k_pitch bytes and `b` k*n. The kernel reads B only at (kk < k, nn < n)
         // and writes Bt only at (nn < n, kk < k_pitch); the grid covers n and k_pitch in
         // 32-element tiles with 32x8 threads, as it expects.
-        unsafe { self.launch(&kernels.transpose_b, &GEMM_I8_TRANSPOSE_B, config, &args) }?;
+        unsafe { self.launch(&kernels.transpose_b, config, &args) }?;
         Ok(())
     }
 
@@ -238,7 +237,7 @@ impl Gpu {
         // rows < m / < n and columns < k_pitch, and stores only C elements with row < m
         // and column < n. The grid has one 256-thread block per 128x256 tile of C and the
         // 96 KiB of dynamic shared memory the kernel stages through (opted in at load).
-        unsafe { self.launch(&kernels.mma, &GEMM_I8_MMA, config, &args) }?;
+        unsafe { self.launch(&kernels.mma, config, &args) }?;
         Ok(())
     }
 
@@ -347,7 +346,7 @@ mod tests {
         assert_eq!(value("K_ALIGN"), K_ALIGN);
         assert_eq!(value("TRANSPOSE_TILE"), TRANSPOSE_TILE);
         assert_eq!(value("TRANSPOSE_ROWS"), TRANSPOSE_ROWS as usize);
-        assert_eq!(TRANSPOSE_TILE as u32 * TRANSPOSE_ROWS, GEMM_I8_TRANSPOSE_B.block_threads);
+        assert_eq!((TRANSPOSE_TILE as u32, TRANSPOSE_ROWS, 1), GEMM_I8_TRANSPOSE_B.block);
         assert_eq!(value("STAGES") * (BLOCK_M + BLOCK_N) * value("BLOCK_K"), SHARED_BYTES as usize);
     }
 

@@ -44,8 +44,8 @@ pub struct EntryPoint {
     pub name: &'static str,
     /// The parameters, in order.
     pub params: &'static [ParamKind],
-    /// Threads per block of every launch.
-    pub block_threads: u32,
+    /// The block of every launch: (x, y, z) threads.
+    pub block: (u32, u32, u32),
     /// Dynamic shared memory of every launch, in bytes.
     pub dynamic_shared_bytes: u32,
 }
@@ -54,7 +54,14 @@ const P: ParamKind = ParamKind::Pointer;
 const W: ParamKind = ParamKind::Word32;
 
 const fn entry(name: &'static str, params: &'static [ParamKind], block_threads: u32) -> EntryPoint {
-    EntryPoint { name, params, block_threads, dynamic_shared_bytes: 0 }
+    EntryPoint { name, params, block: (block_threads, 1, 1), dynamic_shared_bytes: 0 }
+}
+
+impl EntryPoint {
+    /// Threads in one block.
+    pub const fn block_threads(&self) -> u32 {
+        self.block.0 * self.block.1 * self.block.2
+    }
 }
 
 macro_rules! kernel_file {
@@ -84,11 +91,12 @@ pub const GEMM_I8: KernelProgram = KernelProgram {
 /// `gemm_i8_mma(const i8* a, const i8* bt, i32* c, int m, int n, int k_pitch)`: 256
 /// threads, 96 KiB of dynamic shared memory (crates/gpu/src/gemm.rs).
 pub(crate) const GEMM_I8_MMA: EntryPoint =
-    EntryPoint { name: "gemm_i8_mma", params: &[P, P, P, W, W, W], block_threads: 256, dynamic_shared_bytes: 98304 };
+    EntryPoint { name: "gemm_i8_mma", params: &[P, P, P, W, W, W], block: (256, 1, 1), dynamic_shared_bytes: 98304 };
 /// `pack_a_rows(i8* packed, const i8* a, int m, int k, int k_pitch)`.
 pub(crate) const GEMM_I8_PACK_A: EntryPoint = entry("pack_a_rows", &[P, P, W, W, W], 256);
 /// `transpose_b(i8* bt, const i8* b, int k, int n, int k_pitch)`: 32 x 8 threads.
-pub(crate) const GEMM_I8_TRANSPOSE_B: EntryPoint = entry("transpose_b", &[P, P, W, W, W], 256);
+pub(crate) const GEMM_I8_TRANSPOSE_B: EntryPoint =
+    EntryPoint { name: "transpose_b", params: &[P, P, W, W, W], block: (32, 8, 1), dynamic_shared_bytes: 0 };
 
 /// Every program under `kernels/`. The static checks compile each one for sm_80 and
 /// sm_90 and fail if a `.cu` file in the folder is missing from this list.
@@ -172,7 +180,7 @@ mod tests {
         let header = HEADERS.iter().find(|h| h.path == "msm/msm.cuh").unwrap().source;
         assert!(header.contains(&format!("constexpr u32 SCAN_THREADS = {MSM_SCAN_THREADS};")));
         for entry in MSM.entry_points {
-            assert!(entry.params.len() <= 8 && entry.block_threads > 0 && entry.block_threads <= 1024, "{entry:?}");
+            assert!(entry.params.len() <= 8 && entry.block_threads() > 0 && entry.block_threads() <= 1024, "{entry:?}");
         }
     }
 

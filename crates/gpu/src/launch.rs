@@ -2,9 +2,13 @@
 //! arguments and the block against the kernel's [`EntryPoint`] record before the
 //! driver sees them. With the static kernel test (which checks each record against the
 //! PTX NVRTC emits), a launch cannot pass a kernel the wrong number or kind of
-//! arguments, or a block it was not built for, without an error.
+//! arguments, or a block it was not built for, without an error. A kernel is loaded
+//! together with its record ([`LoadedKernel`]), so the record checked is the
+//! function's own.
 
-use cudarc::driver::{CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
+use std::sync::Arc;
+
+use cudarc::driver::{CudaFunction, CudaModule, CudaSlice, LaunchConfig, PushKernelArg};
 
 use crate::device::Gpu;
 use crate::error::GpuError;
@@ -34,16 +38,30 @@ impl KernelArg<'_> {
     }
 }
 
+/// A kernel function, the record it was looked up by, and the context it belongs to.
+pub(crate) struct LoadedKernel {
+    function: CudaFunction,
+    entry: &'static EntryPoint,
+    /// The address of the CUDA context the module was loaded in.
+    context: usize,
+}
+
+impl LoadedKernel {
+    /// The function, for attributes.
+    pub(crate) fn function(&self) -> &CudaFunction {
+        &self.function
+    }
+}
+
 /// Why `config` and arguments of `kinds` do not suit `entry`, if they do not.
 fn check_launch(entry: &EntryPoint, config: &LaunchConfig, kinds: &[ParamKind]) -> Result<(), GpuError> {
     let refuse = |reason: String| Err(GpuError::LaunchArguments { kernel: entry.name, reason });
     if kinds != entry.params {
         return refuse(format!("given arguments {kinds:?}, the kernel takes {:?}", entry.params));
     }
-    let (x, y, z) = config.block_dim;
-    let threads = u64::from(x) * u64::from(y) * u64::from(z);
-    if threads != u64::from(entry.block_threads) {
-        return refuse(format!("a block of {threads} threads; the kernel is built for {}", entry.block_threads));
+    if config.block_dim != entry.block {
+        let ((x, y, z), (ex, ey, ez)) = (config.block_dim, entry.block);
+        return refuse(format!("a block of {x}x{y}x{z} threads; the kernel is built for {ex}x{ey}x{ez}"));
     }
     if config.shared_mem_bytes != entry.dynamic_shared_bytes {
         return refuse(format!(
@@ -59,11 +77,23 @@ fn check_launch(entry: &EntryPoint, config: &LaunchConfig, kinds: &[ParamKind]) 
 }
 
 impl Gpu {
-    /// Queues `function` (the kernel `entry` describes) on this GPU's stream.
+    /// Looks up the kernel `entry` names in `module` (a module of this GPU, from
+    /// [`Gpu::module`]).
+    pub(crate) fn load_kernel(
+        &self,
+        module: &Arc<CudaModule>,
+        entry: &'static EntryPoint,
+    ) -> Result<LoadedKernel, GpuError> {
+        let function = module.load_function(entry.name).map_err(GpuError::driver("finding a kernel in its module"))?;
+        Ok(LoadedKernel { function, entry, context: self.context.cu_ctx() as usize })
+    }
+
+    /// Queues `kernel` on this GPU's stream.
     ///
-    /// Refuses, before anything reaches the driver, arguments whose number or kinds
-    /// differ from the kernel's parameters, a block of another size than the kernel's,
-    /// other dynamic shared memory, and an empty or oversized grid.
+    /// Refuses, before anything reaches the driver, a kernel loaded on another GPU,
+    /// arguments whose number or kinds differ from the kernel's parameters, a block of
+    /// another shape than the kernel's, other dynamic shared memory, and an empty or
+    /// oversized grid.
     ///
     /// # Safety
     ///
@@ -73,14 +103,18 @@ impl Gpu {
     /// stream order, so dropping them after this call is fine).
     pub(crate) unsafe fn launch(
         &self,
-        function: &CudaFunction,
-        entry: &EntryPoint,
+        kernel: &LoadedKernel,
         config: LaunchConfig,
         args: &[KernelArg<'_>],
     ) -> Result<(), GpuError> {
+        let entry = kernel.entry;
+        if kernel.context != self.context.cu_ctx() as usize {
+            let reason = "the kernel was loaded on another GPU".to_string();
+            return Err(GpuError::LaunchArguments { kernel: entry.name, reason });
+        }
         let kinds: Vec<ParamKind> = args.iter().map(KernelArg::kind).collect();
         check_launch(entry, &config, &kinds)?;
-        let mut builder = self.stream.launch_builder(function);
+        let mut builder = self.stream.launch_builder(&kernel.function);
         for arg in args {
             match arg {
                 KernelArg::I8s(buffer) => builder.arg(*buffer),
@@ -93,7 +127,8 @@ impl Gpu {
         // SAFETY: the arguments are exactly the kernel's parameters in number, order and
         // kind (checked above against `entry`, which the static kernel test checks
         // against NVRTC's PTX), so the driver hands each parameter a value of its type;
-        // the block and dynamic shared memory are the ones the kernel is built for. The
+        // the block and dynamic shared memory are the ones the kernel is built for, and
+        // the function is the one the record was loaded by, in this context. The
         // buffers are long enough and alive by this function's contract. Buffers the
         // kernel writes are passed by shared reference: the crate uses one stream per
         // context (`Gpu::open`; a test keeps it so), so cudarc's cross-stream events are
@@ -131,7 +166,9 @@ mod tests {
         };
         refused(&GEMM_I8_MMA, ok, &[P, P, P, W, W], "the kernel takes");
         refused(&GEMM_I8_MMA, ok, &[P, P, W, P, W, W], "the kernel takes");
-        refused(&GEMM_I8_MMA, config((16, 32, 1), (128, 1, 1), 98304), &[P, P, P, W, W, W], "built for 256");
+        refused(&GEMM_I8_MMA, config((16, 32, 1), (128, 1, 1), 98304), &[P, P, P, W, W, W], "built for 256x1x1");
+        // The transpose needs 32 x 8 threads; 256 x 1 is as many, but not its shape.
+        refused(&GEMM_I8_TRANSPOSE_B, config((4, 4, 1), (256, 1, 1), 0), &[P, P, W, W, W], "built for 32x8x1");
         refused(&GEMM_I8_MMA, config((16, 32, 1), (256, 1, 1), 0), &[P, P, P, W, W, W], "stages through 98304");
         refused(&GEMM_I8_MMA, config((16, 0, 1), (256, 1, 1), 98304), &[P, P, P, W, W, W], "beyond CUDA's limits");
         refused(&GEMM_I8_MMA, config((16, 70_000, 1), (256, 1, 1), 98304), &[P, P, P, W, W, W], "beyond");

@@ -97,17 +97,17 @@ fn max_shared_per_block(arch: ComputeCapability) -> u32 {
     }
 }
 
-/// Why a block of `entry.block_threads` threads with ptxas's `report` cannot launch, if
+/// Why a block of `entry.block_threads()` threads with ptxas's `report` cannot launch, if
 /// it cannot: registers are allocated per warp in units of 256.
 fn launch_misfit(entry: &EntryPoint, report: &FunctionReport, arch: ComputeCapability) -> Option<String> {
     let registers = report.registers.unwrap_or(0);
     let per_warp = (registers * 32).div_ceil(256) * 256;
-    let warps = entry.block_threads.div_ceil(32);
+    let warps = entry.block_threads().div_ceil(32);
     if per_warp * warps > REGISTERS_PER_BLOCK {
         return Some(format!(
             "{}: {} threads x {registers} registers need {} registers, a block may have {REGISTERS_PER_BLOCK}",
             entry.name,
-            entry.block_threads,
+            entry.block_threads(),
             per_warp * warps
         ));
     }
@@ -235,7 +235,7 @@ fn nvrtc_errors_carry_the_compile_log() {
         entry_points: &[EntryPoint {
             name: "broken",
             params: &[ParamKind::Pointer],
-            block_threads: 1,
+            block: (1, 1, 1),
             dynamic_shared_bytes: 0,
         }],
     };
@@ -302,7 +302,7 @@ fn ptx_entry_parameters_are_parsed() {
 fn blocks_that_exceed_the_register_file_or_shared_memory_are_caught() {
     let hopper = ComputeCapability { major: 9, minor: 0 };
     let entry =
-        |threads, shared| EntryPoint { name: "k", params: &[], block_threads: threads, dynamic_shared_bytes: shared };
+        |threads, shared| EntryPoint { name: "k", params: &[], block: (threads, 1, 1), dynamic_shared_bytes: shared };
     let report = |registers| FunctionReport { name: "k".into(), registers: Some(registers), ..Default::default() };
     // 255 registers round up to 256 per thread: 256 threads use the whole file, 257 do not fit.
     assert_eq!(launch_misfit(&entry(256, 0), &report(255), hopper), None);

@@ -13,7 +13,7 @@ use std::time::Instant;
 use ark_bn254::Fr;
 use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ff::Zero;
-use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice, LaunchConfig};
+use cudarc::driver::{CudaEvent, CudaSlice, LaunchConfig};
 
 use super::layout::{affine_words, bases_to_words, scalars_to_words, xyzz_from_words, MsmCurve};
 use super::reference::{combine_windows, BucketLayout, MsmPlan};
@@ -22,7 +22,7 @@ use crate::device::{ComputeCapability, Gpu};
 use crate::error::{catch_panics, GpuError};
 use crate::gemm::elapsed_ms;
 use crate::kernels::MSM;
-use crate::launch::KernelArg;
+use crate::launch::{KernelArg, LoadedKernel};
 
 /// The oldest GPUs the MSM kernels are built and checked for (A100).
 pub const MSM_MIN_COMPUTE_CAPABILITY: ComputeCapability = ComputeCapability { major: 8, minor: 0 };
@@ -97,7 +97,7 @@ pub struct MsmPhaseDump<P: MsmCurve> {
 
 /// Every MSM kernel of one module, by entry-point name.
 struct MsmKernels {
-    functions: HashMap<&'static str, CudaFunction>,
+    functions: HashMap<&'static str, LoadedKernel>,
 }
 
 /// The MSM kernels loaded on one GPU.
@@ -115,10 +115,7 @@ impl<'gpu> GpuMsm<'gpu> {
         catch_panics("finding the MSM kernels", || {
             let mut functions = HashMap::new();
             for entry in MSM.entry_points {
-                let function = module
-                    .load_function(entry.name)
-                    .map_err(GpuError::driver("finding an MSM kernel in its module"))?;
-                functions.insert(entry.name, function);
+                functions.insert(entry.name, gpu.load_kernel(&module, entry)?);
             }
             let kernels = MsmKernels { functions };
             Ok(GpuMsm { gpu, kernels: Arc::new(kernels) })
@@ -367,7 +364,7 @@ impl<'gpu> GpuMsm<'gpu> {
                     // AddressSanitizer (freeing each buffer after its last use, as here).
                     // Every buffer stays alive until the stream has used it: frees are
                     // stream-ordered after this launch.
-                    unsafe { self.gpu.launch(function, entry, config, &args) }?;
+                    unsafe { self.gpu.launch(function, config, &args) }?;
                 }
             }
             for (id, last) in last_uses.iter().enumerate() {
@@ -412,20 +409,24 @@ mod tests {
 
     #[test]
     fn the_crate_keeps_one_stream_per_context() {
-        // The launches pass written buffers as `&CudaSlice` (see `execute`); that is
+        // The launches pass written buffers as `&CudaSlice` (see `Gpu::launch`); that is
         // sound only while no second stream turns on cudarc's cross-stream events.
-        let sources = [
-            include_str!("../device.rs"),
-            include_str!("../gemm.rs"),
-            include_str!("../cublaslt.rs"),
-            include_str!("../launch.rs"),
-            include_str!("../selftest.rs"),
-            include_str!("device.rs"),
-            include_str!("selftest.rs"),
-        ];
-        for source in sources {
-            assert!(!source.contains(concat!(".new_", "stream(")) && !source.contains(concat!(".fo", "rk(")));
+        let mut pending = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let mut read = 0;
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let source = std::fs::read_to_string(&path).unwrap();
+                    let forbidden = [concat!(".new_", "stream("), concat!(".fo", "rk(")];
+                    assert!(!forbidden.iter().any(|f| source.contains(f)), "{} makes a second stream", path.display());
+                    read += 1;
+                }
+            }
         }
+        assert!(read >= 15, "read {read} source files");
     }
 
     #[test]

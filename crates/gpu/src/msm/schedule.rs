@@ -295,13 +295,13 @@ impl Builder {
 
     /// A launch of enough blocks of the kernel's block size for `threads` threads.
     fn launch(&mut self, kernel: Kernel, threads: usize, args: Vec<Arg>) -> Result<(), GpuError> {
-        let block = kernel.entry_point(self.curve)?.block_threads;
+        let block = kernel.entry_point(self.curve)?.block_threads();
         let blocks = threads.div_ceil(block as usize).max(1);
         self.launch_blocks(kernel, blocks, args)
     }
 
     fn launch_blocks(&mut self, kernel: Kernel, blocks: usize, args: Vec<Arg>) -> Result<(), GpuError> {
-        let threads = kernel.entry_point(self.curve)?.block_threads;
+        let threads = kernel.entry_point(self.curve)?.block_threads();
         let blocks =
             u32::try_from(blocks).map_err(|_| GpuError::Msm(format!("{blocks} blocks is too large a grid")))?;
         self.steps.push(Step::Launch(Launch { kernel, blocks, threads, args }));
@@ -577,10 +577,11 @@ impl Schedule {
                 return Err(format!("{name} argument {i} must be a {kind:?}, given {arg:?}"));
             }
         }
-        if launch.threads != entry.block_threads {
+        if launch.threads != entry.block_threads() {
             return Err(format!(
                 "{name} runs with {} threads per block, given {}",
-                entry.block_threads, launch.threads
+                entry.block_threads(),
+                launch.threads
             ));
         }
         if launch.blocks == 0 || launch.blocks > i32::MAX as u32 {
