@@ -500,17 +500,20 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_cache_folder_of_another_user_is_not_used() {
-        // The root folder belongs to root; as any other user it is refused. (As root,
-        // a folder of another user would be needed; skip then.)
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        if unsafe { libc::geteuid() } == 0 {
-            eprintln!("SKIPPED a_cache_folder_of_another_user_is_not_used: running as root");
-            return;
-        }
-        let err = check_cache_dir_owner(Path::new("/")).unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied, "{err}");
         let ours = scratch_owned();
         assert!(check_cache_dir_owner(&ours).is_ok(), "a folder we made is ours");
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let theirs = if unsafe { libc::geteuid() } == 0 {
+            // As root: give a folder to `nobody` (uid 65534).
+            std::os::unix::fs::chown(&ours, Some(65534), None).unwrap();
+            ours.clone()
+        } else {
+            // As anyone else: the root folder belongs to root.
+            PathBuf::from("/")
+        };
+        let err = check_cache_dir_owner(&theirs).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied, "{err}");
+        assert_eq!(read_cache_file(&theirs.join("k.ptx")), None);
         std::fs::remove_dir_all(&ours).unwrap();
     }
 
