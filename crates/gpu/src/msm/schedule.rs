@@ -14,8 +14,11 @@
 //! [`EntryPoint`](crate::kernels::EntryPoint) (argument kinds and count, block size: the
 //! static kernel test checks those records against NVRTC's PTX and ptxas's resource
 //! report) and against the kernel's contract: the threads it guards on are all
-//! launched, and every buffer it indexes for these arguments is long enough. The CUDA
-//! executor refuses a schedule that fails it.
+//! launched, and every buffer it indexes for these arguments is long enough. For the
+//! reads that depend on device data it checks where the buffers came from: offsets are
+//! complete scans, chunk offsets were counted from the offsets they are read with, and
+//! values are the partials those offsets wrote (see `Provenance`). The CUDA executor
+//! refuses a schedule that fails it.
 
 use core::fmt;
 
