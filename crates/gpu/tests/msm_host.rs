@@ -466,6 +466,37 @@ fn the_host_executor_catches_overruns_and_wrong_arguments() {
     let stderr = ask_expecting_failure(harness, &request);
     assert!(stderr.contains("used after it was freed"), "{stderr}");
 
+    // A launch short of threads (which validate() refuses) leaves partials unwritten;
+    // they are poisoned, so the bucket sums read from them are no valid points, where
+    // zeroed memory would have passed for the identity.
+    let mut short_grid = honest.clone();
+    let accumulate = short_grid
+        .steps
+        .iter()
+        .position(
+            |step| matches!(step, Step::Launch(l) if l.kernel == teraproof_gpu::msm::schedule::Kernel::AccumulateBases),
+        )
+        .unwrap();
+    if let Step::Launch(l) = &mut short_grid.steps[accumulate] {
+        l.blocks = 1;
+    }
+    assert!(short_grid.validate().is_err());
+    let Step::Launch(gather_launch) = &honest.steps[gather(&honest)] else { unreachable!() };
+    let Arg::Buffer(bucket_sums) = gather_launch.args[2] else { unreachable!() };
+    let mut keep = honest.last_uses();
+    keep[bucket_sums.0] = None;
+    let request = schedule_request_with_frees(&short_grid, &keep, &bases_words, &scalar_words, &[bucket_sums]);
+    let answer = ask(harness, &request);
+    let words: Vec<u32> = answer[0]
+        .strip_prefix("words")
+        .unwrap()
+        .split_whitespace()
+        .map(|t| u32::from_str_radix(t, 16).unwrap())
+        .collect();
+    let invalid =
+        words.chunks_exact(honest.xyzz_words).filter(|w| xyzz_from_words::<ark_bn254::g1::Config>(w).is_none()).count();
+    assert!(invalid > 0, "the skipped chunks' partials should surface as invalid bucket sums");
+
     if ask(harness, "sanitizers\n") != ["address"] {
         return common::skip(
             "the_host_executor_catches_overruns_and_wrong_arguments (overrun half)",

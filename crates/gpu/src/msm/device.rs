@@ -13,7 +13,7 @@ use std::time::Instant;
 use ark_bn254::Fr;
 use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ff::Zero;
-use cudarc::driver::{CudaEvent, CudaSlice, LaunchConfig};
+use cudarc::driver::{CudaEvent, CudaSlice, DevicePtrMut, LaunchConfig};
 
 use super::layout::{affine_words, bases_to_words, scalars_to_words, xyzz_from_words, MsmCurve};
 use super::reference::{combine_windows, BucketLayout, MsmPlan};
@@ -260,8 +260,9 @@ impl<'gpu> GpuMsm<'gpu> {
                 words
                     .chunks_exact(xyzz)
                     .map(|w| {
-                        xyzz_from_words::<P>(w)
-                            .ok_or_else(|| GpuError::Msm(format!("{what}: a kernel produced a point off the curve")))
+                        let invalid =
+                            "a kernel produced an invalid point (not reduced, off the curve, or never written)";
+                        xyzz_from_words::<P>(w).ok_or_else(|| GpuError::Msm(format!("{what}: {invalid}")))
                     })
                     .collect()
             };
@@ -321,11 +322,16 @@ impl<'gpu> GpuMsm<'gpu> {
                     for arg in &launch.args {
                         if let Arg::Buffer(id) = arg {
                             let spec = &schedule.buffers[id.0];
-                            if slots[id.0].is_none() && spec.source == BufferSource::Zeroed {
-                                let zeroed = stream
-                                    .alloc_zeros::<u32>(spec.words)
-                                    .map_err(GpuError::driver("allocating MSM buffers"))?;
-                                slots[id.0] = Some(zeroed);
+                            if slots[id.0].is_none() {
+                                slots[id.0] = match spec.source {
+                                    BufferSource::Zeroed => Some(
+                                        stream
+                                            .alloc_zeros::<u32>(spec.words)
+                                            .map_err(GpuError::driver("allocating MSM buffers"))?,
+                                    ),
+                                    BufferSource::Poisoned => Some(self.poisoned(spec.words)?),
+                                    _ => None,
+                                };
                             }
                         }
                     }
@@ -374,6 +380,24 @@ impl<'gpu> GpuMsm<'gpu> {
             }
         }
         Ok(slots)
+    }
+}
+
+impl GpuMsm<'_> {
+    /// A device buffer of `words` words, every byte 0xff (see
+    /// [`BufferSource::Poisoned`]).
+    fn poisoned(&self, words: usize) -> Result<CudaSlice<u32>, GpuError> {
+        let stream = &self.gpu.stream;
+        // SAFETY: the memory is uninitialised only until the memset below, queued on
+        // the same stream before anything can read it; u32 has no invalid bit patterns.
+        let mut buffer = unsafe { stream.alloc::<u32>(words) }.map_err(GpuError::driver("allocating MSM buffers"))?;
+        let (pointer, record) = buffer.device_ptr_mut(stream);
+        // SAFETY: `pointer` is the live allocation just made, `words * 4` bytes long, on
+        // this stream; all-ones bytes are a valid u32.
+        unsafe { cudarc::driver::result::memset_d8_async(pointer, 0xff, words * 4, stream.cu_stream()) }
+            .map_err(GpuError::driver("poisoning an MSM buffer"))?;
+        drop(record);
+        Ok(buffer)
     }
 }
 

@@ -11,7 +11,7 @@
 use ark_bn254::{Fq, Fq2, Fr};
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::AffineRepr;
-use ark_ff::{BigInt, Field, Zero};
+use ark_ff::{BigInt, Field, PrimeField, Zero};
 
 /// Words of one Fq element.
 pub const FQ_WORDS: usize = 8;
@@ -24,8 +24,9 @@ pub trait MsmCurve: SWCurveConfig<ScalarField = Fr> {
     const FIELD_WORDS: usize;
     /// Appends `element`'s words.
     fn push_field_words(element: &Self::BaseField, out: &mut Vec<u32>);
-    /// The element whose words are `words` (`FIELD_WORDS` of them, each limb reduced).
-    fn field_from_words(words: &[u32]) -> Self::BaseField;
+    /// The element whose Montgomery words are `words` (`FIELD_WORDS` of them); `None`
+    /// when a limb is not below the modulus (never reduced silently).
+    fn field_from_words(words: &[u32]) -> Option<Self::BaseField>;
 }
 
 /// Appends an Fq element's Montgomery words, least significant first.
@@ -36,14 +37,15 @@ pub fn push_fq_words(element: &Fq, out: &mut Vec<u32>) {
     }
 }
 
-/// The Fq element with these Montgomery words (the caller guarantees the value is
-/// below the modulus, as every kernel output is).
-pub fn fq_from_words(words: &[u32]) -> Fq {
+/// The Fq element with these Montgomery words, or `None` when the value is not below
+/// the modulus (a kernel's outputs always are; an unwritten, poisoned slot is not).
+pub fn fq_from_words(words: &[u32]) -> Option<Fq> {
     let mut limbs = [0u64; 4];
     for (i, limb) in limbs.iter_mut().enumerate() {
-        *limb = u64::from(words[2 * i]) | (u64::from(words[2 * i + 1]) << 32);
+        *limb = u64::from(*words.get(2 * i)?) | (u64::from(*words.get(2 * i + 1)?) << 32);
     }
-    Fq::new_unchecked(BigInt(limbs))
+    let value = BigInt(limbs);
+    (value < Fq::MODULUS).then(|| Fq::new_unchecked(value))
 }
 
 /// Appends an Fr element's Montgomery words (as the kernels take scalars).
@@ -69,7 +71,7 @@ impl MsmCurve for ark_bn254::g1::Config {
     fn push_field_words(element: &Fq, out: &mut Vec<u32>) {
         push_fq_words(element, out);
     }
-    fn field_from_words(words: &[u32]) -> Fq {
+    fn field_from_words(words: &[u32]) -> Option<Fq> {
         fq_from_words(words)
     }
 }
@@ -81,8 +83,8 @@ impl MsmCurve for ark_bn254::g2::Config {
         push_fq_words(&element.c0, out);
         push_fq_words(&element.c1, out);
     }
-    fn field_from_words(words: &[u32]) -> Fq2 {
-        Fq2::new(fq_from_words(&words[..FQ_WORDS]), fq_from_words(&words[FQ_WORDS..2 * FQ_WORDS]))
+    fn field_from_words(words: &[u32]) -> Option<Fq2> {
+        Some(Fq2::new(fq_from_words(words.get(..FQ_WORDS)?)?, fq_from_words(words.get(FQ_WORDS..2 * FQ_WORDS)?)?))
     }
 }
 
@@ -111,12 +113,13 @@ pub fn bases_to_words<P: MsmCurve>(bases: &[Affine<P>]) -> Vec<u32> {
     words
 }
 
-/// An XYZZ point as the device stores it; `None` when its coordinates do not describe a
-/// point on the curve (which only a faulty kernel produces).
+/// An XYZZ point as the device stores it; `None` when a coordinate is not a reduced
+/// field element or the coordinates do not describe a point on the curve (which only a
+/// faulty kernel, or a read of a slot no kernel wrote, produces).
 pub fn xyzz_from_words<P: MsmCurve>(words: &[u32]) -> Option<Projective<P>> {
     let n = P::FIELD_WORDS;
-    let coordinate = |i: usize| P::field_from_words(&words[i * n..(i + 1) * n]);
-    let (x, y, zz, zzz) = (coordinate(0), coordinate(1), coordinate(2), coordinate(3));
+    let coordinate = |i: usize| P::field_from_words(words.get(i * n..(i + 1) * n)?);
+    let (x, y, zz, zzz) = (coordinate(0)?, coordinate(1)?, coordinate(2)?, coordinate(3)?);
     if zz.is_zero() {
         return zzz.is_zero().then(Projective::<P>::zero);
     }
@@ -155,8 +158,14 @@ mod tests {
             let a = Fq::rand(&mut rng);
             let mut words = Vec::new();
             push_fq_words(&a, &mut words);
-            assert_eq!(fq_from_words(&words), a);
+            assert_eq!(fq_from_words(&words), Some(a));
         }
+        // The modulus itself and all-ones words (the poison of unwritten slots) are not
+        // field elements; nothing is reduced.
+        let modulus: Vec<u32> = Fq::MODULUS.0.iter().flat_map(|l| [*l as u32, (l >> 32) as u32]).collect();
+        assert_eq!(fq_from_words(&modulus), None);
+        assert_eq!(fq_from_words(&[u32::MAX; 8]), None);
+        assert_eq!(fq_from_words(&[0; 7]), None, "too few words");
         let mut words = Vec::new();
         push_fq_words(&Fq::ONE, &mut words);
         // R mod p, the constant the kernels call one().
@@ -178,5 +187,6 @@ mod tests {
         let mut bad = xyzz_to_words(&g1);
         bad[0] ^= 1;
         assert_eq!(xyzz_from_words::<ark_bn254::g1::Config>(&bad), None);
+        assert_eq!(xyzz_from_words::<ark_bn254::g2::Config>(&[u32::MAX; 64]), None, "poison");
     }
 }

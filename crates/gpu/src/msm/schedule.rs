@@ -165,8 +165,13 @@ pub enum BufferSource {
     Bases,
     /// The scalars, Montgomery form, copied from the host per call.
     Scalars,
-    /// Zeros.
+    /// Zeros (counters the kernels add to).
     Zeroed,
+    /// All-ones bytes: no field element in Montgomery form (each word is at least the
+    /// modulus), so a read of a slot no kernel wrote surfaces as an invalid point or
+    /// index instead of a plausible identity or zero. Used for every buffer the kernels
+    /// fully write before reading.
+    Poisoned,
     /// Made by a [`Step::Duplicate`] of another buffer; nothing may use it before.
     Duplicate,
 }
@@ -290,6 +295,10 @@ impl Builder {
         self.buffer(name, words, BufferSource::Zeroed)
     }
 
+    fn poisoned(&mut self, name: &'static str, words: usize) -> BufferId {
+        self.buffer(name, words, BufferSource::Poisoned)
+    }
+
     fn duplicate(&mut self, from: BufferId, name: &'static str) -> BufferId {
         let to = self.buffer(name, self.buffers[from.0].words, BufferSource::Duplicate);
         self.steps.push(Step::Duplicate { from, to });
@@ -318,10 +327,10 @@ impl Builder {
         if blocks > SCAN_BLOCK_ELEMENTS {
             return Err(GpuError::Msm(format!("a scan of {len} elements exceeds the two-level scan")));
         }
-        let totals = self.zeroed("scan block totals", blocks);
+        let totals = self.poisoned("scan block totals", blocks);
         self.launch_blocks(Kernel::ScanBlocks, blocks, vec![buf(data), buf(totals), word(len)?])?;
         if blocks > 1 {
-            let grand_total = self.zeroed("scan grand total", 1);
+            let grand_total = self.poisoned("scan grand total", 1);
             self.launch_blocks(Kernel::ScanBlocks, 1, vec![buf(totals), buf(grand_total), word(blocks)?])?;
             self.launch(Kernel::ScanAddBlockOffsets, len, vec![buf(data), buf(totals), word(len)?])?;
         }
@@ -364,12 +373,12 @@ impl Schedule {
         // Phases 1-3: digits, bucket offsets, the counting sort.
         let bases = b.buffer("bases", n * affine, BufferSource::Bases);
         let scalars = b.buffer("scalars", n * SCALAR_WORDS, BufferSource::Scalars);
-        let canonical = b.zeroed("canonical scalars", n * SCALAR_WORDS);
+        let canonical = b.poisoned("canonical scalars", n * SCALAR_WORDS);
         let offsets = b.zeroed("bucket offsets", buckets + 1);
         b.launch(Kernel::CountDigits, n, vec![buf(scalars), buf(canonical), buf(offsets), word(n)?, word(c)?])?;
         b.scan(offsets, buckets + 1)?;
         let cursors = b.duplicate(offsets, "bucket cursors");
-        let entries = b.zeroed("entries", n * windows);
+        let entries = b.poisoned("entries", n * windows);
         b.launch(Kernel::ScatterEntries, n, vec![buf(canonical), buf(cursors), buf(entries), word(n)?, word(c)?])?;
 
         // Phase 4: accumulation levels until every bucket holds at most one partial. A
@@ -380,12 +389,12 @@ impl Schedule {
         let mut largest = n;
         let mut partials: Option<BufferId> = None;
         loop {
-            let chunk_offsets = b.zeroed("chunk offsets", buckets + 1);
+            let chunk_offsets = b.poisoned("chunk offsets", buckets + 1);
             b.launch(Kernel::CountChunks, buckets + 1, vec![buf(level_offsets), buf(chunk_offsets), word(buckets)?])?;
             b.scan(chunk_offsets, buckets + 1)?;
             // Σ_b ⌈count_b / CHUNK⌉ ≤ items / CHUNK + B: a bound on this level's chunks.
             let launched = items_bound.div_ceil(CHUNK) + buckets;
-            let next = b.zeroed("partials", launched * xyzz);
+            let next = b.poisoned("partials", launched * xyzz);
             let tail = [buf(level_offsets), buf(chunk_offsets), buf(next), word(buckets)?, word(launched)?];
             match partials {
                 None => {
@@ -406,7 +415,7 @@ impl Schedule {
             }
         }
         let partials = partials.ok_or_else(|| GpuError::Msm("the accumulation made no level".into()))?;
-        let bucket_sums = b.zeroed("bucket sums", buckets * xyzz);
+        let bucket_sums = b.poisoned("bucket sums", buckets * xyzz);
         b.launch(
             Kernel::GatherBuckets,
             buckets,
@@ -419,13 +428,13 @@ impl Schedule {
         let segments = per_window.div_ceil(SEGMENT);
         let total = windows * segments;
         b.launch(Kernel::SuffixSums, total, vec![buf(bucket_sums), word(c)?, word(total)?])?;
-        let mut shares = b.zeroed("segment shares", total * xyzz);
+        let mut shares = b.poisoned("segment shares", total * xyzz);
         b.launch(Kernel::SumGroups, total, vec![buf(bucket_sums), buf(shares), word(per_window)?, word(total)?])?;
         b.launch(Kernel::WeightSegments, total, vec![buf(bucket_sums), buf(shares), word(c)?, word(total)?])?;
         let mut count = segments;
         while count > 1 {
             let groups = count.div_ceil(GROUP);
-            let sums = b.zeroed("group sums", windows * groups * xyzz);
+            let sums = b.poisoned("group sums", windows * groups * xyzz);
             let rows_total = windows * groups;
             b.launch(Kernel::SumGroups, rows_total, vec![buf(shares), buf(sums), word(count)?, word(rows_total)?])?;
             shares = sums;

@@ -16,7 +16,8 @@
 //   g1_add_mixed P q | g1_add P Q | g1_dbl P | g1_mul_small P k   (same for g2_)
 //   sanitizers                                -> "address" (built with ASan) or "none"
 //   schedule g1|g2 BUFFERS STEPS READS, then
-//     BUFFERS lines "buffer WORDS zero|bases|scalars|duplicate",
+//     BUFFERS lines "buffer WORDS zero|poisoned|bases|scalars|duplicate" (poisoned:
+//     every byte 0xff, as the CUDA executor fills it),
 //     one line "data ID w..." (hex words) per bases or scalars buffer,
 //     STEPS lines "launch KERNEL BLOCKS THREADS ARG..." (ARG: bID or uVALUE),
 //       "duplicate FROM TO" or "free ID" (the CUDA executor frees a buffer after its
@@ -308,8 +309,10 @@ void run_schedule(const std::string& curve, size_t buffer_count, size_t step_cou
         buffers.words.push_back(words);
         buffers.freed.push_back(false);
         sources.push_back(t[2]);
-        // Zeroed like cudaMemset; inputs are filled below; duplicates are made by their step.
+        // Zeroed or poisoned like the CUDA executor's memsets; inputs are filled below;
+        // duplicates are made by their step.
         buffers.data.emplace_back(t[2] == "duplicate" ? nullptr : new u32[words]());
+        if (t[2] == "poisoned") std::memset(buffers.data.back().get(), 0xff, words * sizeof(u32));
     }
     for (size_t i = 0; i < buffer_count; ++i) {
         if (sources[i] != "bases" && sources[i] != "scalars") continue;
