@@ -47,7 +47,7 @@ else
     # into an existing folder without --upgrade, so install the whole pinned set at once.
     pinned=()
     for package in "${PACKAGES[@]}"; do pinned+=("${package}==${CUDA_TOOLS_VERSION}"); done
-    PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps --upgrade \
+    PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps --upgrade \
         --target "$TARGET_DIR" "${pinned[@]}" >&2
 fi
 
