@@ -7,8 +7,17 @@
 //! Because every `u_j < 2^8`, the packing into 248 bits is injective, which is what
 //! lets the digest bind A and B.
 //!
-//! int32 elements of C are single variables with no range check (DESIGN §4 explains
-//! why none is needed); their packing `Σ_j 2^(32j)·(c_j + 2^31)` is linear.
+//! The int32 matrix C is witnessed in one of two forms, chosen by the circuit:
+//! - [`alloc_int32_words`]: only its packed words `e = Σ_j 2^(32j)·(c_j + 2^31)`, one
+//!   variable per group of 7 elements. The compute-unit circuit uses this form and
+//!   never names an element of C: its check reads C through the words alone.
+//! - [`alloc_int32_matrix`]: one variable per element, packed linearly. The elements
+//!   carry **no range check**, so the packing is *not* injective over field elements:
+//!   `(c₀ + 2^32·s, c₁ − s)` packs like `(c₀, c₁)` for every `s`. It is sound only in a
+//!   circuit that pins each element to a value inside int32 by other constraints (the
+//!   textbook circuit sets `c_ij = Σ_k A_ik·B_kj` exactly). An earlier compute-unit
+//!   circuit used this form with Freivalds over the elements, and a prover could pick
+//!   elements after the challenge to pass it with a false C (see unit.rs).
 
 use ark_ff::{Field, Zero};
 use teraproof_core::Fr;
@@ -25,7 +34,7 @@ pub fn fr_from_i64(v: i64) -> Fr {
     }
 }
 
-fn pow2(i: u32) -> Fr {
+pub(crate) fn pow2(i: u32) -> Fr {
     Fr::from(2u64).pow([i as u64])
 }
 
@@ -80,24 +89,44 @@ pub fn alloc_int8_matrix(builder: &Builder, len: usize, values: Option<&[i64]>) 
 
 /// int32 elements allocated as plain variables, and their packed field elements.
 pub struct Int32Matrix {
-    /// one variable per element, row major
+    /// one variable per element, row major (empty when only the words are witnessed)
     pub elements: Vec<Expr>,
     /// `Σ_j 2^(32j)·(c_j + 2^31)` per group of 7 elements
     pub packed: Vec<Expr>,
 }
 
-/// Allocates `len` int32 elements (no constraints) and packs them.
+/// The packed word of a group of int32 values: `Σ_j 2^(32j)·(c_j + 2^31)`. Values
+/// outside int32 (built only by tests that tamper with witnesses) are encoded as field
+/// elements without complaint.
+pub fn int32_word(group: &[i64]) -> Fr {
+    group.iter().enumerate().map(|(j, &c)| pow2(32 * j as u32) * (fr_from_i64(c) + pow2(31))).sum()
+}
+
+/// The constant `Σ_j 2^(32j)·2^31` that a group of `len` elements adds to its word.
+pub fn int32_word_offset(len: usize) -> Fr {
+    (0..len).map(|j| pow2(32 * j as u32) * pow2(31)).sum()
+}
+
+/// C as its packed words only: `⌈len/7⌉` witness variables, no constraints, and no
+/// element variables (`elements` is empty). The words are bound by the digest; what a
+/// word means is fixed by the verifier's own digest of the int32 output it receives.
+pub fn alloc_int32_words(builder: &Builder, len: usize, values: Option<&[i64]>) -> Result<Int32Matrix> {
+    let packed = (0..len.div_ceil(7))
+        .map(|g| builder.witness(values.map(|v| int32_word(&v[7 * g..(7 * g + 7).min(len)]))))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Int32Matrix { elements: Vec::new(), packed })
+}
+
+/// Allocates `len` int32 elements (no constraints) and packs them. See the module
+/// docs: sound only where other constraints pin every element inside int32.
 pub fn alloc_int32_matrix(builder: &Builder, len: usize, values: Option<&[i64]>) -> Result<Int32Matrix> {
     let elements =
         (0..len).map(|idx| builder.witness(values.map(|v| fr_from_i64(v[idx])))).collect::<Result<Vec<_>>>()?;
-    let offset = pow2(31);
     let packed = elements
         .chunks(7)
         .map(|group| {
-            let mut e = Expr::weighted_sum(group.iter().enumerate().map(|(j, c)| (pow2(32 * j as u32), c)));
-            let shift: Fr = (0..group.len()).map(|j| pow2(32 * j as u32) * offset).sum();
-            e = e.add_const(shift);
-            e
+            Expr::weighted_sum(group.iter().enumerate().map(|(j, c)| (pow2(32 * j as u32), c)))
+                .add_const(int32_word_offset(group.len()))
         })
         .collect();
     Ok(Int32Matrix { elements, packed })

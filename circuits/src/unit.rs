@@ -1,23 +1,61 @@
-//! The compute-unit circuit (DESIGN §4) and the textbook circuit it is measured against.
+//! The compute-unit circuit (DESIGN §4, with the change below) and the textbook
+//! circuit it is measured against.
 //!
 //! Public inputs, in order: `dA, dB, dC`. Both circuits first *bind* the witness to
-//! them: A and B are allocated as bits (range-checked), C as plain variables, and the
-//! three digests are recomputed in-circuit and equated to the public inputs.
+//! them: A and B are allocated as bits (range-checked), C as the circuit chooses (see
+//! [`crate::pack`]), and the three digests are recomputed in-circuit and equated to the
+//! public inputs.
 //!
-//! [`ComputeUnitCircuit`] then checks `C = A·B` with Freivalds' test at a challenge
-//! derived from the statement, `x = Poseidon(TAG_FREIVALDS, dA, dB, dC)`:
+//! [`ComputeUnitCircuit`] then checks `C = A·B` with a Freivalds-style test at a
+//! challenge derived from the statement, `y = Poseidon(TAG_FREIVALDS, dA, dB, dC)`. It
+//! witnesses C **only as its packed words** `w_g = Σ_t 2^(32t)·(C_{7g+t} + 2^31)` (flat
+//! row-major index `f = 7g + t`), the very values hashed into dC, and weights element
+//! `f` of a matrix by
 //!
 //! ```text
-//!   s_k = Σ_j B_kj·x^j            (Horner: k·(n−1) products)
-//!   R_i = Σ_j C_ij·x^j            (Horner: m·(n−1) products)
-//!   Σ_k A_ik·s_k = R_i   ∀ i      (m·k products, the last folded into the equality)
+//!   ρ_f = 2^(32·t) · y^g        (g, t) = (⌊f/7⌋, f mod 7)
 //! ```
 //!
-//! If `C ≠ AB`, some row of `C − AB` is a nonzero polynomial of degree `< n` in `x`,
-//! which vanishes at a hash-derived `x` with probability `< n/r`.
+//! so that `Σ_f C_f·ρ_f = Σ_g y^g·(w_g − o_g)`, with `o_g` the constant `2^31` offsets of
+//! group `g`, is linear in the words. The circuit enforces
 //!
-//! [`NaiveMatmulCircuit`] proves every multiply-add: `C_ij = Σ_k A_ik·B_kj`, `m·n·k`
-//! constraints.
+//! ```text
+//!   Σ_g y^g·(w_g − o_g)  =  Σ_f (A·B)_f·ρ_f
+//! ```
+//!
+//! **Why this is sound.** Let C′ be an int32 matrix whose digest is dC (the verifier
+//! checks the output it receives against dC). By collision resistance the words are
+//! C′'s words, and A and B are the matrices behind dA and dB (their packing is injective
+//! thanks to the range checks). Then the identity reads `Σ_g y^g·E_g = 0` with
+//! `E_g = Σ_t 2^(32t)·D_{7g+t}` and `D = C′ − A·B`. Both C′ and A·B lie in int32 (A·B
+//! because `k < 2^17`), so `|D_f| < 2^32`; the lowest nonzero digit of a group then
+//! makes `E_g ≠ 0` as an integer, and `|E_g| < 2^225 < r` keeps it nonzero in Fr. So if
+//! `C′ ≠ A·B` the polynomial `Σ_g E_g·Y^g` is nonzero, of degree `< ⌈mn/7⌉`, and the
+//! hash-derived `y` is one of its roots with probability `< mn/(7r)`.
+//!
+//! An earlier version witnessed every element of C as a field element, without range
+//! checks, and ran Freivalds row by row over those elements. Its packing was not
+//! injective over field elements, so the words (and dC) did not fix the elements: after
+//! learning `y` a prover could shift `2^32·s` between neighbouring elements of a false
+//! C′ and pass every row. Keys from that circuit (key format 1) are refused.
+//!
+//! **Cost.** `ρ` factors over rows and columns: with `f = i·n + j`, `a_i = (i·n) mod 7`
+//! and `b_i = ⌊i·n/7⌋`, `ρ_f = y^(b_i)·φ(a_i + j)` where `φ(e) = 2^(32·(e mod 7))·y^⌊e/7⌋`.
+//! Writing `j = 7h + s`,
+//!
+//! ```text
+//!   R_ks    = Σ_h B_{k,7h+s}·y^h                        k·(n − min(n,7)) products
+//!   q^(a)_k = Σ_s 2^(32·((a+s) mod 7))·(R_ks or y·R_ks)  linear, y·R_ks: ≤ 6k products
+//!   p^(a)_k = Σ_{i: a_i = a} y^(b_i)·A_ik                ≤ m·k products
+//!   Σ_f (A·B)_f·ρ_f = Σ_a Σ_k p^(a)_k·q^(a)_k            ≤ 7k products
+//! ```
+//!
+//! (`y·R_ks` replaces `R_ks` in class `a` exactly when `a + s ≥ 7`), plus `⌈mn/7⌉` powers
+//! of `y` and as many products on the left: about `2n² + 2n²/7` for CU-n.
+//!
+//! [`NaiveMatmulCircuit`] witnesses every element of C and proves every multiply-add:
+//! `C_ij = Σ_k A_ik·B_kj`, `m·n·k` constraints. Those constraints pin each element to an
+//! exact product inside int32, which is what makes its element-wise packing sound.
 
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use teraproof_core::digest::{header_state, tag_freivalds};
@@ -26,8 +64,9 @@ use teraproof_core::{digest_matrix, Fr, Matrix, MatrixDigest, UnitSpec};
 use crate::builder::{Assignment, Builder, DirectWitness, Expr};
 use crate::digest::{absorb_calls, digest_gadget};
 use crate::error::{CircuitError, Result};
-use crate::pack::{alloc_int32_matrix, alloc_int8_matrix};
+use crate::pack::{alloc_int32_matrix, alloc_int32_words, alloc_int8_matrix, int32_word_offset, pow2, Int32Matrix};
 use crate::poseidon::{constraint_cost, PoseidonGadget};
+use ark_ff::One;
 
 /// The private data of a unit and the public digests it is claimed to match.
 ///
@@ -88,7 +127,7 @@ pub fn public_inputs(da: &MatrixDigest, db: &MatrixDigest, dc: &MatrixDigest) ->
 pub struct Bound {
     a: Vec<Expr>,
     b: Vec<Expr>,
-    c: Vec<Expr>,
+    c: Int32Matrix,
     public: [Expr; 3],
 }
 
@@ -99,7 +138,7 @@ pub struct Bound {
 /// witness but set to the digests the circuit computes, saving a second hashing pass.
 /// In direct mode the three digest chains, independent of each other and contiguous
 /// in allocation order, are generated in parallel.
-fn bind_statement(
+fn bind_statement<K: sealed::Arithmetic>(
     builder: &Builder,
     spec: &UnitSpec,
     witness: Option<&UnitWitness>,
@@ -115,7 +154,7 @@ fn bind_statement(
     let mut public = [da?, db?, dc?];
     let a = alloc_int8_matrix(builder, m * k, witness.map(|w| w.a.as_slice()))?;
     let b = alloc_int8_matrix(builder, k * n, witness.map(|w| w.b.as_slice()))?;
-    let c = alloc_int32_matrix(builder, m * n, witness.map(|w| w.c.as_slice()))?;
+    let c = K::alloc_output(builder, m * n, witness.map(|w| w.c.as_slice()))?;
     let absorb = PoseidonGadget::new(teraproof_core::digest::ABSORB_RATE + 1)?;
     let headers = [header_state::<i8>(m, k), header_state::<i8>(k, n), header_state::<i32>(m, n)];
     let computed: [Expr; 3] = if builder.is_direct() {
@@ -152,17 +191,62 @@ fn bind_statement(
     for (got, claimed) in computed.iter().zip(&public) {
         builder.enforce_equal(got, claimed)?;
     }
-    Ok(Bound { a: a.elements, b: b.elements, c: c.elements, public })
+    Ok(Bound { a: a.elements, b: b.elements, c, public })
 }
 
-/// `Σ_j coeffs[j]·x^j` by Horner's rule: `len − 1` constraints.
-fn horner(builder: &Builder, coeffs: &[Expr], x: &Expr) -> Result<Expr> {
-    let (last, rest) = coeffs.split_last().expect("rows are non-empty");
-    let mut acc = last.clone();
-    for c in rest.iter().rev() {
-        acc = builder.mul(&acc, x)?.add(c);
+/// `1, y, y², …, y^(count−1)`: `count − 2` constraints (the first two are free).
+fn powers_of(builder: &Builder, y: &Expr, count: usize) -> Result<Vec<Expr>> {
+    let mut powers = vec![Expr::constant(Fr::one()), y.clone()];
+    while powers.len() < count {
+        let next = builder.mul(powers.last().expect("non-empty"), y)?;
+        powers.push(next);
     }
-    Ok(acc)
+    powers.truncate(count.max(1));
+    Ok(powers)
+}
+
+/// `y^e · x`, free when `e = 0`.
+fn times_power(builder: &Builder, powers: &[Expr], e: usize, x: &Expr) -> Result<Expr> {
+    if e == 0 {
+        Ok(x.clone())
+    } else {
+        builder.mul(&powers[e], x)
+    }
+}
+
+fn sum(terms: &[Expr]) -> Expr {
+    Expr::weighted_sum(terms.iter().map(|t| (Fr::one(), t)))
+}
+
+/// How the words-weighted check splits an `m×n` output: the words, the residues of a
+/// column index mod 7, and each row's class `a_i = (i·n) mod 7` and power
+/// `b_i = ⌊i·n/7⌋` (module docs).
+struct WordLayout {
+    len: usize,
+    words: usize,
+    residues: usize,
+    rows: Vec<(usize, usize)>,
+    classes: Vec<usize>,
+}
+
+impl WordLayout {
+    fn new(m: usize, n: usize) -> Self {
+        let rows: Vec<(usize, usize)> = (0..m).map(|i| ((i * n) % 7, (i * n) / 7)).collect();
+        let mut classes: Vec<usize> = rows.iter().map(|&(a, _)| a).collect();
+        classes.sort_unstable();
+        classes.dedup();
+        Self { len: m * n, words: (m * n).div_ceil(7), residues: n.min(7), rows, classes }
+    }
+
+    fn group_len(&self, g: usize) -> usize {
+        (self.len - 7 * g).min(7)
+    }
+
+    /// The residues `s` whose `y·R_ks` some class needs (`a + s ≥ 7`).
+    fn shifted_residues(&self) -> std::ops::Range<usize> {
+        let a_max = *self.classes.last().expect("m ≥ 1");
+        (7 - a_max).min(self.residues)..self.residues
+    }
 }
 
 fn to_synthesis_error(e: CircuitError) -> SynthesisError {
@@ -186,6 +270,8 @@ mod sealed {
 
     /// The arithmetic half of a unit circuit, run after the statement is bound.
     pub trait Arithmetic {
+        /// Witnesses C (its elements or only its words) for the binding phase.
+        fn alloc_output(builder: &Builder, len: usize, values: Option<&[i64]>) -> Result<Int32Matrix>;
         /// Constrains `C = A·B` over the bound statement.
         fn enforce(builder: &Builder, spec: &UnitSpec, bound: &Bound) -> Result<()>;
     }
@@ -200,27 +286,83 @@ pub struct Freivalds;
 pub struct Textbook;
 
 impl sealed::Arithmetic for Freivalds {
+    fn alloc_output(builder: &Builder, len: usize, values: Option<&[i64]>) -> Result<Int32Matrix> {
+        alloc_int32_words(builder, len, values)
+    }
+
     fn enforce(builder: &Builder, spec: &UnitSpec, bound: &Bound) -> Result<()> {
-        let (m, k, n) = (spec.m(), spec.k(), spec.n());
+        let (k, n) = (spec.k(), spec.n());
+        let layout = WordLayout::new(spec.m(), n);
         let [da, db, dc] = &bound.public;
-        let x = PoseidonGadget::new(4)?
+        let y = PoseidonGadget::new(4)?
             .hash(builder, &[Expr::constant(tag_freivalds()), da.clone(), db.clone(), dc.clone()])?;
-        let s = (0..k).map(|kk| horner(builder, &bound.b[kk * n..(kk + 1) * n], &x)).collect::<Result<Vec<_>>>()?;
-        for i in 0..m {
-            let row_value = horner(builder, &bound.c[i * n..(i + 1) * n], &x)?;
-            enforce_inner_product(builder, &bound.a[i * k..(i + 1) * k], &s, &row_value)?;
+        let words = &bound.c.packed;
+        let powers = powers_of(builder, &y, layout.words)?;
+
+        // Σ_f C_f·ρ_f, read from the words.
+        let unpacked = words
+            .iter()
+            .enumerate()
+            .map(|(g, w)| times_power(builder, &powers, g, &w.add_const(-int32_word_offset(layout.group_len(g)))))
+            .collect::<Result<Vec<_>>>()?;
+        let lhs = sum(&unpacked);
+
+        // R_ks, and y·R_ks where a class needs it.
+        let shifted = layout.shifted_residues();
+        let mut r = Vec::with_capacity(k);
+        let mut yr = Vec::with_capacity(k);
+        for row in bound.b.chunks(n) {
+            let r_k = (0..layout.residues)
+                .map(|s| {
+                    let terms = (s..n)
+                        .step_by(7)
+                        .enumerate()
+                        .map(|(h, j)| times_power(builder, &powers, h, &row[j]))
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok(sum(&terms))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let yr_k = shifted.clone().map(|s| builder.mul(&y, &r_k[s])).collect::<Result<Vec<_>>>()?;
+            r.push(r_k);
+            yr.push(yr_k);
         }
-        Ok(())
+
+        // Σ_a Σ_k p^(a)_k·q^(a)_k = Σ_f (A·B)_f·ρ_f.
+        let mut xs = Vec::with_capacity(layout.classes.len() * k);
+        let mut ys = Vec::with_capacity(layout.classes.len() * k);
+        for &class in &layout.classes {
+            for kk in 0..k {
+                let p = layout
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &(a, _))| a == class)
+                    .map(|(i, &(_, b))| times_power(builder, &powers, b, &bound.a[i * k + kk]))
+                    .collect::<Result<Vec<_>>>()?;
+                xs.push(sum(&p));
+                let q = Expr::weighted_sum((0..layout.residues).map(|s| {
+                    let e = class + s;
+                    let term = if e < 7 { &r[kk][s] } else { &yr[kk][s - shifted.start] };
+                    (pow2(32 * (e % 7) as u32), term)
+                }));
+                ys.push(q);
+            }
+        }
+        enforce_inner_product(builder, &xs, &ys, &lhs)
     }
 }
 
 impl sealed::Arithmetic for Textbook {
+    fn alloc_output(builder: &Builder, len: usize, values: Option<&[i64]>) -> Result<Int32Matrix> {
+        alloc_int32_matrix(builder, len, values)
+    }
+
     fn enforce(builder: &Builder, spec: &UnitSpec, bound: &Bound) -> Result<()> {
         let (m, k, n) = (spec.m(), spec.k(), spec.n());
         let columns: Vec<Vec<Expr>> = (0..n).map(|j| (0..k).map(|kk| bound.b[kk * n + j].clone()).collect()).collect();
         for i in 0..m {
             for (j, column) in columns.iter().enumerate() {
-                enforce_inner_product(builder, &bound.a[i * k..(i + 1) * k], column, &bound.c[i * n + j])?;
+                enforce_inner_product(builder, &bound.a[i * k..(i + 1) * k], column, &bound.c.elements[i * n + j])?;
             }
         }
         Ok(())
@@ -303,7 +445,7 @@ impl<K: sealed::Arithmetic> UnitCircuit<K> {
     }
 
     fn synthesize(&self, builder: &Builder, derive_public: bool) -> Result<()> {
-        let bound = bind_statement(builder, &self.spec, self.witness.as_ref(), derive_public)?;
+        let bound = bind_statement::<K>(builder, &self.spec, self.witness.as_ref(), derive_public)?;
         K::enforce(builder, &self.spec, &bound)
     }
 }
@@ -326,8 +468,10 @@ pub struct CircuitCost {
     pub range_check: usize,
     /// Poseidon constraints of the three digests
     pub hashing: usize,
-    /// challenge and Freivalds constraints
+    /// challenge and product-check constraints
     pub freivalds: usize,
+    /// the equalities of the three computed digests with the public inputs
+    pub digest_equalities: usize,
     /// number of public inputs (`dA, dB, dC`)
     pub public_inputs: usize,
 }
@@ -340,14 +484,24 @@ pub fn circuit_cost(spec: &UnitSpec) -> Result<CircuitCost> {
     let range_check = 8 * (m * k + k * n);
     let hashing =
         absorb * (absorb_calls(packed(m * k, 31)) + absorb_calls(packed(k * n, 31)) + absorb_calls(packed(m * n, 7)));
-    let binding = range_check + hashing + 3;
-    let freivalds = constraint_cost(4)? + (k + m) * (n - 1) + m * k;
+    let digest_equalities = 3;
+    let binding = range_check + hashing + digest_equalities;
+    let layout = WordLayout::new(m, n);
+    let rows_with_a_power = layout.rows.iter().filter(|&&(_, b)| b > 0).count();
+    let freivalds = constraint_cost(4)?
+        + layout.words.saturating_sub(2)
+        + (layout.words - 1)
+        + k * (n - layout.residues)
+        + k * layout.shifted_residues().len()
+        + k * rows_with_a_power
+        + k * layout.classes.len();
     Ok(CircuitCost {
         constraints: binding + freivalds,
         naive_constraints: binding + m * n * k,
         range_check,
         hashing,
         freivalds,
+        digest_equalities,
         public_inputs: 3,
     })
 }

@@ -19,7 +19,20 @@ fn unit_ok(u: &Unit, w: UnitWitness) -> bool {
 
 #[test]
 fn honest_units_are_satisfied() {
-    for (m, k, n) in [(8, 8, 8), (3, 5, 7), (1, 1, 1), (12, 1, 3), (1, 40, 1), (5, 2, 33)] {
+    // Shapes chosen for the word layout too: n a multiple of 7, n < 7, one row, rows
+    // sharing a power of y (n = 1), rows falling in every class mod 7.
+    for (m, k, n) in [
+        (8, 8, 8),
+        (3, 5, 7),
+        (1, 1, 1),
+        (12, 1, 3),
+        (1, 40, 1),
+        (5, 2, 33),
+        (2, 3, 14),
+        (9, 2, 1),
+        (1, 4, 22),
+        (15, 3, 6),
+    ] {
         let u = honest_unit(m, k, n, (m * 100 + k * 10 + n) as u64);
         assert!(unit_ok(&u, witness(&u)), "{}", u.spec);
     }
@@ -115,7 +128,18 @@ fn naive_circuit_accepts_honest_and_rejects_tampered() {
 
 #[test]
 fn cost_formula_matches_synthesis() {
-    for (m, k, n) in [(1, 1, 1), (3, 5, 7), (8, 8, 8), (12, 1, 3), (2, 40, 9), (16, 16, 16)] {
+    for (m, k, n) in [
+        (1, 1, 1),
+        (3, 5, 7),
+        (8, 8, 8),
+        (12, 1, 3),
+        (2, 40, 9),
+        (16, 16, 16),
+        (2, 3, 14),
+        (9, 2, 1),
+        (1, 4, 22),
+        (15, 3, 6),
+    ] {
         let spec = UnitSpec::new(m, k, n).unwrap();
         let cost = circuit_cost(&spec).unwrap();
         let cs = synthesize_setup(ComputeUnitCircuit::for_setup(spec));
@@ -245,4 +269,41 @@ fn prover_witness_derives_the_public_inputs() {
     assert_eq!(w.assignment.instance[3], digest_matrix(&c).0);
     let e = &w.evaluations;
     assert!((0..e.len()).any(|r| e.a[r] * e.b[r] != e.c[r]));
+}
+
+/// The attack on the withdrawn circuit, which checked Freivalds row by row over
+/// unchecked field elements of C: for a false C′, after learning the challenge, shift
+/// `2^32·s` between two neighbouring elements so that the packed word (hence dC) is
+/// unchanged while the row's Freivalds sum becomes the honest one. The first half shows
+/// the attack's elements would pass the old row check; the second that the circuit,
+/// which sees C only through its words, rejects C′ whatever the elements.
+#[test]
+fn a_false_output_cannot_hide_behind_its_packed_words() {
+    use ark_ff::Field;
+    use teraproof_circuits::pack::{fr_from_i64, int32_word};
+    use teraproof_core::digest::freivalds_challenge;
+
+    let u = honest_unit(8, 8, 8, 90);
+    let mut fake = u.c.clone();
+    for j in 0..8 {
+        *fake.get_mut(0, j).unwrap() = 12345;
+    }
+    assert_ne!(fake, u.c);
+    let x = freivalds_challenge(&digest_matrix(&u.a), &digest_matrix(&u.b), &digest_matrix(&fake));
+    let row = |c: &[Fr]| (0..8).map(|j| c[j] * x.pow([j as u64])).sum::<Fr>();
+    let honest_row: Vec<Fr> = (0..8).map(|j| fr_from_i64(u.c.get(0, j).unwrap() as i64)).collect();
+    let mut forged: Vec<Fr> = (0..8).map(|j| fr_from_i64(fake.get(0, j).unwrap() as i64)).collect();
+    let two32 = Fr::from(1u64 << 32);
+    let s = (row(&honest_row) - row(&forged)) * (two32 - x).inverse().unwrap();
+    forged[0] += two32 * s;
+    forged[1] -= s;
+    assert_eq!(row(&forged), row(&honest_row), "the old row check would pass");
+    let word =
+        |c: &[Fr]| (0..7).map(|j| Fr::from(2u64).pow([32 * j as u64]) * (c[j] + Fr::from(1u64 << 31))).sum::<Fr>();
+    let fake_row: Vec<i64> = (0..7).map(|j| fake.get(0, j).unwrap() as i64).collect();
+    assert_eq!(word(&forged), int32_word(&fake_row), "with C′'s packed word, hence C′'s digest");
+
+    let w = UnitWitness::new(&u.spec, &u.a, &u.b, &fake).unwrap();
+    assert!(!unit_ok(&u, w), "the words-only circuit rejects C′");
+    assert!(unit_ok(&u, witness(&u)));
 }

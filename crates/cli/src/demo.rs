@@ -28,9 +28,11 @@ pub fn cache_dir() -> PathBuf {
 pub fn cached_dev_keys(spec: &UnitSpec) -> Result<(UnitKeys, String)> {
     let key_dir = cache_dir().join("keys").join(format!("{}-dev{DEMO_DEV_SEED}", spec.id()));
     let t = Instant::now();
+    // Only keys this function made are reused: the demo prints their seed as fact.
+    let ours = |keys: &UnitKeys| keys.manifest().dev_seed == Some(DEMO_DEV_SEED) && keys.manifest().insecure_dev_setup;
     match UnitKeys::load(&key_dir, Some(spec)) {
-        Ok(keys) => Ok((keys, format!("cached development keys in {}", key_dir.display()))),
-        Err(_) => {
+        Ok(keys) if ours(&keys) => Ok((keys, format!("cached development keys in {}", key_dir.display()))),
+        _ => {
             run_setup(*spec, Some(DEMO_DEV_SEED), &key_dir)?;
             let keys = UnitKeys::load(&key_dir, Some(spec)).context("reloading the keys just written")?;
             let note = format!("new development keys in {} ({:.1} s)", key_dir.display(), t.elapsed().as_secs_f64());

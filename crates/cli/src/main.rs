@@ -117,11 +117,20 @@ enum Command {
         #[arg(long, default_value = "auto")]
         backend: String,
     },
-    /// Verify receipts (several are checked as one batch). Exit 0 when all are valid.
+    /// Verify receipts (several are checked as one batch), one verdict line each. Exit 0
+    /// when all are valid, 1 when any is invalid, 2 when one could not be checked at all
+    /// (keys or a file unreadable, a bad matrix file).
     Verify {
         /// key directory (only keys.json and verifying_key.bin are read)
         #[arg(long)]
         keys: PathBuf,
+        /// also check that this A (int8 matrix JSON) is the receipt's input: a buyer
+        /// should pass the A and B it sent, or a proof about other inputs passes
+        #[arg(long)]
+        a: Option<PathBuf>,
+        /// also check that this B (int8 matrix JSON) is the receipt's input
+        #[arg(long)]
+        b: Option<PathBuf>,
         /// also check that this C (int32 matrix JSON) is the receipt's output
         #[arg(long)]
         c: Option<PathBuf>,
@@ -309,6 +318,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Prove { keys, a, b, out, c_out, backend } => {
             let backend: Backend = backend.parse()?;
+            let outputs: Vec<&Path> = std::iter::once(out.as_path()).chain(c_out.as_deref()).collect();
+            check_outputs(&outputs, &[&a, &b], &keys)?;
             let keys =
                 UnitKeys::load(&keys, None).with_context(|| format!("cannot load keys from {}", keys.display()))?;
             let a = read_matrix::<i8>(&a)?;
@@ -330,7 +341,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("WARNING: keys come from an INSECURE development setup; the receipt says so");
             }
         }
-        Command::Verify { keys, c, receipts } => return verify(&keys, c.as_deref(), &receipts),
+        Command::Verify { keys, a, b, c, receipts } => {
+            let matrices = [("A", a), ("B", b), ("C", c)];
+            return Ok(verify(&keys, &matrices, &receipts).unwrap_or_else(|e| {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }));
+        }
         Command::Export(ExportCommand::Snarkjs { keys, receipt, out }) => {
             use teraproof_verifier::snarkjs;
             let key = UnitVerifyingKey::load(&keys)?;
@@ -398,6 +415,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "range_check": cost.range_check,
                     "hashing": cost.hashing,
                     "freivalds": cost.freivalds,
+                    "digest_equalities": cost.digest_equalities,
                 },
                 "public_inputs": ["dA", "dB", "dC"],
             });
@@ -407,58 +425,130 @@ fn run(cli: Cli) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Verifies receipts; prints `valid` lines and exits 0, or the reason and exits 1.
-fn verify(keys: &Path, c: Option<&Path>, receipts: &[PathBuf]) -> Result<ExitCode> {
-    if c.is_some() && receipts.len() > 1 {
-        bail!("--c checks one receipt's output; give a single receipt with it");
+/// Refuses, before any work, outputs that would overwrite each other, an input or
+/// anything in the key directory, and outputs whose folder does not exist.
+fn check_outputs(outputs: &[&Path], inputs: &[&Path], keys: &Path) -> Result<()> {
+    // A path as it will be written: its folder resolved, its file name kept.
+    let resolved = |path: &Path| -> Result<PathBuf> {
+        let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let folder = folder
+            .canonicalize()
+            .with_context(|| format!("cannot write {}: no folder {}", path.display(), folder.display()))?;
+        Ok(folder.join(name))
+    };
+    let keys = keys.canonicalize().ok();
+    let inputs: Vec<PathBuf> = inputs.iter().filter_map(|p| p.canonicalize().ok()).collect();
+    let mut seen = Vec::new();
+    for output in outputs {
+        let target = resolved(output)?;
+        if target.is_dir() {
+            bail!("cannot write {}: it is a folder", output.display());
+        }
+        if seen.contains(&target) {
+            bail!("two outputs would both be written to {}", output.display());
+        }
+        if inputs.contains(&target) {
+            bail!("refusing to overwrite the input {} with an output", output.display());
+        }
+        if keys.as_ref().is_some_and(|k| target.starts_with(k)) {
+            bail!("refusing to write {} inside the key directory", output.display());
+        }
+        seen.push(target);
+    }
+    Ok(())
+}
+
+/// Checks `receipt`'s digest of each given matrix (`("A" | "B" | "C", path)`).
+fn check_matrices(verifier: &Verifier, receipt: &Receipt, matrices: &[(&str, Option<PathBuf>)]) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for (name, path) in matrices {
+        let Some(path) = path else { continue };
+        let (found, claimed) = match *name {
+            "C" => {
+                if let Err(e) = verifier.check_output(receipt, &read_matrix::<i32>(path)?) {
+                    problems.push(e.to_string());
+                }
+                continue;
+            }
+            "A" => (digest_matrix(&read_matrix::<i8>(path)?), receipt.da),
+            _ => (digest_matrix(&read_matrix::<i8>(path)?), receipt.db),
+        };
+        if found != claimed {
+            problems.push(format!("{name} in {} is not the receipt's input (digest {found})", path.display()));
+        }
+    }
+    Ok(problems)
+}
+
+/// Verifies receipts and prints one verdict line per receipt: 0 when all are valid, 1
+/// when any is invalid, 2 when one could not be checked (an unreadable file). Errors
+/// that stop every check (the keys, the matrices) are returned for exit status 2.
+fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf]) -> Result<ExitCode> {
+    if matrices.iter().any(|(_, p)| p.is_some()) && receipts.len() > 1 {
+        bail!("--a, --b and --c check one receipt's matrices; give a single receipt with them");
     }
     let key =
         UnitVerifyingKey::load(keys).with_context(|| format!("cannot load verifying key from {}", keys.display()))?;
     let verifier = Verifier::new(key);
+    let warn = if verifier.key().insecure_dev_setup() { " (INSECURE development keys)" } else { "" };
     let mut parsed = Vec::with_capacity(receipts.len());
-    let mut failed = false;
+    let (mut invalid, mut unchecked) = (false, false);
     for path in receipts {
-        match Receipt::from_json(&read(path)?) {
+        let text = match read(path) {
+            Ok(text) => text,
+            Err(e) => {
+                println!("unchecked {}: {e:#}", path.display());
+                unchecked = true;
+                continue;
+            }
+        };
+        match Receipt::from_json(&text) {
             Ok(r) => parsed.push((path, r)),
             Err(e) => {
                 println!("invalid {}: {}", path.display(), VerifyError::from(e));
-                failed = true;
+                invalid = true;
             }
         }
-    }
-    if parsed.is_empty() {
-        return Ok(ExitCode::from(1));
     }
     let only: Vec<Receipt> = parsed.iter().map(|(_, r)| r.clone()).collect();
-    let result =
-        if only.len() == 1 { verifier.verify(&only[0]).map(|v| vec![v]) } else { verifier.verify_batch(&only) };
-    match result {
-        Ok(verified) => {
-            for ((path, r), v) in parsed.iter().zip(&verified) {
-                let warn = if v.insecure_dev_setup { " (INSECURE development keys)" } else { "" };
-                if let Some(c) = c {
-                    let c = read_matrix::<i32>(c)?;
-                    if let Err(e) = verifier.check_output(r, &c) {
-                        println!("invalid {}: {e}", path.display());
-                        failed = true;
-                        continue;
-                    }
+    let verdicts: Vec<Option<VerifyError>> = match only.len() {
+        0 => Vec::new(),
+        1 => vec![verifier.verify(&only[0]).err()],
+        _ => match verifier.verify_batch(&only) {
+            Ok(_) => only.iter().map(|_| None).collect(),
+            Err(VerifyError::BatchFailed { failures, .. }) => {
+                let mut verdicts: Vec<Option<VerifyError>> = only.iter().map(|_| None).collect();
+                for (i, e) in failures {
+                    verdicts[i] = Some(e);
                 }
-                println!("valid {}: {} dC={}{warn}", path.display(), v.unit, r.dc);
+                verdicts
             }
-        }
-        Err(VerifyError::BatchFailed { failures, .. }) => {
-            for (i, e) in failures {
-                println!("invalid {}: {e}", parsed[i].0.display());
-            }
-            failed = true;
-        }
-        Err(e) => {
-            println!("invalid {}: {e}", parsed[0].0.display());
-            failed = true;
+            Err(e) => return Err(e.into()),
+        },
+    };
+    for ((path, r), verdict) in parsed.iter().zip(verdicts) {
+        let problems = match verdict {
+            Some(e) => vec![e.to_string()],
+            None => check_matrices(&verifier, r, matrices)?,
+        };
+        if problems.is_empty() {
+            println!("valid {}: {} dC={}{warn}", path.display(), verifier.key().unit(), r.dc);
+        } else {
+            println!("invalid {}: {}", path.display(), problems.join("; "));
+            invalid = true;
         }
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if invalid {
+        ExitCode::from(1)
+    } else if unchecked {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn main() -> ExitCode {

@@ -110,16 +110,76 @@ fn setup_prove_verify_round_trip_and_tampering() {
     let o = teraproof(&["verify", "--keys", "KEYDIR", "RECEIPT.json", "BAD.json"], d);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
-    assert!(out.contains("invalid BAD.json") && !out.contains("invalid RECEIPT.json"), "{out}");
+    assert!(out.contains("invalid BAD.json") && out.contains("valid RECEIPT.json"), "{out}");
+    assert!(!out.contains("invalid RECEIPT.json"), "{out}");
 
     // Garbage in, a reason out, never a panic.
     std::fs::write(d.join("JUNK.json"), "{\"version\":1").unwrap();
     let o = teraproof(&["verify", "--keys", "KEYDIR", "JUNK.json"], d);
     assert_eq!(o.status.code(), Some(1));
     assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+    // The verifier's own trouble is exit 2, never the 1 that means a bad receipt.
     let o = teraproof(&["verify", "--keys", "NOKEYS", "RECEIPT.json"], d);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("keys.json"));
+    let o = teraproof(&["verify", "--keys", "KEYDIR", "RECEIPT.json", "MISSING.json"], d);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("valid RECEIPT.json") && out.contains("unchecked MISSING.json"), "{out}");
+    let o = teraproof(&["verify", "--keys", "KEYDIR", "--c", "NOPE.json", "RECEIPT.json"], d);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+}
+
+#[test]
+fn verify_checks_the_buyers_inputs_and_prove_guards_its_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(teraproof(&["setup", "--unit", "mm-i8-2x3x2", "--dev-seed", "7", "--out", "K"], d).status.success());
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-2x3x2", "--seed", "1", "--out", "."], d).status.success());
+    std::fs::create_dir(d.join("other")).unwrap();
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-2x3x2", "--seed", "2", "--out", "other"], d).status.success());
+    let prove = |a: &str, b: &str, out: &str, c_out: &str| {
+        teraproof(&["prove", "--keys", "K", "--a", a, "--b", b, "--out", out, "--c-out", c_out], d)
+    };
+    assert!(prove("A.json", "B.json", "R.json", "C.json").status.success());
+    assert!(prove("other/A.json", "other/B.json", "R2.json", "C2.json").status.success());
+
+    // The buyer's own A and B: the honest receipt passes, one about other inputs fails.
+    let o = teraproof(&["verify", "--keys", "K", "--a", "A.json", "--b", "B.json", "--c", "C.json", "R.json"], d);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    for (flag, file) in [("--a", "A.json"), ("--b", "B.json")] {
+        let o = teraproof(&["verify", "--keys", "K", flag, file, "R2.json"], d);
+        assert_eq!(o.status.code(), Some(1), "{o:?}");
+        assert!(stdout(&o).contains("is not the receipt's input"), "{}", stdout(&o));
+    }
+
+    // A batch gives every receipt a verdict, valid ones included.
+    let mut bad: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("R.json")).unwrap()).unwrap();
+    bad["dc"] = "7".into();
+    std::fs::write(d.join("BAD.json"), bad.to_string()).unwrap();
+    let o = teraproof(&["verify", "--keys", "K", "R.json", "BAD.json", "R2.json"], d);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    for line in ["valid R.json", "invalid BAD.json", "valid R2.json"] {
+        assert!(out.lines().any(|l| l.starts_with(line)), "no line {line:?}: {out}");
+    }
+
+    // Outputs that would destroy something are refused before proving.
+    let receipt_before = std::fs::read_to_string(d.join("R.json")).unwrap();
+    for (out, c_out, why) in [
+        ("X.json", "X.json", "two outputs"),
+        ("A.json", "C3.json", "overwrite the input"),
+        ("K/keys.json", "C3.json", "inside the key directory"),
+        ("R.json", "nofolder/C.json", "no folder"),
+        ("other", "C3.json", "is a folder"),
+    ] {
+        let o = prove("A.json", "B.json", out, c_out);
+        assert_eq!(o.status.code(), Some(1), "{out} {c_out}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(why), "{out} {c_out}: {o:?}");
+    }
+    assert_eq!(std::fs::read_to_string(d.join("R.json")).unwrap(), receipt_before, "nothing written");
+    assert!(!d.join("X.json").exists());
+    assert!(teraproof(&["verify", "--keys", "K", "R.json"], d).status.success(), "keys intact");
 }
 
 #[test]
@@ -131,6 +191,8 @@ fn info_digest_and_demo() {
     assert_eq!(info["id"], "mm-i8-64x64x64");
     assert_eq!(info["ops"], 2 * 64 * 64 * 64);
     assert!(info["constraints"].as_u64().unwrap() <= 30 * 64 * 64);
+    let parts: u64 = info["constraint_breakdown"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(parts, info["constraints"].as_u64().unwrap(), "the breakdown adds up");
     assert!(info["naive_constraints"].as_u64().unwrap() > 64 * 64 * 64);
     assert_eq!(info["public_inputs"], serde_json::json!(["dA", "dB", "dC"]));
     let o = teraproof(&["info", "mm-i8-0x1x1"], d);

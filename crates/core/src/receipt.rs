@@ -137,7 +137,8 @@ pub fn encode_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Strict hex: even length, 0-9a-fA-F only.
+/// Strict hex as receipts carry it: even length, lowercase `0-9a-f` only, so that one
+/// proof has exactly one spelling.
 pub fn decode_hex(text: &str) -> Result<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return Err(CoreError::BadProofEncoding(format!("hex has odd length {}", text.len())));
@@ -146,7 +147,6 @@ pub fn decode_hex(text: &str) -> Result<Vec<u8>> {
         match c {
             b'0'..=b'9' => Ok(c - b'0'),
             b'a'..=b'f' => Ok(c - b'a' + 10),
-            b'A'..=b'F' => Ok(c - b'A' + 10),
             _ => Err(CoreError::BadProofEncoding(format!("{:?} is not a hex digit", c as char))),
         }
     };

@@ -12,14 +12,14 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ProverError {
     /// A file could not be read or written.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}: {error}")]
     Io {
         /// what was being done
         action: &'static str,
         /// the file
         path: PathBuf,
-        /// the OS error
-        source: std::io::Error,
+        /// the OS error (shown in the message, so not also chained as a source)
+        error: std::io::Error,
     },
     /// A key file that is missing, truncated, corrupt or for another unit.
     #[error("key file problem: {0}")]

@@ -70,7 +70,7 @@ fn generate<R: RngCore>(spec: UnitSpec, rng: &mut R, insecure: bool) -> Result<U
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ProverError + 'a {
-    move |source| ProverError::Io { action, path: path.to_path_buf(), source }
+    move |error| ProverError::Io { action, path: path.to_path_buf(), error }
 }
 
 impl UnitKeys {

@@ -181,6 +181,86 @@ fn malformed_receipts_get_typed_errors() {
     assert!(matches!(edit("da", "-1".into()), VerifyError::NonCanonicalInput { field: "da", .. }));
     assert!(matches!(edit("db", "0x01".into()), VerifyError::NonCanonicalInput { field: "db", .. }));
     assert!(matches!(edit("dc", "007".into()), VerifyError::NonCanonicalInput { field: "dc", .. }));
+    // One spelling per proof: the same bytes in uppercase hex are refused.
+    assert!(matches!(edit("proof", proof.to_uppercase().into()), VerifyError::BadProofEncoding(_)));
+    f.verifier.verify_json(&text).unwrap();
+}
+
+#[test]
+fn identity_points_and_their_non_canonical_encodings_are_refused() {
+    use ark_ec::AffineRepr;
+    let f = cu8();
+    let r = &f.receipts[0];
+    let bytes = r.proof_bytes().unwrap();
+    f.verifier.verify(r).unwrap();
+    let with = |range: std::ops::Range<usize>, enc: &[u8]| {
+        let mut b = bytes;
+        b[range].copy_from_slice(enc);
+        let mut t = r.clone();
+        t.proof = encode_hex(&b);
+        f.verifier.verify(&t).unwrap_err()
+    };
+    let mut g1_identity = Vec::new();
+    ark_bn254::G1Affine::zero().serialize_compressed(&mut g1_identity).unwrap();
+    let mut g2_identity = Vec::new();
+    G2Affine::zero().serialize_compressed(&mut g2_identity).unwrap();
+    for (point, range, identity) in
+        [("A", 0..32, &g1_identity), ("B", 32..96, &g2_identity), ("C", 96..128, &g1_identity)]
+    {
+        let err = with(range.clone(), identity);
+        assert_eq!(err, VerifyError::InvalidProofPoint { point, reason: "the identity" }, "{point}");
+        // The identity's flag with a stray coordinate byte: arkworks would read it as
+        // the identity too; it is not the canonical encoding.
+        let mut stray = identity.clone();
+        stray[0] = 5;
+        let err = with(range, &stray);
+        assert_eq!(
+            err,
+            VerifyError::InvalidProofPoint { point, reason: "not the canonical encoding of its point" },
+            "{point}"
+        );
+    }
+}
+
+#[test]
+fn degenerate_verifying_keys_are_refused() {
+    use ark_ec::AffineRepr;
+    let f = cu8();
+    let key = f.verifier.key();
+    let honest = key.vk().clone();
+    let spec = *key.unit();
+    UnitVerifyingKey::new(spec, honest.clone(), true).unwrap();
+
+    // Why: with γ = δ = O the proof (α, β, O) satisfies the pairing equation for any
+    // statement, as ark-groth16's own check confirms.
+    let mut broken = honest.clone();
+    broken.gamma_g2 = G2Affine::zero();
+    broken.delta_g2 = G2Affine::zero();
+    let forged = ark_groth16::Proof { a: broken.alpha_g1, b: broken.beta_g2, c: ark_bn254::G1Affine::zero() };
+    let anything = [ark_bn254::Fr::from(1u64), ark_bn254::Fr::from(2u64), ark_bn254::Fr::from(3u64)];
+    let pvk = ark_groth16::prepare_verifying_key(&broken);
+    assert!(Groth16::<Bn254>::verify_proof(&pvk, &forged, &anything).unwrap());
+    assert!(matches!(UnitVerifyingKey::new(spec, broken, true), Err(VerifyError::BadKey(_))));
+
+    type Edit = fn(&mut ark_groth16::VerifyingKey<Bn254>);
+    let edits: [(&str, Edit); 7] = [
+        ("alpha", |vk| vk.alpha_g1 = ark_bn254::G1Affine::zero()),
+        ("beta", |vk| vk.beta_g2 = G2Affine::zero()),
+        ("gamma", |vk| vk.gamma_g2 = G2Affine::zero()),
+        ("delta", |vk| vk.delta_g2 = G2Affine::zero()),
+        ("IC[0]", |vk| vk.gamma_abc_g1[0] = ark_bn254::G1Affine::zero()),
+        ("IC[3]", |vk| vk.gamma_abc_g1[3] = ark_bn254::G1Affine::zero()),
+        ("gamma = delta", |vk| vk.gamma_g2 = vk.delta_g2),
+    ];
+    for (what, edit) in edits {
+        let mut vk = honest.clone();
+        edit(&mut vk);
+        let err = UnitVerifyingKey::new(spec, vk.clone(), true).unwrap_err();
+        assert!(matches!(err, VerifyError::BadKey(_)), "{what}: {err}");
+        // The same key as bytes, through the manifest path a C caller uses, fails alike.
+        let bytes = UnitVerifyingKey::canonical_bytes(&vk);
+        assert!(matches!(UnitVerifyingKey::from_bytes(spec, &bytes, true), Err(VerifyError::BadKey(_))), "{what}");
+    }
 }
 
 #[test]

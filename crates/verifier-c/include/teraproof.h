@@ -4,7 +4,8 @@
  * Link with -lteraproof_verifier_c. Every function returns a tp_status; on failure a
  * human-readable reason is written into the caller's buffer `err` (at most `err_len`
  * bytes, always NUL-terminated when err_len > 0; pass NULL, 0 to ignore it). No function
- * unwinds into C: an internal panic becomes TP_ERR_INTERNAL.
+ * unwinds into C: an internal panic becomes TP_ERR_INTERNAL. The constructors set *out to
+ * NULL when they fail (out itself may not be NULL), so freeing it afterwards is harmless.
  *
  *   tp_verifier *v = NULL;
  *   char err[512];

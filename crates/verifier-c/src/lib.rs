@@ -132,6 +132,17 @@ unsafe fn text<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, Failure> {
     c.to_str().map_err(|_| Failure(TpStatus::InvalidArgument, format!("{what} is not UTF-8")))
 }
 
+/// Sets `*out` to NULL, so that a caller who frees it after a failure frees nothing.
+///
+/// # Safety
+/// `out` is NULL or points to a writable `tp_verifier *`.
+unsafe fn clear(out: *mut *mut TpVerifier) {
+    if !out.is_null() {
+        // SAFETY: non-NULL and, by the caller's contract, writable.
+        unsafe { *out = std::ptr::null_mut() };
+    }
+}
+
 /// Hands a verifier to C through `out`.
 ///
 /// # Safety
@@ -168,6 +179,7 @@ pub unsafe extern "C" fn tp_verifier_load(
     // SAFETY: the header's contract is this function's contract, forwarded.
     unsafe {
         guarded(err, err_len, || {
+            clear(out);
             let dir = text(key_dir, "key_dir")?;
             let key = UnitVerifyingKey::load(Path::new(dir))?;
             publish(out, key)
@@ -192,9 +204,14 @@ pub unsafe extern "C" fn tp_verifier_from_parts(
     // SAFETY: the header's contract is this function's contract, forwarded.
     unsafe {
         guarded(err, err_len, || {
+            clear(out);
             let manifest = KeyManifest::from_json(text(manifest_json, "manifest_json")?)?;
             if vk_bytes.is_null() {
                 return Err(Failure(TpStatus::InvalidArgument, "vk_bytes is NULL".into()));
+            }
+            // No object can be larger than isize::MAX bytes; such a length is a caller bug.
+            if isize::try_from(vk_len).is_err() {
+                return Err(Failure(TpStatus::InvalidArgument, format!("vk_len {vk_len} is larger than any object")));
             }
             // SAFETY: non-NULL, and the caller guarantees `vk_len` readable bytes that
             // stay valid and unchanged during this call.

@@ -27,6 +27,36 @@ int main(int argc, char **argv) {
     if (status != TP_OK) { printf("load failed (%d): %s\n", (int)status, err); return 3; }
     printf("teraproof %s, unit %s\n", tp_version(), tp_verifier_unit(verifier));
 
+    /* The same key from its parts (keys.json text and verifying_key.bin bytes). */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/keys.json", argv[1]);
+    char *manifest = slurp(path);
+    snprintf(path, sizeof path, "%s/verifying_key.bin", argv[1]);
+    FILE *vk_file = fopen(path, "rb");
+    unsigned char vk[4096];
+    size_t vk_len = vk_file ? fread(vk, 1, sizeof vk, vk_file) : 0;
+    if (vk_file) fclose(vk_file);
+    if (!manifest || vk_len == 0) { printf("cannot read the key files\n"); return 2; }
+    tp_verifier *from_parts = NULL;
+    if (tp_verifier_from_parts(manifest, vk, vk_len, &from_parts, err, sizeof err) != TP_OK) {
+        printf("from_parts failed: %s\n", err);
+        return 4;
+    }
+    if (strcmp(tp_verifier_unit(from_parts), tp_verifier_unit(verifier)) != 0) { printf("units differ\n"); return 4; }
+    /* A failure leaves *out NULL, whatever it held, so freeing it is harmless. */
+    tp_verifier *failed = from_parts;
+    if (tp_verifier_from_parts(manifest, vk, vk_len - 1, &failed, err, sizeof err) == TP_OK || failed != NULL) {
+        printf("a truncated key was accepted or left *out set\n");
+        return 4;
+    }
+    failed = verifier;
+    if (tp_verifier_load("/nonexistent/teraproof-keys", &failed, err, sizeof err) == TP_OK || failed != NULL) {
+        printf("a missing key directory was accepted or left *out set\n");
+        return 4;
+    }
+    tp_verifier_free(failed);
+    free(manifest);
+
     char *receipt = slurp(argv[2]);
     if (!receipt) { printf("cannot read %s\n", argv[2]); tp_verifier_free(verifier); return 2; }
     status = tp_verify_receipt(verifier, receipt, err, sizeof err);
@@ -38,7 +68,10 @@ int main(int argc, char **argv) {
     if (again != status || strlen(tiny) >= sizeof tiny) { printf("inconsistent second call\n"); return 4; }
     if (tp_verify_receipt(verifier, NULL, NULL, 0) != TP_ERR_INVALID_ARGUMENT) { printf("NULL accepted\n"); return 4; }
 
+    if (tp_verify_receipt(from_parts, receipt, err, sizeof err) != status) { printf("from_parts disagrees\n"); return 4; }
+
     free(receipt);
+    tp_verifier_free(from_parts);
     tp_verifier_free(verifier);
     return (int)status == atoi(argv[3]) ? 0 : 1;
 }

@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use ark_bn254::Bn254;
+use ark_ec::AffineRepr;
 use ark_groth16::VerifyingKey;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,13 @@ pub const VERIFYING_KEY_FILE: &str = "verifying_key.bin";
 /// The proving key's file name inside a key directory.
 pub const PROVING_KEY_FILE: &str = "proving_key.bin";
 /// The manifest format this build writes and reads.
-pub const KEYS_FORMAT: &str = "teraproof-keys/1";
+///
+/// Format 2 goes with the unit circuit that witnesses C as its packed words. Format 1
+/// keys belong to an earlier circuit that was unsound (a prover could pass its product
+/// check with a false C) and are refused with a message saying so.
+pub const KEYS_FORMAT: &str = "teraproof-keys/2";
+/// The format of keys for the withdrawn, unsound first circuit.
+const WITHDRAWN_KEYS_FORMAT: &str = "teraproof-keys/1";
 
 /// `keys.json`: what the keys are for and how they were made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,11 +74,33 @@ pub struct UnitVerifyingKey {
 }
 
 impl UnitVerifyingKey {
-    /// Binds `vk` to `unit`; fails unless the key takes exactly three public inputs.
+    /// Binds `vk` to `unit`; fails unless the key takes exactly three public inputs and
+    /// none of its points is degenerate.
+    ///
+    /// A setup never yields these, and each would let anyone forge: with `γ` or `δ` the
+    /// identity, or `γ = δ`, the pairing equation no longer separates the public inputs
+    /// from the prover's `C` (with `γ = δ = O`, `(A, B, C) = (α, β, O)` verifies every
+    /// statement); an identity `α` or `β` makes the target a constant anyone can hit; an
+    /// identity IC point drops its digest from the statement.
     pub fn new(unit: UnitSpec, vk: VerifyingKey<Bn254>, insecure_dev_setup: bool) -> Result<Self> {
         let inputs = vk.gamma_abc_g1.len().saturating_sub(1);
         if inputs != 3 {
             return Err(VerifyError::WrongInputCount { expected: 3, found: inputs });
+        }
+        let identity = [
+            ("alpha", vk.alpha_g1.is_zero()),
+            ("beta", vk.beta_g2.is_zero()),
+            ("gamma", vk.gamma_g2.is_zero()),
+            ("delta", vk.delta_g2.is_zero()),
+        ]
+        .into_iter()
+        .chain(vk.gamma_abc_g1.iter().map(|p| ("IC", p.is_zero())))
+        .find(|(_, zero)| *zero);
+        if let Some((name, _)) = identity {
+            return Err(VerifyError::BadKey(format!("the verifying key's {name} point is the identity")));
+        }
+        if vk.gamma_g2 == vk.delta_g2 {
+            return Err(VerifyError::BadKey("the verifying key's gamma and delta are equal".into()));
         }
         let id = sha256_hex(&Self::canonical_bytes(&vk));
         Ok(Self { unit, vk, id, insecure_dev_setup })
@@ -151,6 +180,12 @@ impl KeyManifest {
     }
 
     fn check_format(&self) -> Result<()> {
+        if self.format == WITHDRAWN_KEYS_FORMAT {
+            return Err(VerifyError::BadKey(format!(
+                "{MANIFEST_FILE} has format {WITHDRAWN_KEYS_FORMAT:?}: keys for the first unit circuit, which \
+                 was unsound and is withdrawn; make new keys with `teraproof setup` (format {KEYS_FORMAT:?})"
+            )));
+        }
         if self.format != KEYS_FORMAT {
             return Err(VerifyError::BadKey(format!(
                 "{MANIFEST_FILE} has format {:?}, this build reads {KEYS_FORMAT:?}",
@@ -168,5 +203,8 @@ pub fn read_manifest(dir: &Path) -> Result<KeyManifest> {
     let text = std::fs::read_to_string(&path).map_err(|e| {
         VerifyError::BadKey(format!("cannot read {}: {e} (is {} a key directory?)", path.display(), dir.display()))
     })?;
-    KeyManifest::from_json(&text).map_err(|e| VerifyError::BadKey(format!("{}: {e}", path.display())))
+    KeyManifest::from_json(&text).map_err(|e| match e {
+        VerifyError::BadKey(reason) => VerifyError::BadKey(format!("{}: {reason}", path.display())),
+        other => other,
+    })
 }

@@ -1,8 +1,10 @@
-//! Decoding a receipt's proof: 128 compressed bytes, each point checked on the curve
-//! and, for B in G2, in the prime-order subgroup (G1 of BN254 has cofactor 1).
+//! Decoding a receipt's proof: 128 compressed bytes, each point canonically encoded,
+//! not the identity, on the curve and, for B in G2, in the prime-order subgroup (G1 of
+//! BN254 has cofactor 1).
 
 use ark_bn254::{g1::Config as G1Config, g2::Config as G2Config, Bn254};
 use ark_ec::short_weierstrass::{Affine, SWCurveConfig};
+use ark_ec::AffineRepr;
 use ark_groth16::Proof;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use teraproof_core::PROOF_BYTES;
@@ -20,6 +22,17 @@ fn point<P: SWCurveConfig>(point: &'static str, bytes: &[u8]) -> Result<Affine<P
             reason: "not a valid compressed point (not on the curve or a non-canonical encoding)",
         }
     })?;
+    // arkworks reads any x under the infinity flag as the identity, so several byte
+    // strings would name one point; only the canonical one is accepted.
+    let mut canonical = Vec::with_capacity(bytes.len());
+    p.serialize_compressed(&mut canonical).expect("Vec write");
+    if canonical != bytes {
+        return Err(VerifyError::InvalidProofPoint { point, reason: "not the canonical encoding of its point" });
+    }
+    // An honest proof's points are the identity with negligible probability.
+    if p.is_zero() {
+        return Err(VerifyError::InvalidProofPoint { point, reason: "the identity" });
+    }
     if !p.is_on_curve() {
         return Err(VerifyError::InvalidProofPoint { point, reason: "not on the curve" });
     }

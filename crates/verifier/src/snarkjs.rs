@@ -155,11 +155,15 @@ pub fn proof_from_json(text: &str) -> Result<Proof<Bn254>> {
     Ok(Proof { a: g1_from(field("pi_a")?, "A")?, b: g2_from(field("pi_b")?, "B")?, c: g1_from(field("pi_c")?, "C")? })
 }
 
-/// Imports a snarkjs `public.json` (canonical decimals below r, never reduced).
+/// Imports a snarkjs `public.json` of a unit statement: exactly the three digests
+/// `dA, dB, dC`, as canonical decimals below r (never reduced).
 pub fn public_from_json(text: &str) -> Result<Vec<Fr>> {
     let v = parse(text, "public inputs")?;
     let list = v.as_array().ok_or_else(|| bad("public inputs", "expected a list of decimal strings"))?;
     let names = ["da", "db", "dc"];
+    if list.len() != names.len() {
+        return Err(VerifyError::WrongInputCount { expected: names.len(), found: list.len() });
+    }
     list.iter()
         .enumerate()
         .map(|(i, x)| {
@@ -178,8 +182,9 @@ pub fn verification_key_from_json(text: &str) -> Result<VerifyingKey<Bn254>> {
     check_header(&v, "verification key")?;
     let field = |k: &str| v.get(k).ok_or_else(|| bad("verification key", format!("missing {k}")));
     let ic = field("IC")?.as_array().ok_or_else(|| bad("verification key", "IC is not a list"))?;
-    if let Some(n) = v.get("nPublic").and_then(Value::as_u64) {
-        if n as usize + 1 != ic.len() {
+    if let Some(n) = v.get("nPublic") {
+        let count = n.as_u64().and_then(|n| usize::try_from(n).ok()).and_then(|n| n.checked_add(1));
+        if count != Some(ic.len()) {
             return Err(bad("verification key", format!("nPublic is {n} but IC has {} points", ic.len())));
         }
     }
@@ -194,4 +199,34 @@ pub fn verification_key_from_json(text: &str) -> Result<VerifyingKey<Bn254>> {
         delta_g2: g2_from(field("vk_delta_2")?, "delta").map_err(key_point)?,
         gamma_abc_g1: ic.iter().map(|p| g1_from(p, "IC").map_err(key_point)).collect::<Result<_>>()?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_json(n_public: &str) -> String {
+        format!(r#"{{"protocol":"groth16","curve":"bn128","nPublic":{n_public},"IC":[]}}"#)
+    }
+
+    #[test]
+    fn npublic_that_disagrees_with_ic_or_is_not_a_count_is_refused_without_panicking() {
+        for n in ["18446744073709551615", "0", "3", "-1", "\"0\"", "1.5", "null"] {
+            let err = verification_key_from_json(&key_json(n)).unwrap_err();
+            assert!(matches!(&err, VerifyError::MalformedReceipt(m) if m.contains("nPublic")), "{n}: {err}");
+        }
+        // Agreeing with the (empty) IC list, the count passes and the points are read next.
+        let err = verification_key_from_json(&key_json("18446744073709551615").replace("\"IC\":[]", "\"IC\":[1]"))
+            .unwrap_err();
+        assert!(matches!(&err, VerifyError::MalformedReceipt(m) if m.contains("nPublic")), "{err}");
+    }
+
+    #[test]
+    fn public_inputs_must_be_exactly_the_three_digests() {
+        let three = r#"["1","2","3"]"#;
+        assert_eq!(public_from_json(three).unwrap(), vec![Fr::from(1u64), Fr::from(2u64), Fr::from(3u64)]);
+        for (text, found) in [(r#"["1","2"]"#, 2), (r#"["1","2","3","4"]"#, 4), ("[]", 0)] {
+            assert_eq!(public_from_json(text).unwrap_err(), VerifyError::WrongInputCount { expected: 3, found });
+        }
+    }
 }
