@@ -23,15 +23,15 @@
 //!   Σ_g y^g·(w_g − o_g)  =  Σ_f (A·B)_f·ρ_f
 //! ```
 //!
-//! **Why this is sound.** Let C′ be an int32 matrix whose digest is dC (the verifier
-//! checks the output it receives against dC). By collision resistance the words are
-//! C′'s words, and A and B are the matrices behind dA and dB (their packing is injective
-//! thanks to the range checks). Then the identity reads `Σ_g y^g·E_g = 0` with
-//! `E_g = Σ_t 2^(32t)·D_{7g+t}` and `D = C′ − A·B`. Both C′ and A·B lie in int32 (A·B
-//! because `k < 2^17`), so `|D_f| < 2^32`; the lowest nonzero digit of a group then
-//! makes `E_g ≠ 0` as an integer, and `|E_g| < 2^225 < r` keeps it nonzero in Fr. So if
-//! `C′ ≠ A·B` the polynomial `Σ_g E_g·Y^g` is nonzero, of degree `< ⌈mn/7⌉`, and the
-//! hash-derived `y` is one of its roots with probability `< mn/(7r)`.
+//! **Why this is sound.** Let `P_g` be the canonical packing of `A·B` (canonical because
+//! `k < 2^17` keeps every entry of `A·B` inside int32). Then the right-hand side equals
+//! `Σ_g y^g·(P_g − o_g)`, so the check reads `Σ_g y^g·(w_g − P_g) = 0`. The words, A and
+//! B are fixed by dA, dB, dC (Poseidon's collision resistance, and the bit range checks
+//! that make A's and B's packing injective) before `y = H(TAG, dA, dB, dC)` exists. So
+//! unless `w_g = P_g` for every group, `y` is a root of a nonzero polynomial of degree
+//! `< ⌈mn/7⌉`: probability at most `(⌈mn/7⌉ − 1)/r` per hash query. Hence
+//! **dC is the digest of `A·B`**, whether or not anyone ever delivers C; a buyer who
+//! receives a C checks it against dC (`Verifier::check_output`, `verify --c`).
 //!
 //! An earlier version witnessed every element of C as a field element, without range
 //! checks, and ran Freivalds row by row over those elements. Its packing was not

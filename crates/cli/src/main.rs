@@ -138,7 +138,7 @@ enum Command {
         #[arg(required = true)]
         receipts: Vec<PathBuf>,
     },
-    /// Export a receipt for other verifiers.
+    /// Export for other verifiers: a receipt for snarkjs, the key as a Solidity contract, calldata.
     #[command(subcommand)]
     Export(ExportCommand),
     /// Write seeded random int8 inputs A.json and B.json for a unit.
