@@ -17,7 +17,9 @@ use crate::{random_inputs, run_setup, spinner, write};
 const DEMO_DEV_SEED: u64 = 7;
 
 pub fn cache_dir() -> PathBuf {
+    // An empty value means unset, not the current folder.
     std::env::var_os("TERAPROOF_CACHE")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| dirs::cache_dir().map(|d| d.join("teraproof")))
         .unwrap_or_else(|| std::env::temp_dir().join("teraproof"))

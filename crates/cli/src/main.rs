@@ -55,7 +55,7 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_values_t = ["CU-16".to_string(), "CU-32".to_string(), "CU-64".to_string()])]
         units: Vec<String>,
         /// proofs per unit (the median is reported)
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 3, value_parser = at_least_one)]
         repeats: usize,
         /// backend for C and the MSMs: auto (the GPU when one is usable), cpu, cuda, cuda:N
         #[arg(long, default_value = "auto")]
@@ -173,7 +173,7 @@ enum BenchWhat {
         #[arg(long, value_delimiter = ',', default_values_t = ["CU-64".to_string(), "CU-256".to_string(), "CU-1024".to_string(), "CU-4096".to_string()])]
         units: Vec<String>,
         /// timed launches per shape (median reported; the CPU runs at most 5)
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 20, value_parser = at_least_one)]
         repeats: usize,
         /// skip the CPU for shapes with a dimension above this
         #[arg(long, default_value_t = 1024)]
@@ -185,7 +185,7 @@ enum BenchWhat {
         #[arg(long, value_delimiter = ',', default_values_t = [10u32, 12, 14, 16, 18, 20, 22, 24])]
         log_sizes: Vec<u32>,
         /// timed runs per size (median reported)
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_parser = at_least_one)]
         repeats: usize,
         /// skip the CPU above 2^this points
         #[arg(long, default_value_t = 16)]
@@ -423,6 +423,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A count that must be at least 1 (a median of no runs is not a measurement).
+fn at_least_one(text: &str) -> std::result::Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Refuses, before any work, outputs that would overwrite each other, an input or

@@ -226,6 +226,10 @@ fn info_digest_and_demo() {
     } else {
         assert!(o.status.success(), "GPU selftest failed: {}", stdout(&o));
     }
+    // A median of no runs is refused.
+    let o = teraproof(&["bench", "--repeats", "0"], d);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("at least 1"), "{o:?}");
     // Out-of-range benchmark sizes are refused, not a crash.
     let o = teraproof(&["bench", "msm", "--log-sizes", "64"], d);
     assert_eq!(o.status.code(), Some(1), "{o:?}");

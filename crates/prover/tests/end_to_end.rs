@@ -187,6 +187,17 @@ fn malformed_receipts_get_typed_errors() {
 }
 
 #[test]
+fn a_receipt_must_carry_its_keys_insecure_flag() {
+    let f = cu8();
+    let r = &f.receipts[0];
+    assert!(r.insecure_dev_setup && f.verifier.key().insecure_dev_setup());
+    f.verifier.verify(r).unwrap();
+    let mut hidden = r.clone();
+    hidden.insecure_dev_setup = false;
+    assert_eq!(f.verifier.verify(&hidden), Err(VerifyError::InsecureFlagMismatch { key: true, receipt: false }));
+}
+
+#[test]
 fn identity_points_and_their_non_canonical_encodings_are_refused() {
     use ark_ec::AffineRepr;
     let f = cu8();

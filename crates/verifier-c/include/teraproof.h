@@ -31,7 +31,7 @@ typedef enum tp_status {
     TP_ERR_UNSUPPORTED_VERSION = 4,
     TP_ERR_NON_CANONICAL_INPUT = 5, /* a digest that is not a canonical field element */
     TP_ERR_INVALID_PROOF_POINT = 6, /* a proof point off its curve or outside the subgroup */
-    TP_ERR_WRONG_KEY = 7,          /* the receipt was made for another key or unit */
+    TP_ERR_WRONG_KEY = 7,          /* another key or unit, or a wrong insecure_dev_setup flag */
     TP_ERR_PROOF_REJECTED = 8,     /* well formed, but the pairing check fails */
     TP_ERR_INTERNAL = 9            /* a bug in teraproof (caught panic); please report it */
 } tp_status;

@@ -56,6 +56,7 @@ impl From<&VerifyError> for TpStatus {
             VerifyError::WrongVerifyingKey { .. }
             | VerifyError::UnitMismatch { .. }
             | VerifyError::OpsMismatch { .. }
+            | VerifyError::InsecureFlagMismatch { .. }
             | VerifyError::WrongInputCount { .. } => TpStatus::WrongKey,
             VerifyError::ProofRejected | VerifyError::OutputMismatch { .. } | VerifyError::BatchFailed { .. } => {
                 TpStatus::ProofRejected

@@ -64,6 +64,15 @@ pub enum VerifyError {
         /// the claim
         found: u64,
     },
+    /// The receipt's `insecure_dev_setup` differs from the key's: a receipt made with
+    /// development keys must say so, and a secure key's receipts must not claim otherwise.
+    #[error("the receipt says insecure_dev_setup = {receipt}, but its key's manifest says {key}")]
+    InsecureFlagMismatch {
+        /// the key's flag
+        key: bool,
+        /// the receipt's flag
+        receipt: bool,
+    },
     /// The verifying key does not take the three public inputs dA, dB, dC.
     #[error("verifying key takes {found} public inputs, a teraproof unit has {expected}")]
     WrongInputCount {

@@ -86,6 +86,12 @@ impl Verifier {
         if receipt.ops != unit.ops() {
             return Err(VerifyError::OpsMismatch { unit: unit.id(), expected: unit.ops(), found: receipt.ops });
         }
+        if receipt.insecure_dev_setup != self.key.insecure_dev_setup() {
+            return Err(VerifyError::InsecureFlagMismatch {
+                key: self.key.insecure_dev_setup(),
+                receipt: receipt.insecure_dev_setup,
+            });
+        }
         let proof_bytes = receipt.proof_bytes()?;
         let proof = decode_proof(&proof_bytes)?;
         Ok(Checked {
