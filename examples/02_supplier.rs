@@ -70,9 +70,10 @@ fn main() -> Result<()> {
     assert_eq!(output.receipt.da, digest_matrix(&a));
     let t = &output.receipt.prover.timings;
     println!(
-        "{unit}: computed on {} in {:.3} ms, proved in {:.1} ms",
-        output.receipt.prover.device,
+        "{unit}: computed on {} in {:.3} ms, proved (MSMs on {}) in {:.1} ms",
+        output.receipt.prover.compute_device,
         t.compute_ms,
+        output.receipt.prover.device,
         t.total_ms - t.compute_ms
     );
     println!("wrote {} and {}", c_path.display(), receipt_path.display());
