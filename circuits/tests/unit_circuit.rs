@@ -275,8 +275,10 @@ fn prover_witness_derives_the_public_inputs() {
 /// unchecked field elements of C: for a false C′, after learning the challenge, shift
 /// `2^32·s` between two neighbouring elements so that the packed word (hence dC) is
 /// unchanged while the row's Freivalds sum becomes the honest one. The first half shows
-/// the attack's elements would pass the old row check; the second that the circuit,
-/// which sees C only through its words, rejects C′ whatever the elements.
+/// the attack's elements would pass the old row check while keeping C′'s word; the
+/// second that the circuit rejects C′. (That half alone would pass on the withdrawn
+/// circuit too, whose i64 witness cannot hold the attack's field elements: what closes
+/// the attack is that C is witnessed only as its words, argued in unit.rs's docs.)
 #[test]
 fn a_false_output_cannot_hide_behind_its_packed_words() {
     use ark_ff::Field;

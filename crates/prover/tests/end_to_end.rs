@@ -20,6 +20,8 @@ struct Fixture {
     verifier: Verifier,
     receipts: Vec<Receipt>,
     c: Matrix<i32>,
+    /// the inputs of the first receipt
+    inputs: (Matrix<i8>, Matrix<i8>),
 }
 
 fn random_i8(rows: usize, cols: usize, rng: &mut impl Rng) -> Matrix<i8> {
@@ -38,16 +40,18 @@ fn fixture(unit: &str, count: usize) -> Fixture {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(99);
     let mut receipts = Vec::new();
     let mut c = None;
+    let mut inputs = None;
     for _ in 0..count {
         let a = random_i8(spec.m(), spec.k(), &mut rng);
         let b = random_i8(spec.k(), spec.n(), &mut rng);
         let out = prover.prove(&a, &b, &mut rng).unwrap();
         assert_eq!(out.c, teraproof_core::matmul_cpu(&a, &b).unwrap());
         c.get_or_insert(out.c);
+        inputs.get_or_insert((a, b));
         receipts.push(out.receipt);
     }
     let verifier = Verifier::new(UnitVerifyingKey::load(dir.path()).unwrap());
-    Fixture { dir, verifier, receipts, c: c.unwrap() }
+    Fixture { dir, verifier, receipts, c: c.unwrap(), inputs: inputs.unwrap() }
 }
 
 fn cu8() -> &'static Fixture {
@@ -107,6 +111,26 @@ fn changed_element_of_c_is_rejected() {
     let mut forged = r.clone();
     forged.dc = digest_matrix(&c);
     assert_eq!(f.verifier.verify(&forged), Err(VerifyError::ProofRejected));
+}
+
+#[test]
+fn inputs_other_than_the_receipts_are_rejected() {
+    let f = odd();
+    let r = &f.receipts[0];
+    let (a, b) = (&f.inputs.0, &f.inputs.1);
+    f.verifier.check_inputs(r, Some(a), Some(b)).unwrap();
+    let mut other = a.clone();
+    *other.get_mut(0, 0).unwrap() ^= 1;
+    assert!(matches!(
+        f.verifier.check_inputs(r, Some(&other), Some(b)),
+        Err(VerifyError::InputMismatch { input: "A", .. })
+    ));
+    let mut other = b.clone();
+    *other.get_mut(0, 0).unwrap() ^= 1;
+    assert!(matches!(
+        f.verifier.check_inputs(r, None, Some(&other)),
+        Err(VerifyError::InputMismatch { input: "B", .. })
+    ));
 }
 
 #[test]

@@ -58,9 +58,10 @@ impl From<&VerifyError> for TpStatus {
             | VerifyError::OpsMismatch { .. }
             | VerifyError::InsecureFlagMismatch { .. }
             | VerifyError::WrongInputCount { .. } => TpStatus::WrongKey,
-            VerifyError::ProofRejected | VerifyError::OutputMismatch { .. } | VerifyError::BatchFailed { .. } => {
-                TpStatus::ProofRejected
-            }
+            VerifyError::ProofRejected
+            | VerifyError::OutputMismatch { .. }
+            | VerifyError::InputMismatch { .. }
+            | VerifyError::BatchFailed { .. } => TpStatus::ProofRejected,
             VerifyError::BadKey(_) => TpStatus::BadKey,
         }
     }

@@ -92,6 +92,16 @@ pub enum VerifyError {
         /// the digest of the given matrix
         found: String,
     },
+    /// An input matrix given does not have the receipt's digest (dA or dB).
+    #[error("{input}'s digest {found} differs from the receipt's d{input} {expected}: it is not the receipt's input")]
+    InputMismatch {
+        /// "A" or "B"
+        input: &'static str,
+        /// the receipt's digest
+        expected: String,
+        /// the digest of the given matrix
+        found: String,
+    },
     /// A verifying-key file or manifest that cannot be used.
     #[error("bad verifying key: {0}")]
     BadKey(String),

@@ -124,6 +124,24 @@ impl Verifier {
         self.verify(&receipt)
     }
 
+    /// Checks that the given inputs are the ones the receipt speaks of (their digests are
+    /// dA and dB). A receipt only proves that *its* dC is the product of *its* dA and dB,
+    /// so a buyer passes the A and B it sent, or a valid proof about other inputs passes.
+    pub fn check_inputs(&self, receipt: &Receipt, a: Option<&Matrix<i8>>, b: Option<&Matrix<i8>>) -> Result<()> {
+        for (input, matrix, claimed) in [("A", a, &receipt.da), ("B", b, &receipt.db)] {
+            let Some(matrix) = matrix else { continue };
+            let found = digest_matrix(matrix);
+            if &found != claimed {
+                return Err(VerifyError::InputMismatch {
+                    input,
+                    expected: claimed.to_string(),
+                    found: found.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Checks that `c` is the output the receipt speaks of (its digest is dC).
     pub fn check_output(&self, receipt: &Receipt, c: &Matrix<i32>) -> Result<()> {
         let found = digest_matrix(c);
