@@ -61,6 +61,48 @@ fn exports_verify_with_snarkjs_and_import_back() {
     v["pi_a"][0] = "1".into();
     v["pi_a"][1] = "1".into();
     assert!(matches!(snarkjs::proof_from_json(&v.to_string()), Err(VerifyError::InvalidProofPoint { point: "A", .. })));
+    // Each proof point written as the identity is refused, as `decode_proof` refuses it.
+    let honest: serde_json::Value = serde_json::from_str(&read("proof.json")).unwrap();
+    for (key, point, identity) in [
+        ("pi_a", "A", serde_json::json!(["0", "1", "0"])),
+        ("pi_b", "B", serde_json::json!([["0", "0"], ["1", "0"], ["0", "0"]])),
+        ("pi_c", "C", serde_json::json!(["0", "1", "0"])),
+    ] {
+        let mut v = honest.clone();
+        v[key] = identity;
+        assert_eq!(
+            snarkjs::proof_from_json(&v.to_string()),
+            Err(VerifyError::InvalidProofPoint { point, reason: "the identity" }),
+            "{key}"
+        );
+    }
+    // A repeated key is refused, whichever copy a reader would take.
+    let text = read("proof.json");
+    let twice = text.replacen("\"pi_a\":", &format!("\"pi_a\":{},\"pi_a\":", honest["pi_c"]), 1);
+    assert!(matches!(snarkjs::proof_from_json(&twice), Err(VerifyError::MalformedReceipt(m)) if m.contains("duplicate key")));
+    // Degenerate keys (an identity point, gamma = delta) are refused on import.
+    let key: serde_json::Value = serde_json::from_str(&read("verification_key.json")).unwrap();
+    for (field, value) in [
+        ("vk_alpha_1", serde_json::json!(["0", "1", "0"])),
+        ("vk_delta_2", key["vk_gamma_2"].clone()),
+        ("vk_gamma_2", serde_json::json!([["0", "0"], ["1", "0"], ["0", "0"]])),
+    ] {
+        let mut v = key.clone();
+        v[field] = value;
+        assert!(
+            matches!(snarkjs::verification_key_from_json(&v.to_string()), Err(VerifyError::BadKey(_))),
+            "{field}"
+        );
+    }
+    // vk_alphabeta_12 is e(alpha, beta); any other value is refused.
+    assert_eq!(key["vk_alphabeta_12"], snarkjs::gt_json(&ark_ec::pairing::Pairing::pairing(vk.vk().alpha_g1, vk.vk().beta_g2)));
+    let mut v = key.clone();
+    v["vk_alphabeta_12"][0][0][0] = "1".into();
+    assert!(matches!(snarkjs::verification_key_from_json(&v.to_string()), Err(VerifyError::MalformedReceipt(m)) if m.contains("vk_alphabeta_12")));
+    let mut v = key.clone();
+    v["IC"][2] = serde_json::json!(["0", "1", "0"]);
+    assert!(matches!(snarkjs::verification_key_from_json(&v.to_string()), Err(VerifyError::BadKey(_))));
+
     let r_plus = "21888242871839275222246405745257275088548364400416034343698204186575808495618";
     assert!(matches!(
         snarkjs::public_from_json(&format!("[\"{r_plus}\", \"1\", \"2\"]")),

@@ -167,6 +167,23 @@ fn generated_contract_verifies_in_the_evm() {
     add_to_word(&mut off_curve, 1, &one);
     assert_eq!(chain.call(off_curve).map(|r| r.0), Some(false), "accepted A off the curve");
 
+    // Proof points written as the identity (0, 0): refused, as the Rust verifier does.
+    for (words, point) in [(0..2, "A"), (2..6, "B"), (6..8, "C")] {
+        let mut identity = honest.clone();
+        identity[4 + 32 * words.start..4 + 32 * words.end].fill(0);
+        assert_eq!(chain.call(identity).map(|r| r.0), Some(false), "accepted {point} = identity");
+    }
+
+    // B off its curve makes the pairing precompile fail, and a failing precompile eats
+    // all the gas it is given: the contract's cap keeps that to its allowance.
+    let mut b_off_curve = honest.clone();
+    add_to_word(&mut b_off_curve, 2, &one);
+    let (ok, burnt) = chain.call(b_off_curve).expect("a failed precompile does not revert the call");
+    assert!(!ok, "accepted B off the curve");
+    println!("verifyProof gas (B off the curve): {burnt}");
+    // Without the cap the call would burn most of its 10 000 000 gas limit.
+    assert!(burnt < gas + 1_000_000, "a failed pairing burnt {burnt} gas (honest call: {gas})");
+
     // The honest call still passes after all that (no state was touched).
     assert_eq!(chain.call(honest.clone()).map(|r| r.0), Some(true));
 

@@ -178,6 +178,8 @@ impl Builder {
     /// parts of a circuit be generated in parallel and stitched in allocation order.
     pub fn absorb(&self, part: DirectWitness) -> Result<()> {
         match &self.mode {
+            // A part that allocated public inputs could not be stitched in order.
+            Mode::Direct(_) if part.assignment.instance.len() != 1 => Err(SynthesisError::Unsatisfiable.into()),
             Mode::Direct(w) => {
                 let mut w = w.borrow_mut();
                 w.assignment.witness.extend(part.assignment.witness);

@@ -43,12 +43,13 @@ pub(crate) fn pow2(i: u32) -> Fr {
 /// tamper with witnesses) the top "bit" absorbs the excess so that `Σ 2^i·bᵢ = u`
 /// still holds and only the booleanity constraints can object.
 pub fn int8_bit_values(v: i64) -> [Fr; 8] {
-    let u = v + 128;
+    // Widened so that no i64 a test builds can overflow; `u >> 7` fits an i64 again.
+    let u = i128::from(v) + 128;
     let mut bits = [Fr::zero(); 8];
     for (i, bit) in bits.iter_mut().enumerate().take(7) {
         *bit = Fr::from(((u >> i) & 1) as u64);
     }
-    bits[7] = fr_from_i64(u >> 7);
+    bits[7] = fr_from_i64((u >> 7) as i64);
     bits
 }
 

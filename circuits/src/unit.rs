@@ -89,13 +89,7 @@ impl UnitWitness {
     /// Shapes are checked against the unit; C is *not* checked against `A·B` (the
     /// circuit does that).
     pub fn new(spec: &UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>, c: &Matrix<i32>) -> Result<Self> {
-        teraproof_core::matmul::check_inputs(spec, a, b)?;
-        if (c.rows(), c.cols()) != (spec.m(), spec.n()) {
-            return Err(CircuitError::WitnessShape {
-                unit: spec.id(),
-                reason: format!("C is {}x{}, expected {}x{}", c.rows(), c.cols(), spec.m(), spec.n()),
-            });
-        }
+        check_shapes(spec, a, b, c)?;
         Ok(Self {
             a: a.data().iter().map(|&v| v as i64).collect(),
             b: b.data().iter().map(|&v| v as i64).collect(),
@@ -116,6 +110,19 @@ impl UnitWitness {
         }
         Ok(())
     }
+}
+
+/// A, B and C have the unit's shapes (C is m×n, not merely m·n elements: its digest
+/// covers its shape).
+fn check_shapes(spec: &UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>, c: &Matrix<i32>) -> Result<()> {
+    teraproof_core::matmul::check_inputs(spec, a, b)?;
+    if (c.rows(), c.cols()) != (spec.m(), spec.n()) {
+        return Err(CircuitError::WitnessShape {
+            unit: spec.id(),
+            reason: format!("C is {}x{}, expected {}x{}", c.rows(), c.cols(), spec.m(), spec.n()),
+        });
+    }
+    Ok(())
 }
 
 /// The public inputs of a statement, in circuit order.
@@ -431,7 +438,7 @@ impl<K: sealed::Arithmetic> UnitCircuit<K> {
     /// result), so the data is hashed once. Shapes are checked; C is not (the proof
     /// will only verify if `C = A·B`).
     pub fn prover_witness(spec: UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>, c: &Matrix<i32>) -> Result<DirectWitness> {
-        teraproof_core::matmul::check_inputs(&spec, a, b)?;
+        check_shapes(&spec, a, b, c)?;
         let witness = UnitWitness {
             a: a.data().iter().map(|&v| v as i64).collect(),
             b: b.data().iter().map(|&v| v as i64).collect(),

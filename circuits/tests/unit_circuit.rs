@@ -309,3 +309,158 @@ fn a_false_output_cannot_hide_behind_its_packed_words() {
     assert!(!unit_ok(&u, w), "the words-only circuit rejects C′");
     assert!(unit_ok(&u, witness(&u)));
 }
+
+/// The digest of an int32 matrix given as arbitrary packed words (DESIGN §3 steps 3–5
+/// over words that need not be canonical packings).
+fn digest_of_words(rows: usize, cols: usize, words: &[Fr]) -> Fr {
+    use teraproof_core::digest::{header_state, ABSORB_RATE};
+    let mut h = header_state::<i32>(rows, cols);
+    for group in words.chunks(ABSORB_RATE) {
+        let mut inputs = vec![h];
+        inputs.extend_from_slice(group);
+        inputs.resize(ABSORB_RATE + 1, Fr::from(0u64));
+        h = teraproof_core::poseidon(&inputs).unwrap();
+    }
+    h
+}
+
+fn words_of(c: &[i64]) -> Vec<Fr> {
+    c.chunks(7).map(teraproof_circuits::pack::int32_word).collect()
+}
+
+#[test]
+fn changed_input_with_the_honest_output_is_rejected() {
+    // An element of A (then of B) changed inside int8, its digest recomputed, C and dC
+    // left as the product of the original inputs: the product check must object.
+    let u = honest_unit(5, 6, 9, 11);
+    assert!(unit_ok(&u, witness(&u)));
+    for tamper_b in [false, true] {
+        let (mut a, mut b) = (u.a.clone(), u.b.clone());
+        let target = if tamper_b { b.get_mut(5, 8).unwrap() } else { a.get_mut(2, 3).unwrap() };
+        *target = target.wrapping_add(1);
+        let w = UnitWitness::new(&u.spec, &a, &b, &u.c).unwrap();
+        assert_eq!(w.public[2], digest_matrix(&u.c).0);
+        assert!(!unit_ok(&u, w), "tampered {}", if tamper_b { "B" } else { "A" });
+    }
+}
+
+#[test]
+fn b_element_outside_int8_is_rejected_even_when_the_packing_is_kept() {
+    // The mirror of the A case: B[0][0] = 128 with B[0][1] one less keeps dB, and C is
+    // made the true product of the tampered B, so only booleanity can object.
+    let mut u = honest_unit(3, 3, 4, 12);
+    *u.b.get_mut(0, 0).unwrap() = -128;
+    *u.b.get_mut(0, 1).unwrap() = 5;
+    u.c = matmul_cpu(&u.a, &u.b).unwrap();
+    assert!(unit_ok(&u, witness(&u)));
+    let mut w = witness(&u);
+    w.b[0] = 128;
+    w.b[1] = 4;
+    let (m, k, n) = (3usize, 3usize, 4usize);
+    w.c = (0..m * n).map(|idx| (0..k).map(|kk| w.a[(idx / n) * k + kk] * w.b[kk * n + idx % n]).sum()).collect();
+    w.public[2] = digest_of_words(m, n, &words_of(&w.c));
+    assert_eq!(w.public[1], digest_matrix(&u.b).0, "packing kept, so dB is unchanged");
+    let cs = synthesize(ComputeUnitCircuit::with_witness(u.spec, w).unwrap());
+    let rows = unsatisfied_rows(&cs);
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|&(_, boolean)| boolean), "only booleanity fails: {rows:?}");
+}
+
+#[test]
+fn wrong_db_alone_is_rejected() {
+    let u = honest_unit(3, 5, 7, 13);
+    assert!(unit_ok(&u, witness(&u)));
+    let mut w = witness(&u);
+    w.public[1] += Fr::one();
+    assert!(!unit_ok(&u, w));
+}
+
+#[test]
+fn the_output_is_judged_by_its_words_alone() {
+    // Honest: (c₀ + 2^32, c₁ − 1) packs to the same word as (c₀, c₁), so it *is* the
+    // honest output as far as the statement goes (dC is the digest of A·B) and passes.
+    let u = honest_unit(2, 3, 7, 14);
+    let mut w = witness(&u);
+    w.c[0] += 1 << 32;
+    w.c[1] -= 1;
+    assert_eq!(words_of(&w.c), words_of(&witness(&u).c));
+    assert!(unit_ok(&u, w));
+    // Tampered: the last element of a full group raised by 2^32, so the word becomes
+    // P + 2^224, not a canonical packing of any int32 matrix; dC recomputed over the
+    // raw words. The words no longer equal A·B's packing: rejected.
+    let mut w = witness(&u);
+    w.c[6] += 1 << 32;
+    w.public[2] = digest_of_words(2, 7, &words_of(&w.c));
+    assert_ne!(w.public[2], digest_matrix(&u.c).0);
+    assert!(!unit_ok(&u, w));
+}
+
+#[test]
+fn every_element_of_c_is_checked_on_short_last_groups() {
+    // Shapes whose m·n is not a multiple of 7, so the last word is short; each element
+    // in turn is changed (dC recomputed): none may slip through the word layout.
+    for (m, k, n) in [(1, 1, 6), (9, 2, 1), (2, 3, 5), (3, 2, 3)] {
+        let u = honest_unit(m, k, n, (m * 31 + k * 7 + n) as u64);
+        assert!(unit_ok(&u, witness(&u)), "{}", u.spec);
+        for idx in 0..m * n {
+            let mut c = u.c.clone();
+            let (i, j) = (idx / n, idx % n);
+            *c.get_mut(i, j).unwrap() ^= 1;
+            let w = UnitWitness::new(&u.spec, &u.a, &u.b, &c).unwrap();
+            assert!(!unit_ok(&u, w), "{} element {idx}", u.spec);
+        }
+    }
+}
+
+#[test]
+fn intermediate_variables_of_the_product_check_are_bound() {
+    // Every witness variable after the digests (powers of y, y·R products, partial
+    // inner products) nudged by one in turn: each must break a constraint.
+    let u = honest_unit(3, 4, 9, 15);
+    let cs = synthesize(ComputeUnitCircuit::with_witness(u.spec, witness(&u)).unwrap());
+    assert!(cs.is_satisfied().unwrap());
+    let total = cs.num_witness_variables();
+    let cost = circuit_cost(&u.spec).unwrap();
+    // After the challenge's Poseidon, the product check allocates one variable per
+    // constraint but its last (which folds in the final product), all at the end.
+    let first = total - (cost.freivalds - teraproof_circuits::poseidon::constraint_cost(4).unwrap() - 1);
+    assert!(first < total);
+    for var in first..total {
+        let cs = synthesize(ComputeUnitCircuit::with_witness(u.spec, witness(&u)).unwrap());
+        cs.borrow_mut().unwrap().assignments.witness_assignment[var] += Fr::one();
+        assert!(!cs.is_satisfied().unwrap(), "witness variable {var} of {total}");
+    }
+}
+
+#[test]
+fn an_int8_digest_over_several_absorb_groups_is_reproduced_in_circuit() {
+    // More than 11 packed elements (341 int8 values) in A and in B, so the digest
+    // chain runs over several absorb groups with a short last one.
+    let u = honest_unit(20, 20, 20, 16);
+    let derived = ComputeUnitCircuit::prover_witness(u.spec, &u.a, &u.b, &u.c).unwrap();
+    assert_eq!(derived.assignment.instance[1], digest_matrix(&u.a).0);
+    assert_eq!(derived.assignment.instance[2], digest_matrix(&u.b).0);
+    assert_eq!(derived.assignment.instance[3], digest_matrix(&u.c).0);
+    let e = &derived.evaluations;
+    assert!((0..e.len()).all(|r| e.a[r] * e.b[r] == e.c[r]));
+}
+
+#[test]
+fn a_reshaped_output_is_refused_by_the_prover_witness() {
+    let u = honest_unit(2, 3, 3, 17);
+    ComputeUnitCircuit::prover_witness(u.spec, &u.a, &u.b, &u.c).unwrap();
+    let u = honest_unit(2, 3, 4, 17);
+    let reshaped = Matrix::<i32>::new(4, 2, u.c.data().to_vec()).unwrap();
+    assert!(ComputeUnitCircuit::prover_witness(u.spec, &u.a, &u.b, &reshaped).is_err());
+    assert!(UnitWitness::new(&u.spec, &u.a, &u.b, &reshaped).is_err());
+}
+
+#[test]
+fn extreme_tampered_values_are_rejected_not_a_panic() {
+    let u = honest_unit(2, 2, 2, 18);
+    for v in [i64::MAX, i64::MIN, i64::MAX - 127] {
+        let mut w = witness(&u);
+        w.a[1] = v;
+        assert!(!unit_ok(&u, w), "{v}");
+    }
+}

@@ -13,6 +13,7 @@ extern crate alloc;
 pub mod digest;
 pub mod error;
 pub mod field;
+pub mod json;
 pub mod matmul;
 pub mod matrix;
 pub mod poseidon;

@@ -84,9 +84,11 @@ pub struct Receipt {
 impl Receipt {
     /// Parses a receipt. The version is checked first so that a future format gets a
     /// clear "unsupported version" rather than a field-level complaint; digests must be
-    /// canonical decimals below r.
+    /// canonical decimals below r; no object may repeat a key (readers disagree on which
+    /// copy of a repeated `dc` counts, see [`crate::json`]).
     pub fn from_json(text: &str) -> Result<Self> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| CoreError::Json(e.to_string()))?;
+        crate::json::check_unique_keys(text).map_err(CoreError::MalformedReceipt)?;
         let version = value
             .get("version")
             .ok_or_else(|| CoreError::MalformedReceipt("missing field `version`".into()))?
@@ -211,6 +213,14 @@ mod tests {
         assert!(matches!(Receipt::from_json(&v.to_string()), Err(CoreError::MalformedReceipt(_))));
         assert!(matches!(Receipt::from_json("{"), Err(CoreError::Json(_))));
         assert!(matches!(Receipt::from_json("[]"), Err(CoreError::MalformedReceipt(_))));
+        // A repeated key, even with equal values, at the top or inside `prover`.
+        let dc = format!("\"dc\": \"{}\",", r.dc);
+        let twice = text.replacen(&dc, &format!("{dc} {dc}"), 1);
+        assert_ne!(twice, text);
+        assert!(matches!(Receipt::from_json(&twice), Err(CoreError::MalformedReceipt(m)) if m.contains("duplicate key \"dc\"")));
+        let twice = text.replacen("\"backend\": \"cpu\",", "\"backend\": \"cpu\", \"backend\": \"cuda\",", 1);
+        assert_ne!(twice, text);
+        assert!(matches!(Receipt::from_json(&twice), Err(CoreError::MalformedReceipt(m)) if m.contains("duplicate key")));
 
         let mut bad = r.clone();
         bad.proof = "zz".repeat(PROOF_BYTES);

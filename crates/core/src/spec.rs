@@ -103,12 +103,13 @@ impl UnitSpec {
 
     /// Bytes of input (A and B, one byte per element).
     pub fn input_bytes(&self) -> u64 {
-        (self.m * self.k + self.k * self.n) as u64
+        // In u64: on a 32-bit embedder m·k alone can exceed usize.
+        self.m as u64 * self.k as u64 + self.k as u64 * self.n as u64
     }
 
     /// Bytes of output (C, four bytes per element).
     pub fn output_bytes(&self) -> u64 {
-        4 * (self.m * self.n) as u64
+        4 * self.m as u64 * self.n as u64
     }
 
     /// The canonical id, `mm-i8-{m}x{k}x{n}`.
@@ -128,25 +129,34 @@ impl fmt::Display for UnitSpec {
     }
 }
 
+/// At most this many characters of a unit id are quoted back in an error: the id may
+/// come from a receipt, and a megabyte of it should not be echoed.
+const QUOTED_ID_CHARS: usize = 80;
+
+fn invalid_id(id: &str, reason: String) -> CoreError {
+    CoreError::InvalidUnitId { id: id.chars().take(QUOTED_ID_CHARS).collect(), reason }
+}
+
 fn parse_dim(id: &str, part: &str) -> Result<usize> {
-    let err = |reason: String| CoreError::InvalidUnitId { id: id.to_string(), reason };
+    let shown: String = part.chars().take(QUOTED_ID_CHARS).collect();
+    let err = |what: &str| invalid_id(id, format!("dimension {shown:?} {what}"));
     if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(err(format!("dimension {part:?} is not a decimal number")));
+        return Err(err("is not a decimal number"));
     }
     if part.len() > 1 && part.starts_with('0') {
-        return Err(err(format!("dimension {part:?} has a leading zero")));
+        return Err(err("has a leading zero"));
     }
-    part.parse::<usize>().map_err(|_| err(format!("dimension {part:?} is too large")))
+    part.parse::<usize>().map_err(|_| err("is too large"))
 }
 
 impl FromStr for UnitSpec {
     type Err = CoreError;
 
-    /// Parses `mm-i8-MxKxN` (canonical) or a catalog name `CU-n` (any n ≥ 1, case
-    /// insensitive). Dimensions must be plain decimals without leading zeros, so every
+    /// Parses `mm-i8-MxKxN` (canonical) or a catalog name `CU-n` or `cu-n` (any
+    /// n ≥ 1). Dimensions must be plain decimals without leading zeros, so every
     /// unit has exactly one canonical id.
     fn from_str(id: &str) -> Result<Self> {
-        let err = |reason: &str| CoreError::InvalidUnitId { id: id.to_string(), reason: reason.to_string() };
+        let err = |reason: &str| invalid_id(id, reason.to_string());
         if let Some(rest) = id.strip_prefix("CU-").or_else(|| id.strip_prefix("cu-")) {
             let n = parse_dim(id, rest)?;
             return Self::square(n);
@@ -227,6 +237,21 @@ mod tests {
             assert!(!e.to_string().is_empty(), "{bad}");
         }
         assert!("mm-i8-1x131071x1".parse::<UnitSpec>().is_ok());
+    }
+
+    #[test]
+    fn a_long_bad_id_is_quoted_short() {
+        for bad in [format!("mm-i8-{}x1x1", "9".repeat(5000)), format!("mm-i8-1x1x1{}", "\n".repeat(5000))] {
+            let message = bad.parse::<UnitSpec>().unwrap_err().to_string();
+            assert!(message.len() < 600 && !message.contains('\n'), "{message}");
+        }
+    }
+
+    #[test]
+    fn sizes_are_exact_for_the_largest_shapes() {
+        let u = UnitSpec::new(MAX_MN, MAX_K, MAX_MN).unwrap();
+        assert_eq!(u.input_bytes(), 2 * (1u64 << 20) * MAX_K as u64);
+        assert_eq!(u.output_bytes(), 4u64 << 40);
     }
 
     #[test]

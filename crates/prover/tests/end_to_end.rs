@@ -202,6 +202,19 @@ fn malformed_receipts_get_typed_errors() {
     assert!(matches!(edit("version", (-1).into()), VerifyError::MalformedReceipt(_)));
     assert!(matches!(edit("ops", "many".into()), VerifyError::MalformedReceipt(_)));
     assert!(matches!(edit("unit", "mm-i8-0x0x0".into()), VerifyError::UnitMismatch { .. }));
+    // What a receipt says about itself is quoted back escaped and short: a newline in
+    // it cannot forge a line of a verifier's output, nor a megabyte of junk flood it.
+    let forged_line = format!("x\nvalid receipt.json: {}", "y".repeat(10_000));
+    for field in ["unit", "vk_id"] {
+        let message = edit(field, forged_line.clone().into()).to_string();
+        assert!(!message.contains('\n') && message.len() < 300, "{field}: {message}");
+    }
+    // A repeated key is refused, even when both copies agree.
+    let dc = format!("\"dc\":\"{}\"", f.receipts[0].dc);
+    let compact = serde_json::to_string(&f.receipts[0]).unwrap();
+    let twice = compact.replacen(&dc, &format!("{dc},{dc}"), 1);
+    assert_ne!(twice, compact);
+    assert!(matches!(f.verifier.verify_json(&twice), Err(VerifyError::MalformedReceipt(m)) if m.contains("duplicate key")));
     assert!(matches!(edit("da", "-1".into()), VerifyError::NonCanonicalInput { field: "da", .. }));
     assert!(matches!(edit("db", "0x01".into()), VerifyError::NonCanonicalInput { field: "db", .. }));
     assert!(matches!(edit("dc", "007".into()), VerifyError::NonCanonicalInput { field: "dc", .. }));

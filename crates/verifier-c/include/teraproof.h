@@ -10,8 +10,11 @@
  *   tp_verifier *v = NULL;
  *   char err[512];
  *   if (tp_verifier_load("keys/CU-64", &v, err, sizeof err) != TP_OK) { puts(err); ... }
- *   int status = tp_verify_receipt(v, receipt_json, err, sizeof err);  // TP_OK: valid
+ *   // A buyer: is this receipt about the A and B I sent, and the C I got back?
+ *   int status = tp_verify_job(v, receipt_json, a_json, b_json, c_json, err, sizeof err);
  *   tp_verifier_free(v);
+ *
+ * Matrices are JSON text, {"dtype":"i8","rows":R,"cols":C,"data":[...]} (dtype "i32" for C).
  */
 #ifndef TERAPROOF_H
 #define TERAPROOF_H
@@ -33,7 +36,8 @@ typedef enum tp_status {
     TP_ERR_INVALID_PROOF_POINT = 6, /* a proof point off its curve or outside the subgroup */
     TP_ERR_WRONG_KEY = 7,          /* another key or unit, or a wrong insecure_dev_setup flag */
     TP_ERR_PROOF_REJECTED = 8,     /* well formed, but the pairing check fails */
-    TP_ERR_INTERNAL = 9            /* a bug in teraproof (caught panic); please report it */
+    TP_ERR_INTERNAL = 9,           /* a bug in teraproof (caught panic); please report it */
+    TP_ERR_DATA_MISMATCH = 10      /* a valid receipt, but about other matrices than those given */
 } tp_status;
 
 /* A unit's verifying key, ready to verify receipts. Thread-safe for concurrent verifies. */
@@ -52,8 +56,19 @@ tp_status tp_verifier_from_parts(const char *manifest_json, const uint8_t *vk_by
 /* The unit id the verifier checks (static for the verifier's lifetime). */
 const char *tp_verifier_unit(const tp_verifier *verifier);
 
-/* Verifies one receipt (its JSON text). TP_OK means the proof is valid. */
+/* Verifies one receipt (its JSON text). TP_OK means the proof is valid for the receipt's
+ * own statement: that its dC is the digest of the product of the matrices whose digests
+ * are its dA and dB. It says nothing about which matrices those are; a receipt about
+ * another job passes too. To check a job, use tp_verify_job. */
 tp_status tp_verify_receipt(const tp_verifier *verifier, const char *receipt_json, char *err, size_t err_len);
+
+/* Verifies a receipt for a job: the receipt as tp_verify_receipt does, then that its dA
+ * and dB are the digests of a_json and b_json (the int8 inputs the buyer sent) and, when
+ * c_json is not NULL, that its dC is the digest of c_json (the int32 output received).
+ * TP_ERR_DATA_MISMATCH: the proof is valid but about other matrices (the message says
+ * which); TP_ERR_INVALID_ARGUMENT: a matrix that does not parse, or a NULL receipt, A or B. */
+tp_status tp_verify_job(const tp_verifier *verifier, const char *receipt_json, const char *a_json,
+                        const char *b_json, const char *c_json, char *err, size_t err_len);
 
 /* Frees a verifier; NULL is allowed. */
 void tp_verifier_free(tp_verifier *verifier);

@@ -18,6 +18,7 @@ use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
+use teraproof_core::{Element, Matrix, Receipt};
 use teraproof_verifier::{KeyManifest, UnitVerifyingKey, Verifier, VerifyError};
 
 /// Status codes, as `tp_status` in the header.
@@ -44,6 +45,8 @@ pub enum TpStatus {
     ProofRejected = 8,
     /// a caught panic: a bug in teraproof
     Internal = 9,
+    /// a valid receipt, but about other matrices than the ones given (`tp_verify_job`)
+    DataMismatch = 10,
 }
 
 impl From<&VerifyError> for TpStatus {
@@ -58,10 +61,8 @@ impl From<&VerifyError> for TpStatus {
             | VerifyError::OpsMismatch { .. }
             | VerifyError::InsecureFlagMismatch { .. }
             | VerifyError::WrongInputCount { .. } => TpStatus::WrongKey,
-            VerifyError::ProofRejected
-            | VerifyError::OutputMismatch { .. }
-            | VerifyError::InputMismatch { .. }
-            | VerifyError::BatchFailed { .. } => TpStatus::ProofRejected,
+            VerifyError::ProofRejected | VerifyError::BatchFailed { .. } => TpStatus::ProofRejected,
+            VerifyError::OutputMismatch { .. } | VerifyError::InputMismatch { .. } => TpStatus::DataMismatch,
             VerifyError::BadKey(_) => TpStatus::BadKey,
         }
     }
@@ -90,7 +91,12 @@ unsafe fn write_message(err: *mut c_char, err_len: usize, message: &str) {
     if err.is_null() || err_len == 0 {
         return;
     }
-    let n = message.len().min(err_len - 1);
+    // Cut at a character boundary, so a truncated message is still UTF-8 for callers
+    // (Python, Go) that decode it.
+    let mut n = message.len().min(err_len - 1);
+    while !message.is_char_boundary(n) {
+        n -= 1;
+    }
     // SAFETY: the caller guarantees `err` points to `err_len` writable bytes, and we
     // write `n + 1 ≤ err_len` of them; `message` is a distinct Rust allocation, so the
     // regions cannot overlap.
@@ -262,6 +268,48 @@ pub unsafe extern "C" fn tp_verify_receipt(
     }
 }
 
+/// Parses a matrix the caller passed as JSON; a bad one is the caller's argument error.
+fn matrix_argument<T: Element>(json: &str, what: &str) -> Result<Matrix<T>, Failure> {
+    Matrix::<T>::from_json(json).map_err(|e| Failure(TpStatus::InvalidArgument, format!("{what}: {e}")))
+}
+
+/// `tp_verify_job`: see the header.
+///
+/// # Safety
+/// `verifier` is a live pointer from this library; `receipt_json`, `a_json` and
+/// `b_json` are NUL-terminated strings; `c_json` is NULL or a NUL-terminated string;
+/// `err` is NULL or points to `err_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tp_verify_job(
+    verifier: *const TpVerifier,
+    receipt_json: *const c_char,
+    a_json: *const c_char,
+    b_json: *const c_char,
+    c_json: *const c_char,
+    err: *mut c_char,
+    err_len: usize,
+) -> TpStatus {
+    // SAFETY: the header's contract is this function's contract, forwarded.
+    unsafe {
+        guarded(err, err_len, || {
+            // SAFETY: by the contract, a non-NULL pointer is a live `TpVerifier`; we
+            // only read through it.
+            let v = verifier.as_ref().ok_or_else(|| Failure(TpStatus::InvalidArgument, "verifier is NULL".into()))?;
+            let receipt = Receipt::from_json(text(receipt_json, "receipt_json")?).map_err(VerifyError::from)?;
+            let a = matrix_argument::<i8>(text(a_json, "a_json")?, "a_json")?;
+            let b = matrix_argument::<i8>(text(b_json, "b_json")?, "b_json")?;
+            // NULL means the output was not delivered; anything else must be a matrix.
+            let c = if c_json.is_null() { None } else { Some(matrix_argument::<i32>(text(c_json, "c_json")?, "c_json")?) };
+            v.verifier.verify(&receipt)?;
+            v.verifier.check_inputs(&receipt, Some(&a), Some(&b))?;
+            if let Some(c) = &c {
+                v.verifier.check_output(&receipt, c)?;
+            }
+            Ok(())
+        })
+    }
+}
+
 /// `tp_verifier_free`: see the header.
 ///
 /// # Safety
@@ -306,5 +354,38 @@ mod tests {
         unsafe { write_message(buf.as_mut_ptr(), 8, "a long message") };
         // SAFETY: write_message terminated it within the 8 bytes.
         assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "a long ");
+        // A cut never splits a character: "é" is two bytes, so 7 bytes hold "ab" and two
+        // of them (one byte is left unused), or "abc" and two.
+        // SAFETY: as above.
+        unsafe { write_message(buf.as_mut_ptr(), 8, "abééé") };
+        // SAFETY: as above.
+        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "abéé");
+        // SAFETY: as above.
+        unsafe { write_message(buf.as_mut_ptr(), 8, "abcééé") };
+        // SAFETY: as above.
+        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "abcéé");
+    }
+
+    #[test]
+    fn a_job_check_refuses_null_and_malformed_arguments() {
+        let mut err = [0 as c_char; 256];
+        let message = |err: &[c_char]| {
+            // SAFETY: every call below terminated `err` within its 256 bytes.
+            unsafe { CStr::from_ptr(err.as_ptr()) }.to_str().unwrap().to_owned()
+        };
+        // SAFETY: every pointer is NULL, a C string literal, or a live local of the stated size.
+        unsafe {
+            let status = tp_verify_job(
+                std::ptr::null(),
+                c"{}".as_ptr(),
+                c"{}".as_ptr(),
+                c"{}".as_ptr(),
+                std::ptr::null(),
+                err.as_mut_ptr(),
+                256,
+            );
+            assert_eq!(status, TpStatus::InvalidArgument);
+            assert!(message(&err).contains("verifier is NULL"));
+        }
     }
 }

@@ -59,23 +59,61 @@ fn c_program_verifies_and_rejects() {
     let receipt: serde_json::Value =
         serde_json::from_str(&prover.prove(&a, &b, &mut rng).unwrap().receipt.to_json()).unwrap();
 
-    let run = |name: &str, receipt: &serde_json::Value, expected: TpStatus| {
+    let c = teraproof_core::matmul_cpu(&a, &b).unwrap();
+    // `job`: the matrices to check the receipt against (A, B, C or None) and the status
+    // expected of that check; the program exits non-zero unless both statuses match.
+    type Job<'a> = (&'a str, &'a str, Option<&'a str>, TpStatus);
+    let run_job = |name: &str, receipt: &serde_json::Value, expected: TpStatus, job: Option<Job>| {
         let path = d.join(name);
         std::fs::write(&path, receipt.to_string()).unwrap();
-        let o = Command::new(&exe)
-            .arg(d.join("keys"))
-            .arg(&path)
-            .arg((expected as i32).to_string())
-            .env("LD_LIBRARY_PATH", &lib_dir)
-            .output()
-            .unwrap();
+        let mut command = Command::new(&exe);
+        command.arg(d.join("keys")).arg(&path).arg((expected as i32).to_string());
+        if let Some((a_json, b_json, c_json, job_expected)) = job {
+            let write = |file: &str, text: &str| {
+                std::fs::write(d.join(file), text).unwrap();
+                d.join(file)
+            };
+            command.arg(write("A.json", a_json)).arg(write("B.json", b_json));
+            command.arg(c_json.map(|c| write("C.json", c)).unwrap_or_else(|| "-".into()));
+            command.arg((job_expected as i32).to_string());
+        }
+        let o = command.env("LD_LIBRARY_PATH", &lib_dir).output().unwrap();
         let text = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
-        assert!(o.status.success(), "{name}: expected {expected:?}, got:\n{text}");
+        assert!(o.status.success(), "{name}: expected {expected:?} ({job:?}), got:\n{text}");
         text
     };
+    let run = |name: &str, receipt: &serde_json::Value, expected: TpStatus| run_job(name, receipt, expected, None);
 
     let text = run("honest.json", &receipt, TpStatus::Ok);
     assert!(text.contains("unit mm-i8-3x5x7") && text.contains("status 0"), "{text}");
+
+    // The receipt as a job: the buyer's own A and B, and the C it received.
+    let (a_json, b_json, c_json) = (a.to_json(), b.to_json(), c.to_json());
+    let job = |a: &str, b: &str, c: Option<&str>, status: TpStatus| {
+        let job: Job = (a, b, c, status);
+        run_job("job.json", &receipt, TpStatus::Ok, Some(job))
+    };
+    assert!(job(&a_json, &b_json, Some(&c_json), TpStatus::Ok).contains("job status 0"));
+    job(&a_json, &b_json, None, TpStatus::Ok);
+    let mut other = a.clone();
+    *other.get_mut(2, 4).unwrap() ^= 1;
+    let text = job(&other.to_json(), &b_json, Some(&c_json), TpStatus::DataMismatch);
+    assert!(text.contains("A's digest"), "{text}");
+    let mut other = b.clone();
+    *other.get_mut(0, 0).unwrap() ^= 1;
+    job(&a_json, &other.to_json(), None, TpStatus::DataMismatch);
+    let mut other = c.clone();
+    *other.get_mut(1, 6).unwrap() ^= 1;
+    job(&a_json, &b_json, Some(&other.to_json()), TpStatus::DataMismatch);
+    // A and B swapped (both are int8, but of other shapes), and matrices that do not parse.
+    job(&b_json, &a_json, None, TpStatus::DataMismatch);
+    job("{\"dtype\":\"i8\"}", &b_json, None, TpStatus::InvalidArgument);
+    job(&a_json, &b_json, Some(&a_json), TpStatus::InvalidArgument);
+    // A job check verifies the proof first: a forged receipt is rejected as such.
+    let mut forged_job = receipt.clone();
+    forged_job["dc"] = teraproof_core::digest_matrix(&other).to_string().into();
+    let job: Job = (&a_json, &b_json, Some(&c_json), TpStatus::ProofRejected);
+    run_job("forged-job.json", &forged_job, TpStatus::ProofRejected, Some(job));
 
     let mut forged = receipt.clone();
     forged["dc"] = "12345".into();

@@ -1,5 +1,8 @@
 /* A C marketplace: verifies receipts through teraproof.h.
- * usage: verify KEY_DIR RECEIPT.json EXPECTED_STATUS  (exit 0 when the status matches) */
+ * usage: verify KEY_DIR RECEIPT.json EXPECTED_STATUS  (exit 0 when the status matches)
+ *        verify KEY_DIR RECEIPT.json EXPECTED_STATUS A.json B.json C.json|- EXPECTED_JOB_STATUS
+ *        (the second form also checks the receipt as a job: its inputs A, B and output C,
+ *        "-" for no C) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +23,10 @@ static char *slurp(const char *path) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) { fprintf(stderr, "usage: %s KEY_DIR RECEIPT EXPECTED_STATUS\n", argv[0]); return 2; }
+    if (argc != 4 && argc != 8) {
+        fprintf(stderr, "usage: %s KEY_DIR RECEIPT EXPECTED_STATUS [A B C|- EXPECTED_JOB_STATUS]\n", argv[0]);
+        return 2;
+    }
     char err[512];
     tp_verifier *verifier = NULL;
     tp_status status = tp_verifier_load(argv[1], &verifier, err, sizeof err);
@@ -69,6 +75,22 @@ int main(int argc, char **argv) {
     if (tp_verify_receipt(verifier, NULL, NULL, 0) != TP_ERR_INVALID_ARGUMENT) { printf("NULL accepted\n"); return 4; }
 
     if (tp_verify_receipt(from_parts, receipt, err, sizeof err) != status) { printf("from_parts disagrees\n"); return 4; }
+
+    if (argc == 8) {
+        char *a = slurp(argv[4]), *b = slurp(argv[5]);
+        char *c = strcmp(argv[6], "-") == 0 ? NULL : slurp(argv[6]);
+        if (!a || !b || (!c && strcmp(argv[6], "-") != 0)) { printf("cannot read the matrices\n"); return 2; }
+        tp_status job = tp_verify_job(verifier, receipt, a, b, c, err, sizeof err);
+        printf("job status %d%s%s\n", (int)job, job == TP_OK ? "" : ": ", err);
+        if (tp_verify_job(verifier, receipt, NULL, b, c, NULL, 0) != TP_ERR_INVALID_ARGUMENT) {
+            printf("a NULL input was accepted\n");
+            return 4;
+        }
+        free(a);
+        free(b);
+        free(c);
+        if ((int)job != atoi(argv[7])) { printf("job status %d, expected %s\n", (int)job, argv[7]); return 1; }
+    }
 
     free(receipt);
     tp_verifier_free(from_parts);

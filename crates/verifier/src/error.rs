@@ -39,19 +39,19 @@ pub enum VerifyError {
         reason: &'static str,
     },
     /// The receipt names another verifying key.
-    #[error("receipt is for verifying key {found}, this verifier holds {expected}")]
+    #[error("receipt is for verifying key {found:?}, this verifier holds {expected}")]
     WrongVerifyingKey {
         /// this verifier's key id
         expected: String,
-        /// the receipt's key id
+        /// the receipt's key id (at most [`QUOTED_CHARS`] characters of it)
         found: String,
     },
     /// The receipt's unit differs from the key's unit.
-    #[error("receipt is for unit {found}, the verifying key is for {expected}")]
+    #[error("receipt is for unit {found:?}, the verifying key is for {expected}")]
     UnitMismatch {
         /// the key's unit
         expected: String,
-        /// the receipt's unit
+        /// the receipt's unit (at most [`QUOTED_CHARS`] characters of it)
         found: String,
     },
     /// The receipt's `ops` does not match its unit.
@@ -113,6 +113,17 @@ pub enum VerifyError {
         /// (index in the batch, reason)
         failures: Vec<(usize, VerifyError)>,
     },
+}
+
+/// How many characters of a string from a receipt an error quotes back. Such strings
+/// are quoted with escapes (`{:?}`), so a newline in a unit id cannot forge a line of
+/// output for a script reading a verifier's log, and cut short, so a megabyte of junk
+/// is not echoed.
+pub const QUOTED_CHARS: usize = 80;
+
+/// At most [`QUOTED_CHARS`] characters of `text`, cut at a character boundary.
+pub(crate) fn quoted(text: &str) -> String {
+    text.chars().take(QUOTED_CHARS).collect()
 }
 
 fn describe(failures: &[(usize, VerifyError)]) -> String {

@@ -59,6 +59,27 @@ pub struct KeyManifest {
     pub warning: Option<String>,
 }
 
+/// Refuses a verifying key with an identity point or with `γ = δ` (the reasons are on
+/// [`UnitVerifyingKey::new`]); every way of obtaining a key from outside goes through it.
+pub(crate) fn refuse_degenerate(vk: &VerifyingKey<Bn254>) -> Result<()> {
+    let identity = [
+        ("alpha", vk.alpha_g1.is_zero()),
+        ("beta", vk.beta_g2.is_zero()),
+        ("gamma", vk.gamma_g2.is_zero()),
+        ("delta", vk.delta_g2.is_zero()),
+    ]
+    .into_iter()
+    .chain(vk.gamma_abc_g1.iter().map(|p| ("IC", p.is_zero())))
+    .find(|(_, zero)| *zero);
+    if let Some((name, _)) = identity {
+        return Err(VerifyError::BadKey(format!("the verifying key's {name} point is the identity")));
+    }
+    if vk.gamma_g2 == vk.delta_g2 {
+        return Err(VerifyError::BadKey("the verifying key's gamma and delta are equal".into()));
+    }
+    Ok(())
+}
+
 /// SHA-256 as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     encode_hex(&Sha256::digest(bytes))
@@ -87,21 +108,7 @@ impl UnitVerifyingKey {
         if inputs != 3 {
             return Err(VerifyError::WrongInputCount { expected: 3, found: inputs });
         }
-        let identity = [
-            ("alpha", vk.alpha_g1.is_zero()),
-            ("beta", vk.beta_g2.is_zero()),
-            ("gamma", vk.gamma_g2.is_zero()),
-            ("delta", vk.delta_g2.is_zero()),
-        ]
-        .into_iter()
-        .chain(vk.gamma_abc_g1.iter().map(|p| ("IC", p.is_zero())))
-        .find(|(_, zero)| *zero);
-        if let Some((name, _)) = identity {
-            return Err(VerifyError::BadKey(format!("the verifying key's {name} point is the identity")));
-        }
-        if vk.gamma_g2 == vk.delta_g2 {
-            return Err(VerifyError::BadKey("the verifying key's gamma and delta are equal".into()));
-        }
+        refuse_degenerate(&vk)?;
         let id = sha256_hex(&Self::canonical_bytes(&vk));
         Ok(Self { unit, vk, id, insecure_dev_setup })
     }

@@ -8,6 +8,7 @@
 //! every point on its curve and in the prime-order subgroup.
 
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G2Affine};
+use ark_ec::pairing::{Pairing, PairingOutput};
 use ark_ec::AffineRepr;
 use ark_ff::{One, Zero};
 use ark_groth16::{Proof, VerifyingKey};
@@ -53,7 +54,20 @@ pub fn public_json(inputs: &[Fr]) -> Value {
     Value::Array(inputs.iter().map(|x| Value::String(field_to_decimal(x))).collect())
 }
 
-/// `verification_key.json`.
+/// An element of the pairing's target group as snarkjs writes it (ffjavascript's
+/// `Gt.toObject`): Fq12 = Fq6[w]/(w² − v) as `[c0, c1]`, each Fq6 = Fq2[v]/(v³ − ξ) as
+/// `[c0, c1, c2]`, each Fq2 as `[c0, c1]`; arkworks uses the same tower.
+pub fn gt_json(x: &PairingOutput<Bn254>) -> Value {
+    let fq6 = |c: &ark_bn254::Fq6| json!([fq2_json(&c.c0), fq2_json(&c.c1), fq2_json(&c.c2)]);
+    json!([fq6(&x.0.c0), fq6(&x.0.c1)])
+}
+
+fn fq2_json(x: &Fq2) -> Value {
+    json!([dec(&x.c0), dec(&x.c1)])
+}
+
+/// `verification_key.json`, with the fields snarkjs writes, `vk_alphabeta_12 =
+/// e(α, β)` included (snarkjs's own verifier recomputes it; other tools read it).
 pub fn verification_key_json(vk: &VerifyingKey<Bn254>) -> Value {
     json!({
         "protocol": "groth16",
@@ -63,6 +77,7 @@ pub fn verification_key_json(vk: &VerifyingKey<Bn254>) -> Value {
         "vk_beta_2": g2_json(&vk.beta_g2),
         "vk_gamma_2": g2_json(&vk.gamma_g2),
         "vk_delta_2": g2_json(&vk.delta_g2),
+        "vk_alphabeta_12": gt_json(&Bn254::pairing(vk.alpha_g1, vk.beta_g2)),
         "IC": vk.gamma_abc_g1.iter().map(g1_json).collect::<Vec<_>>(),
     })
 }
@@ -133,8 +148,11 @@ fn g2_from(v: &Value, what: &'static str) -> Result<G2Affine> {
     Ok(p)
 }
 
+/// Parses a snarkjs file, refusing repeated keys (which readers resolve differently).
 fn parse(text: &str, what: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| bad(what, e))
+    let value = serde_json::from_str(text).map_err(|e| bad(what, e))?;
+    teraproof_core::json::check_unique_keys(text).map_err(|e| bad(what, e))?;
+    Ok(value)
 }
 
 fn check_header(v: &Value, what: &str) -> Result<()> {
@@ -152,7 +170,15 @@ pub fn proof_from_json(text: &str) -> Result<Proof<Bn254>> {
     let v = parse(text, "proof")?;
     check_header(&v, "proof")?;
     let field = |k: &str| v.get(k).ok_or_else(|| bad("proof", format!("missing {k}")));
-    Ok(Proof { a: g1_from(field("pi_a")?, "A")?, b: g2_from(field("pi_b")?, "B")?, c: g1_from(field("pi_c")?, "C")? })
+    let proof: Proof<Bn254> = Proof { a: g1_from(field("pi_a")?, "A")?, b: g2_from(field("pi_b")?, "B")?, c: g1_from(field("pi_c")?, "C")? };
+    // As in `decode_proof`: an honest proof's points are the identity with negligible
+    // probability, and refusing them keeps the two import paths' verdicts the same.
+    for (point, identity) in [("A", proof.a.is_zero()), ("B", proof.b.is_zero()), ("C", proof.c.is_zero())] {
+        if identity {
+            return Err(VerifyError::InvalidProofPoint { point, reason: "the identity" });
+        }
+    }
+    Ok(proof)
 }
 
 /// Imports a snarkjs `public.json` of a unit statement: exactly the three digests
@@ -176,7 +202,9 @@ pub fn public_from_json(text: &str) -> Result<Vec<Fr>> {
         .collect()
 }
 
-/// Imports a snarkjs `verification_key.json`.
+/// Imports a snarkjs `verification_key.json`: every point on its curve and in its
+/// subgroup, none the identity, and `γ ≠ δ` (the degenerate keys
+/// [`crate::UnitVerifyingKey::new`] refuses, with its reasons).
 pub fn verification_key_from_json(text: &str) -> Result<VerifyingKey<Bn254>> {
     let v = parse(text, "verification key")?;
     check_header(&v, "verification key")?;
@@ -192,13 +220,21 @@ pub fn verification_key_from_json(text: &str) -> Result<VerifyingKey<Bn254>> {
         VerifyError::InvalidProofPoint { reason, .. } => VerifyError::BadKey(format!("a key point is {reason}")),
         other => other,
     };
-    Ok(VerifyingKey {
+    let vk = VerifyingKey {
         alpha_g1: g1_from(field("vk_alpha_1")?, "alpha").map_err(key_point)?,
         beta_g2: g2_from(field("vk_beta_2")?, "beta").map_err(key_point)?,
         gamma_g2: g2_from(field("vk_gamma_2")?, "gamma").map_err(key_point)?,
         delta_g2: g2_from(field("vk_delta_2")?, "delta").map_err(key_point)?,
         gamma_abc_g1: ic.iter().map(|p| g1_from(p, "IC").map_err(key_point)).collect::<Result<_>>()?,
-    })
+    };
+    crate::key::refuse_degenerate(&vk)?;
+    // Tools that read `vk_alphabeta_12` instead of recomputing it must see e(α, β).
+    if let Some(written) = v.get("vk_alphabeta_12") {
+        if written != &gt_json(&Bn254::pairing(vk.alpha_g1, vk.beta_g2)) {
+            return Err(bad("verification key", "vk_alphabeta_12 is not e(vk_alpha_1, vk_beta_2)"));
+        }
+    }
+    Ok(vk)
 }
 
 #[cfg(test)]
@@ -219,6 +255,34 @@ mod tests {
         let err = verification_key_from_json(&key_json("18446744073709551615").replace("\"IC\":[]", "\"IC\":[1]"))
             .unwrap_err();
         assert!(matches!(&err, VerifyError::MalformedReceipt(m) if m.contains("nPublic")), "{err}");
+    }
+
+    #[test]
+    fn the_target_group_is_written_as_ffjavascript_writes_it() {
+        // e(G1, G2) of the standard generators, as printed by ffjavascript 0.3.1 (the
+        // version tools/snarkjs pins) with
+        // `utils.stringifyBigInts(curve.Gt.toObject(await curve.pairing(curve.G1.g, curve.G2.g)))`
+        // on `buildBn128()`: the same value in the same layout, so arkworks' pairing and
+        // ffjavascript's agree and `vk_alphabeta_12` is what snarkjs would write.
+        let expected: Value = serde_json::from_str(concat!(
+            r#"[[["17264119758069723980713015158403419364912226240334615592005620718956030922389","#,
+            r#""1300711225518851207585954685848229181392358478699795190245709208408267917898"],"#,
+            r#"["8894217292938489450175280157304813535227569267786222825147475294561798790624","#,
+            r#""1829859855596098509359522796979920150769875799037311140071969971193843357227"],"#,
+            r#"["4968700049505451466697923764727215585075098085662966862137174841375779106779","#,
+            r#""12814315002058128940449527172080950701976819591738376253772993495204862218736"]],"#,
+            r#"[["4233474252585134102088637248223601499779641130562251948384759786370563844606","#,
+            r#""9420544134055737381096389798327244442442230840902787283326002357297404128074"],"#,
+            r#"["13457906610892676317612909831857663099224588803620954529514857102808143524905","#,
+            r#""5122435115068592725432309312491733755581898052459744089947319066829791570839"],"#,
+            r#"["8891987925005301465158626530377582234132838601606565363865129986128301774627","#,
+            r#""440796048150724096437130979851431985500142692666486515369083499585648077975"]]]"#,
+        ))
+        .unwrap();
+        let gt = Bn254::pairing(G1Affine::generator(), G2Affine::generator());
+        assert_eq!(gt_json(&gt), expected);
+        // Any other element is written differently.
+        assert_ne!(gt_json(&(gt + gt)), expected);
     }
 
     #[test]

@@ -5,10 +5,16 @@
 //! (EIP-196 `ecAdd` at 0x06 and `ecMul` at 0x07, EIP-197 `ecPairing` at 0x08) as the
 //! single product `e(−A, B)·e(α, β)·e(L, γ)·e(C, δ) = 1`.
 //!
-//! It never reverts on bad input: a public input `≥ r`, a coordinate `≥ q`, a point off
-//! its curve (the precompiles refuse it) or a failed pairing all return `false`.
-//! Checking inputs `< r` matters: `ecMul` reduces its scalar, so without the check
-//! `dA + r` would verify as `dA`.
+//! It does not revert on bad values: a public input `≥ r`, a coordinate `≥ q`, a proof
+//! point written as the identity `(0, 0)` (refused, as the Rust verifier refuses it), a
+//! point off its curve (the precompiles refuse it) or a failed pairing all return
+//! `false`. (Calldata too short for the signature is reverted by Solidity's ABI
+//! decoder before the function runs.) Checking inputs `< r` matters: `ecMul` reduces
+//! its scalar, so without the check `dA + r` would verify as `dA`.
+//!
+//! Each precompile call gets a fixed gas allowance (about five times EIP-1108's prices),
+//! because a precompile that fails consumes all the gas it is given: without the cap a
+//! proof with B off its curve would burn 63/64 of the caller's gas.
 //!
 //! The interface is snarkjs's, so calldata from `snarkjs zkey export soliditycalldata`
 //! works too:
@@ -111,8 +117,17 @@ contract {CONTRACT_NAME} {{
     /// BN254's base field order q (coordinates live below it).
     uint256 internal constant Q = {q_hex} + 1;
 
+    /// Gas for each precompile call: about five times EIP-1108's prices (ecAdd 150,
+    /// ecMul 6000, ecPairing 45000 + 34000 per pair, 181000 for our four), so that a
+    /// deployed contract survives a repricing. A failing precompile consumes all the
+    /// gas it is given, so it is given only this much.
+    uint256 internal constant EC_ADD_GAS = 1000;
+    uint256 internal constant EC_MUL_GAS = 30000;
+    uint256 internal constant EC_PAIRING_GAS = 1000000;
+
 {constants}
-    /// @return true exactly when the proof verifies for these public inputs; never reverts.
+    /// @return true exactly when the proof verifies for these public inputs (false, not a
+    ///         revert, for any values that do not).
     function verifyProof(
         uint256[2] calldata a,
         uint256[2][2] calldata b,
@@ -124,6 +139,9 @@ contract {CONTRACT_NAME} {{
         }}
         if (a[0] >= Q || a[1] >= Q || c[0] >= Q || c[1] >= Q) return false;
         if (b[0][0] >= Q || b[0][1] >= Q || b[1][0] >= Q || b[1][1] >= Q) return false;
+        // An honest proof's points are the identity with negligible probability.
+        if ((a[0] | a[1]) == 0 || (c[0] | c[1]) == 0) return false;
+        if ((b[0][0] | b[0][1] | b[1][0] | b[1][1]) == 0) return false;
 
         (bool ok, uint256 lx, uint256 ly) = publicCombination(input);
         if (!ok) return false;
@@ -134,7 +152,7 @@ contract {CONTRACT_NAME} {{
             lx, ly, GAMMA_X1, GAMMA_X0, GAMMA_Y1, GAMMA_Y0,
             c[0], c[1], DELTA_X1, DELTA_X0, DELTA_Y1, DELTA_Y0
         ];
-        (bool success, bytes memory out) = address(0x08).staticcall(abi.encode(pairs));
+        (bool success, bytes memory out) = address(0x08).staticcall{{gas: EC_PAIRING_GAS}}(abi.encode(pairs));
         return success && out.length == 32 && abi.decode(out, (uint256)) == 1;
     }}
 
@@ -144,10 +162,12 @@ contract {CONTRACT_NAME} {{
         uint256 x = IC0_X;
         uint256 y = IC0_Y;
         for (uint256 i = 0; i < 3; i++) {{
-            (bool mulOk, bytes memory term) = address(0x07).staticcall(abi.encode(ic[i][0], ic[i][1], input[i]));
+            (bool mulOk, bytes memory term) = address(0x07).staticcall{{gas: EC_MUL_GAS}}(
+                abi.encode(ic[i][0], ic[i][1], input[i])
+            );
             if (!mulOk || term.length != 64) return (false, 0, 0);
             (uint256 termX, uint256 termY) = abi.decode(term, (uint256, uint256));
-            (bool addOk, bytes memory sum) = address(0x06).staticcall(abi.encode(x, y, termX, termY));
+            (bool addOk, bytes memory sum) = address(0x06).staticcall{{gas: EC_ADD_GAS}}(abi.encode(x, y, termX, termY));
             if (!addOk || sum.length != 64) return (false, 0, 0);
             (x, y) = abi.decode(sum, (uint256, uint256));
         }}

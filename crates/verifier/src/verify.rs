@@ -23,7 +23,7 @@ use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof};
 use sha2::{Digest, Sha256};
 use teraproof_core::{digest_matrix, Matrix, Receipt, UnitSpec};
 
-use crate::error::{Result, VerifyError};
+use crate::error::{quoted, Result, VerifyError};
 use crate::key::UnitVerifyingKey;
 use crate::prelude::*;
 use crate::proof::decode_proof;
@@ -73,15 +73,15 @@ impl Verifier {
         if receipt.vk_id != self.key.id() {
             return Err(VerifyError::WrongVerifyingKey {
                 expected: self.key.id().to_string(),
-                found: receipt.vk_id.clone(),
+                found: quoted(&receipt.vk_id),
             });
         }
         let unit = self.key.unit();
         let claimed: UnitSpec = receipt
             .unit_spec()
-            .map_err(|_| VerifyError::UnitMismatch { expected: unit.id(), found: receipt.unit.clone() })?;
+            .map_err(|_| VerifyError::UnitMismatch { expected: unit.id(), found: quoted(&receipt.unit) })?;
         if &claimed != unit || receipt.unit != unit.id() {
-            return Err(VerifyError::UnitMismatch { expected: unit.id(), found: receipt.unit.clone() });
+            return Err(VerifyError::UnitMismatch { expected: unit.id(), found: quoted(&receipt.unit) });
         }
         if receipt.ops != unit.ops() {
             return Err(VerifyError::OpsMismatch { unit: unit.id(), expected: unit.ops(), found: receipt.ops });

@@ -1,0 +1,133 @@
+//! Strictness that `serde_json` leaves to its callers.
+//!
+//! A JSON object may legally repeat a key, and parsers disagree on which copy wins:
+//! `serde_json::Value` keeps the last, cJSON's lookup and many streaming readers the
+//! first. A receipt that carries `"dc"` twice would then name one statement to our
+//! verifier and another to an embedder's own reader, so documents received from
+//! outside are refused when any object, at any depth, repeats a key.
+
+use alloc::collections::BTreeSet;
+use core::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::prelude::*;
+
+/// At most this many characters of a repeated key are quoted back in the error, since
+/// the key comes from whoever wrote the document.
+const QUOTED_KEY_CHARS: usize = 40;
+
+/// Checks that `text` is one JSON document in which no object repeats a key.
+///
+/// Returns the parser's message (with line and column) on a syntax error or on the
+/// first repeated key. Nesting depth is bounded by `serde_json`'s recursion limit.
+pub fn check_unique_keys(text: &str) -> Result<(), String> {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    UniqueKeys::deserialize(&mut reader).map_err(|e| e.to_string())?;
+    reader.end().map_err(|e| e.to_string())
+}
+
+/// Any JSON value, read only to check its objects' keys.
+struct UniqueKeys;
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UniqueKeysVisitor)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> Visitor<'de> for UniqueKeysVisitor {
+    type Value = UniqueKeys;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<UniqueKeys, A::Error> {
+        while seq.next_element::<UniqueKeys>()?.is_some() {}
+        Ok(UniqueKeys)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UniqueKeys, A::Error> {
+        let mut seen = BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if seen.contains(&key) {
+                let quoted: String = key.chars().take(QUOTED_KEY_CHARS).collect();
+                return Err(de::Error::custom(format!("duplicate key {quoted:?}")));
+            }
+            map.next_value::<UniqueKeys>()?;
+            seen.insert(key);
+        }
+        Ok(UniqueKeys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_unique_keys;
+
+    #[test]
+    fn documents_without_repeated_keys_pass() {
+        for text in [
+            "{}",
+            "[]",
+            "null",
+            r#"{"a":1,"b":{"a":2,"c":[{"a":3},{"a":4}]},"c":"a"}"#,
+            r#"[{"x":1},{"x":1}]"#,
+            r#"{"a":-1.5e3,"b":true,"c":null,"d":"\u0000"}"#,
+        ] {
+            assert_eq!(check_unique_keys(text), Ok(()), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_at_any_depth_is_refused() {
+        for (text, key) in [
+            (r#"{"dc":"1","dc":"2"}"#, "dc"),
+            (r#"{"prover":{"timings":{"qap_ms":1,"qap_ms":2}}}"#, "qap_ms"),
+            (r#"[0,{"k":1,"j":2,"k":3}]"#, "k"),
+            // The same key spelt with an escape is the same key.
+            (r#"{"da":"1","d\u0061":"2"}"#, "da"),
+        ] {
+            let err = check_unique_keys(text).unwrap_err();
+            assert!(err.contains(&format!("duplicate key \"{key}\"")), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_and_trailing_data_are_refused() {
+        for text in ["{", r#"{"a":1}{"b":2}"#, "", r#"{"a":}"#] {
+            assert!(check_unique_keys(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_hostile_key_is_quoted_short_and_escaped() {
+        let key = format!("x\n{}", "y".repeat(1000));
+        let text = format!(r#"{{"{0}":1,"{0}":2}}"#, key.replace('\n', "\\n"));
+        let err = check_unique_keys(&text).unwrap_err();
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.len() < 200, "{err}");
+    }
+}
