@@ -79,7 +79,9 @@ fn exports_verify_with_snarkjs_and_import_back() {
     // A repeated key is refused, whichever copy a reader would take.
     let text = read("proof.json");
     let twice = text.replacen("\"pi_a\":", &format!("\"pi_a\":{},\"pi_a\":", honest["pi_c"]), 1);
-    assert!(matches!(snarkjs::proof_from_json(&twice), Err(VerifyError::MalformedReceipt(m)) if m.contains("duplicate key")));
+    assert!(
+        matches!(snarkjs::proof_from_json(&twice), Err(VerifyError::MalformedReceipt(m)) if m.contains("duplicate key"))
+    );
     // Degenerate keys (an identity point, gamma = delta) are refused on import.
     let key: serde_json::Value = serde_json::from_str(&read("verification_key.json")).unwrap();
     for (field, value) in [
@@ -89,16 +91,18 @@ fn exports_verify_with_snarkjs_and_import_back() {
     ] {
         let mut v = key.clone();
         v[field] = value;
-        assert!(
-            matches!(snarkjs::verification_key_from_json(&v.to_string()), Err(VerifyError::BadKey(_))),
-            "{field}"
-        );
+        assert!(matches!(snarkjs::verification_key_from_json(&v.to_string()), Err(VerifyError::BadKey(_))), "{field}");
     }
     // vk_alphabeta_12 is e(alpha, beta); any other value is refused.
-    assert_eq!(key["vk_alphabeta_12"], snarkjs::gt_json(&ark_ec::pairing::Pairing::pairing(vk.vk().alpha_g1, vk.vk().beta_g2)));
+    assert_eq!(
+        key["vk_alphabeta_12"],
+        snarkjs::gt_json(&ark_ec::pairing::Pairing::pairing(vk.vk().alpha_g1, vk.vk().beta_g2))
+    );
     let mut v = key.clone();
     v["vk_alphabeta_12"][0][0][0] = "1".into();
-    assert!(matches!(snarkjs::verification_key_from_json(&v.to_string()), Err(VerifyError::MalformedReceipt(m)) if m.contains("vk_alphabeta_12")));
+    assert!(
+        matches!(snarkjs::verification_key_from_json(&v.to_string()), Err(VerifyError::MalformedReceipt(m)) if m.contains("vk_alphabeta_12"))
+    );
     let mut v = key.clone();
     v["IC"][2] = serde_json::json!(["0", "1", "0"]);
     assert!(matches!(snarkjs::verification_key_from_json(&v.to_string()), Err(VerifyError::BadKey(_))));

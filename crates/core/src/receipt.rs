@@ -217,10 +217,14 @@ mod tests {
         let dc = format!("\"dc\": \"{}\",", r.dc);
         let twice = text.replacen(&dc, &format!("{dc} {dc}"), 1);
         assert_ne!(twice, text);
-        assert!(matches!(Receipt::from_json(&twice), Err(CoreError::MalformedReceipt(m)) if m.contains("duplicate key \"dc\"")));
+        assert!(
+            matches!(Receipt::from_json(&twice), Err(CoreError::MalformedReceipt(m)) if m.contains("duplicate key \"dc\""))
+        );
         let twice = text.replacen("\"backend\": \"cpu\",", "\"backend\": \"cpu\", \"backend\": \"cuda\",", 1);
         assert_ne!(twice, text);
-        assert!(matches!(Receipt::from_json(&twice), Err(CoreError::MalformedReceipt(m)) if m.contains("duplicate key")));
+        assert!(
+            matches!(Receipt::from_json(&twice), Err(CoreError::MalformedReceipt(m)) if m.contains("duplicate key"))
+        );
 
         let mut bad = r.clone();
         bad.proof = "zz".repeat(PROOF_BYTES);

@@ -214,7 +214,9 @@ fn malformed_receipts_get_typed_errors() {
     let compact = serde_json::to_string(&f.receipts[0]).unwrap();
     let twice = compact.replacen(&dc, &format!("{dc},{dc}"), 1);
     assert_ne!(twice, compact);
-    assert!(matches!(f.verifier.verify_json(&twice), Err(VerifyError::MalformedReceipt(m)) if m.contains("duplicate key")));
+    assert!(
+        matches!(f.verifier.verify_json(&twice), Err(VerifyError::MalformedReceipt(m)) if m.contains("duplicate key"))
+    );
     assert!(matches!(edit("da", "-1".into()), VerifyError::NonCanonicalInput { field: "da", .. }));
     assert!(matches!(edit("db", "0x01".into()), VerifyError::NonCanonicalInput { field: "db", .. }));
     assert!(matches!(edit("dc", "007".into()), VerifyError::NonCanonicalInput { field: "dc", .. }));

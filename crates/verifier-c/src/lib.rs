@@ -166,6 +166,16 @@ unsafe fn publish(out: *mut *mut TpVerifier, key: UnitVerifyingKey) -> Result<()
     Ok(())
 }
 
+/// Borrows the verifier behind a handle C passed in.
+///
+/// # Safety
+/// `verifier` is NULL or a live pointer from this library, not freed while `'a` lasts.
+unsafe fn live<'a>(verifier: *const TpVerifier) -> Result<&'a TpVerifier, Failure> {
+    // SAFETY: by the contract, a non-NULL pointer is a live `TpVerifier` we allocated;
+    // callers only read through it (verification takes `&self`).
+    unsafe { verifier.as_ref() }.ok_or_else(|| Failure(TpStatus::InvalidArgument, "verifier is NULL".into()))
+}
+
 /// `tp_version`: the crate version as a static C string.
 #[no_mangle]
 pub extern "C" fn tp_version() -> *const c_char {
@@ -259,9 +269,7 @@ pub unsafe extern "C" fn tp_verify_receipt(
     // SAFETY: the header's contract is this function's contract, forwarded.
     unsafe {
         guarded(err, err_len, || {
-            // SAFETY: by the contract, a non-NULL pointer is a live `TpVerifier`; we
-            // only read through it (verification takes `&self`).
-            let v = verifier.as_ref().ok_or_else(|| Failure(TpStatus::InvalidArgument, "verifier is NULL".into()))?;
+            let v = live(verifier)?;
             v.verifier.verify_json(text(receipt_json, "receipt_json")?)?;
             Ok(())
         })
@@ -292,14 +300,13 @@ pub unsafe extern "C" fn tp_verify_job(
     // SAFETY: the header's contract is this function's contract, forwarded.
     unsafe {
         guarded(err, err_len, || {
-            // SAFETY: by the contract, a non-NULL pointer is a live `TpVerifier`; we
-            // only read through it.
-            let v = verifier.as_ref().ok_or_else(|| Failure(TpStatus::InvalidArgument, "verifier is NULL".into()))?;
+            let v = live(verifier)?;
             let receipt = Receipt::from_json(text(receipt_json, "receipt_json")?).map_err(VerifyError::from)?;
             let a = matrix_argument::<i8>(text(a_json, "a_json")?, "a_json")?;
             let b = matrix_argument::<i8>(text(b_json, "b_json")?, "b_json")?;
             // NULL means the output was not delivered; anything else must be a matrix.
-            let c = if c_json.is_null() { None } else { Some(matrix_argument::<i32>(text(c_json, "c_json")?, "c_json")?) };
+            let c =
+                if c_json.is_null() { None } else { Some(matrix_argument::<i32>(text(c_json, "c_json")?, "c_json")?) };
             v.verifier.verify(&receipt)?;
             v.verifier.check_inputs(&receipt, Some(&a), Some(&b))?;
             if let Some(c) = &c {

@@ -170,7 +170,8 @@ pub fn proof_from_json(text: &str) -> Result<Proof<Bn254>> {
     let v = parse(text, "proof")?;
     check_header(&v, "proof")?;
     let field = |k: &str| v.get(k).ok_or_else(|| bad("proof", format!("missing {k}")));
-    let proof: Proof<Bn254> = Proof { a: g1_from(field("pi_a")?, "A")?, b: g2_from(field("pi_b")?, "B")?, c: g1_from(field("pi_c")?, "C")? };
+    let proof: Proof<Bn254> =
+        Proof { a: g1_from(field("pi_a")?, "A")?, b: g2_from(field("pi_b")?, "B")?, c: g1_from(field("pi_c")?, "C")? };
     // As in `decode_proof`: an honest proof's points are the identity with negligible
     // probability, and refusing them keeps the two import paths' verdicts the same.
     for (point, identity) in [("A", proof.a.is_zero()), ("B", proof.b.is_zero()), ("C", proof.c.is_zero())] {
