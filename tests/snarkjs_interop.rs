@@ -101,7 +101,7 @@ fn exports_verify_with_snarkjs_and_import_back() {
     let mut v = key.clone();
     v["vk_alphabeta_12"][0][0][0] = "1".into();
     assert!(
-        matches!(snarkjs::verification_key_from_json(&v.to_string()), Err(VerifyError::MalformedReceipt(m)) if m.contains("vk_alphabeta_12"))
+        matches!(snarkjs::verification_key_from_json(&v.to_string()), Err(VerifyError::BadKey(m)) if m.contains("vk_alphabeta_12"))
     );
     let mut v = key.clone();
     v["IC"][2] = serde_json::json!(["0", "1", "0"]);

@@ -17,14 +17,32 @@ use crate::prelude::*;
 /// the key comes from whoever wrote the document.
 const QUOTED_KEY_CHARS: usize = 40;
 
+/// The most characters of a parser's message passed on: serde quotes the offending
+/// value, which comes from whoever wrote the document.
+pub const MESSAGE_CHARS: usize = 240;
+
+/// `message` cut to at most about [`MESSAGE_CHARS`] characters, keeping its start (what
+/// is wrong) and its end (serde's line and column).
+pub fn short_message(message: impl fmt::Display) -> String {
+    let message = message.to_string();
+    let count = message.chars().count();
+    if count <= MESSAGE_CHARS {
+        return message;
+    }
+    let tail = MESSAGE_CHARS / 4;
+    let head: String = message.chars().take(MESSAGE_CHARS - tail).collect();
+    let end: String = message.chars().skip(count - tail).collect();
+    format!("{head} … {end}")
+}
+
 /// Checks that `text` is one JSON document in which no object repeats a key.
 ///
 /// Returns the parser's message (with line and column) on a syntax error or on the
 /// first repeated key. Nesting depth is bounded by `serde_json`'s recursion limit.
 pub fn check_unique_keys(text: &str) -> Result<(), String> {
     let mut reader = serde_json::Deserializer::from_str(text);
-    UniqueKeys::deserialize(&mut reader).map_err(|e| e.to_string())?;
-    reader.end().map_err(|e| e.to_string())
+    UniqueKeys::deserialize(&mut reader).map_err(short_message)?;
+    reader.end().map_err(short_message)
 }
 
 /// Any JSON value, read only to check its objects' keys.
@@ -120,6 +138,18 @@ mod tests {
         for text in ["{", r#"{"a":1}{"b":2}"#, "", r#"{"a":}"#] {
             assert!(check_unique_keys(text).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn long_messages_keep_their_start_and_end() {
+        use super::{short_message, MESSAGE_CHARS};
+        assert_eq!(short_message("short"), "short");
+        let long = format!("invalid type: string \"{}\", expected u64 at line 1 column 9000", "x".repeat(9000));
+        let short = short_message(&long);
+        assert!(short.chars().count() <= MESSAGE_CHARS + 3, "{short}");
+        assert!(short.starts_with("invalid type: string") && short.ends_with("at line 1 column 9000"), "{short}");
+        // Multi-byte characters are never split.
+        assert!(short_message("é".repeat(1000)).chars().all(|c| c == 'é' || c == ' ' || c == '…'));
     }
 
     #[test]

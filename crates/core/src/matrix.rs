@@ -127,6 +127,9 @@ struct JsonMatrixOut<'a, T: Serialize> {
     data: &'a [T],
 }
 
+/// How much of an unknown dtype name an error quotes back.
+const QUOTED_DTYPE_CHARS: usize = 16;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct JsonMatrixIn {
@@ -173,11 +176,12 @@ fn convert<T: Element>(raw: JsonMatrixIn) -> Result<Matrix<T>> {
 impl AnyMatrix {
     /// Parses the JSON form of a matrix of any supported dtype.
     pub fn from_json(text: &str) -> Result<Self> {
-        let raw: JsonMatrixIn = serde_json::from_str(text).map_err(|e| CoreError::Json(e.to_string()))?;
+        let raw: JsonMatrixIn =
+            serde_json::from_str(text).map_err(|e| CoreError::Json(crate::json::short_message(e)))?;
         match raw.dtype.as_str() {
             "i8" => Ok(AnyMatrix::I8(convert(raw)?)),
             "i32" => Ok(AnyMatrix::I32(convert(raw)?)),
-            _ => Err(CoreError::UnknownDtype(raw.dtype)),
+            _ => Err(CoreError::UnknownDtype(raw.dtype.chars().take(QUOTED_DTYPE_CHARS).collect())),
         }
     }
 
@@ -228,6 +232,8 @@ mod tests {
         assert!(matches!(e, CoreError::OutOfRange { .. }), "{e}");
         let e = Matrix::<i8>::from_json(r#"{"dtype":"f16","rows":1,"cols":1,"data":[1]}"#).unwrap_err();
         assert_eq!(e, CoreError::UnknownDtype("f16".into()));
+        let long = format!(r#"{{"dtype":"{}","rows":1,"cols":1,"data":[1]}}"#, "x".repeat(100_000));
+        assert_eq!(Matrix::<i8>::from_json(&long).unwrap_err(), CoreError::UnknownDtype("x".repeat(16)));
         let e = Matrix::<i8>::from_json(r#"{"dtype":"i32","rows":1,"cols":1,"data":[1]}"#).unwrap_err();
         assert!(matches!(e, CoreError::WrongDtype { .. }), "{e}");
         let e = Matrix::<i8>::from_json(r#"{"dtype":"i8","rows":0,"cols":1,"data":[]}"#).unwrap_err();

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::digest::MatrixDigest;
 use crate::error::{CoreError, Result};
 use crate::field::fr_from_decimal;
+use crate::json::short_message;
 use crate::prelude::*;
 use crate::spec::UnitSpec;
 
@@ -87,7 +88,7 @@ impl Receipt {
     /// canonical decimals below r; no object may repeat a key (readers disagree on which
     /// copy of a repeated `dc` counts, see [`crate::json`]).
     pub fn from_json(text: &str) -> Result<Self> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| CoreError::Json(e.to_string()))?;
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| CoreError::Json(short_message(e)))?;
         crate::json::check_unique_keys(text).map_err(CoreError::MalformedReceipt)?;
         let version = value
             .get("version")
@@ -106,7 +107,7 @@ impl Receipt {
                 None => return Err(CoreError::MalformedReceipt(format!("missing field `{field}`"))),
             }
         }
-        serde_json::from_value(value).map_err(|e| CoreError::MalformedReceipt(e.to_string()))
+        serde_json::from_value(value).map_err(|e| CoreError::MalformedReceipt(short_message(e)))
     }
 
     /// Pretty JSON.
@@ -213,6 +214,11 @@ mod tests {
         assert!(matches!(Receipt::from_json(&v.to_string()), Err(CoreError::MalformedReceipt(_))));
         assert!(matches!(Receipt::from_json("{"), Err(CoreError::Json(_))));
         assert!(matches!(Receipt::from_json("[]"), Err(CoreError::MalformedReceipt(_))));
+        // A megabyte in a mistyped field is not echoed back whole.
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["ops"] = "9".repeat(1 << 20).into();
+        let e = Receipt::from_json(&v.to_string()).unwrap_err();
+        assert!(matches!(e, CoreError::MalformedReceipt(_)) && e.to_string().len() < 1000, "{e}");
         // A repeated key, even with equal values, at the top or inside `prover`.
         let dc = format!("\"dc\": \"{}\",", r.dc);
         let twice = text.replacen(&dc, &format!("{dc} {dc}"), 1);

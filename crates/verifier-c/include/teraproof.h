@@ -28,7 +28,8 @@ extern "C" {
 
 typedef enum tp_status {
     TP_OK = 0,
-    TP_ERR_INVALID_ARGUMENT = 1,   /* a NULL pointer or text that is not UTF-8 */
+    TP_ERR_INVALID_ARGUMENT = 1,   /* a NULL pointer, text that is not UTF-8, or (tp_verify_job) a
+                                      matrix that does not parse or has the wrong dtype */
     TP_ERR_BAD_KEY = 2,            /* the key directory, manifest or key bytes are unusable */
     TP_ERR_MALFORMED_RECEIPT = 3,  /* not a receipt: bad JSON, fields, hex or length */
     TP_ERR_UNSUPPORTED_VERSION = 4,

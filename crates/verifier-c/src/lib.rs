@@ -27,7 +27,8 @@ use teraproof_verifier::{KeyManifest, UnitVerifyingKey, Verifier, VerifyError};
 pub enum TpStatus {
     /// success
     Ok = 0,
-    /// a NULL pointer or text that is not UTF-8
+    /// a NULL pointer, text that is not UTF-8, or (`tp_verify_job`) a matrix that does
+    /// not parse or has the wrong dtype
     InvalidArgument = 1,
     /// the key directory, manifest or key bytes are unusable
     BadKey = 2,
@@ -371,6 +372,50 @@ mod tests {
         unsafe { write_message(buf.as_mut_ptr(), 8, "abcééé") };
         // SAFETY: as above.
         assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "abcéé");
+    }
+
+    #[test]
+    fn a_job_check_accepts_the_job_and_refuses_other_or_malformed_matrices() {
+        use rand::{Rng, SeedableRng};
+        use std::ffi::CString;
+        let unit: teraproof_core::UnitSpec = "mm-i8-2x3x2".parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut keys = teraproof_prover::setup_dev(unit, 3).unwrap();
+        keys.save(dir.path()).unwrap();
+        let prover = teraproof_prover::Prover::new(keys, Box::new(teraproof_prover::CpuMsm)).unwrap();
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(4);
+        let a = Matrix::from_fn(2, 3, |_, _| rng.gen::<i8>()).unwrap();
+        let b = Matrix::from_fn(3, 2, |_, _| rng.gen::<i8>()).unwrap();
+        let proved = prover.prove(&a, &b, &mut rng).unwrap();
+        let receipt = CString::new(proved.receipt.to_json()).unwrap();
+        let json = |text: String| CString::new(text).unwrap();
+        let (a_json, b_json, c_json) = (json(a.to_json()), json(b.to_json()), json(proved.c.to_json()));
+        let mut other_a = a.clone();
+        *other_a.get_mut(1, 2).unwrap() ^= 4;
+        let other_a = json(other_a.to_json());
+
+        let key_dir = CString::new(dir.path().to_str().unwrap()).unwrap();
+        let mut verifier: *mut TpVerifier = std::ptr::null_mut();
+        let mut err = [0 as c_char; 512];
+        // SAFETY: every pointer is NULL, a live CString, or a live local of the stated size.
+        unsafe {
+            assert_eq!(tp_verifier_load(key_dir.as_ptr(), &mut verifier, err.as_mut_ptr(), 512), TpStatus::Ok);
+            let job = |a: &CString, b: &CString, c: Option<&CString>, err: &mut [c_char; 512]| {
+                let c = c.map_or(std::ptr::null(), |c| c.as_ptr());
+                tp_verify_job(verifier, receipt.as_ptr(), a.as_ptr(), b.as_ptr(), c, err.as_mut_ptr(), 512)
+            };
+            assert_eq!(job(&a_json, &b_json, Some(&c_json), &mut err), TpStatus::Ok);
+            assert_eq!(job(&a_json, &b_json, None, &mut err), TpStatus::Ok);
+            assert_eq!(job(&other_a, &b_json, Some(&c_json), &mut err), TpStatus::DataMismatch);
+            assert!(CStr::from_ptr(err.as_ptr()).to_str().unwrap().contains("A's digest"));
+            assert_eq!(job(&a_json, &a_json, None, &mut err), TpStatus::DataMismatch);
+            assert_eq!(job(&json("[1, 2]".into()), &b_json, None, &mut err), TpStatus::InvalidArgument);
+            assert!(CStr::from_ptr(err.as_ptr()).to_str().unwrap().starts_with("a_json: "));
+            // C of dtype i8 is not an output.
+            assert_eq!(job(&a_json, &b_json, Some(&a_json), &mut err), TpStatus::InvalidArgument);
+            assert!(CStr::from_ptr(err.as_ptr()).to_str().unwrap().starts_with("c_json: "));
+            tp_verifier_free(verifier);
+        }
     }
 
     #[test]

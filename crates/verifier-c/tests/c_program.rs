@@ -86,6 +86,23 @@ fn c_program_verifies_and_rejects() {
 
     let text = run("honest.json", &receipt, TpStatus::Ok);
     assert!(text.contains("unit mm-i8-3x5x7") && text.contains("status 0"), "{text}");
+    // The header's codes, in the header's order, are the library's.
+    let library = [
+        TpStatus::Ok,
+        TpStatus::InvalidArgument,
+        TpStatus::BadKey,
+        TpStatus::MalformedReceipt,
+        TpStatus::UnsupportedVersion,
+        TpStatus::NonCanonicalInput,
+        TpStatus::InvalidProofPoint,
+        TpStatus::WrongKey,
+        TpStatus::ProofRejected,
+        TpStatus::Internal,
+        TpStatus::DataMismatch,
+    ]
+    .map(|s| (s as i32).to_string())
+    .join(" ");
+    assert!(text.contains(&format!("codes {library}\n")), "header codes differ from {library}:\n{text}");
 
     // The receipt as a job: the buyer's own A and B, and the C it received.
     let (a_json, b_json, c_json) = (a.to_json(), b.to_json(), c.to_json());

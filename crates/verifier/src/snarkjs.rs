@@ -232,7 +232,9 @@ pub fn verification_key_from_json(text: &str) -> Result<VerifyingKey<Bn254>> {
     // Tools that read `vk_alphabeta_12` instead of recomputing it must see e(α, β).
     if let Some(written) = v.get("vk_alphabeta_12") {
         if written != &gt_json(&Bn254::pairing(vk.alpha_g1, vk.beta_g2)) {
-            return Err(bad("verification key", "vk_alphabeta_12 is not e(vk_alpha_1, vk_beta_2)"));
+            return Err(VerifyError::BadKey(
+                "snarkjs verification key: vk_alphabeta_12 is not e(vk_alpha_1, vk_beta_2)".into(),
+            ));
         }
     }
     Ok(vk)
