@@ -150,4 +150,43 @@ fn c_program_verifies_and_rejects() {
     let mut other_unit = receipt.clone();
     other_unit["unit"] = "mm-i8-4x4x4".into();
     run("other-unit.json", &other_unit, TpStatus::WrongKey);
+
+    // The same job checked from Python through ctypes (examples/verify_job.py).
+    let Some(python) = python3() else {
+        println!("SKIPPED the Python example: no python3 on this machine");
+        return;
+    };
+    let write = |name: &str, text: &str| {
+        std::fs::write(d.join(name), text).unwrap();
+        d.join(name)
+    };
+    let receipt_path = write("py-receipt.json", &receipt.to_string());
+    let forged_path = write("py-forged.json", &forged.to_string());
+    let (a_path, b_path, c_path) =
+        (write("py-A.json", &a_json), write("py-B.json", &b_json), write("py-C.json", &c_json));
+    let mut changed = a.clone();
+    *changed.get_mut(0, 0).unwrap() ^= 2;
+    let changed_path = write("py-A2.json", &changed.to_json());
+    let script = manifest.join("examples/verify_job.py");
+    let python_job = |receipt: &Path, a: &Path, c: Option<&Path>| {
+        let mut command = Command::new(&python);
+        command.arg(&script).arg(lib_dir.join("libteraproof_verifier_c.so")).arg(d.join("keys"));
+        command.arg(receipt).arg(a).arg(&b_path).args(c);
+        let o = command.output().unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+        (o.status.code(), text)
+    };
+    let (code, text) = python_job(&receipt_path, &a_path, Some(&c_path));
+    assert_eq!(code, Some(TpStatus::Ok as i32), "{text}");
+    assert!(text.starts_with("valid: ") && text.contains("unit mm-i8-3x5x7"), "{text}");
+    let (code, text) = python_job(&receipt_path, &changed_path, None);
+    assert_eq!(code, Some(TpStatus::DataMismatch as i32), "{text}");
+    assert!(text.contains("TP_ERR_DATA_MISMATCH") && text.contains("A's digest"), "{text}");
+    let (code, text) = python_job(&forged_path, &a_path, Some(&c_path));
+    assert_eq!(code, Some(TpStatus::ProofRejected as i32), "{text}");
+}
+
+fn python3() -> Option<String> {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    Command::new(&python).arg("--version").output().ok().filter(|o| o.status.success()).map(|_| python)
 }

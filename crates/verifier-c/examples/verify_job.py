@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""A marketplace in Python checks a supplier's receipt through teraproof's C ABI.
+
+usage: verify_job.py LIBRARY KEY_DIR RECEIPT.json A.json B.json [C.json]
+
+LIBRARY is libteraproof_verifier_c.so (cargo build -p teraproof-verifier-c puts it in
+target/<profile>/). A and B are the int8 inputs the buyer sent, C the int32 output the
+supplier delivered (optional). Prints the verdict and exits with teraproof's status
+code: 0 valid, 10 a valid proof about other matrices, 8 a false proof, and so on
+(include/teraproof.h lists them all).
+"""
+
+import ctypes
+import sys
+
+# tp_status values, as in include/teraproof.h.
+STATUS_NAMES = {
+    0: "TP_OK",
+    1: "TP_ERR_INVALID_ARGUMENT",
+    2: "TP_ERR_BAD_KEY",
+    3: "TP_ERR_MALFORMED_RECEIPT",
+    4: "TP_ERR_UNSUPPORTED_VERSION",
+    5: "TP_ERR_NON_CANONICAL_INPUT",
+    6: "TP_ERR_INVALID_PROOF_POINT",
+    7: "TP_ERR_WRONG_KEY",
+    8: "TP_ERR_PROOF_REJECTED",
+    9: "TP_ERR_INTERNAL",
+    10: "TP_ERR_DATA_MISMATCH",
+}
+
+
+def load(library_path):
+    lib = ctypes.CDLL(library_path)
+    lib.tp_version.restype = ctypes.c_char_p
+    lib.tp_verifier_load.argtypes = [
+        ctypes.c_char_p,
+        ctypes.POINTER(ctypes.c_void_p),
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+    ]
+    lib.tp_verifier_load.restype = ctypes.c_int
+    lib.tp_verifier_unit.argtypes = [ctypes.c_void_p]
+    lib.tp_verifier_unit.restype = ctypes.c_char_p
+    lib.tp_verify_job.argtypes = [ctypes.c_void_p] + [ctypes.c_char_p] * 5 + [ctypes.c_size_t]
+    lib.tp_verify_job.restype = ctypes.c_int
+    lib.tp_verifier_free.argtypes = [ctypes.c_void_p]
+    lib.tp_verifier_free.restype = None
+    return lib
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def main(argv):
+    if len(argv) not in (6, 7):
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
+    lib = load(argv[1])
+    err = ctypes.create_string_buffer(512)
+    verifier = ctypes.c_void_p()
+    status = lib.tp_verifier_load(argv[2].encode(), ctypes.byref(verifier), err, len(err))
+    if status != 0:
+        print(f"cannot load the keys: {STATUS_NAMES.get(status, status)}: {err.value.decode()}")
+        return status
+    try:
+        unit = lib.tp_verifier_unit(verifier).decode()
+        receipt, a, b = read(argv[3]), read(argv[4]), read(argv[5])
+        c = read(argv[6]) if len(argv) == 7 else None
+        status = lib.tp_verify_job(verifier, receipt, a, b, c, err, len(err))
+        name = STATUS_NAMES.get(status, str(status))
+        if status == 0:
+            print(f"valid: teraproof {lib.tp_version().decode()}, unit {unit}, the job's own inputs")
+        else:
+            print(f"invalid ({name}): {err.value.decode()}")
+        return status
+    finally:
+        lib.tp_verifier_free(verifier)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
