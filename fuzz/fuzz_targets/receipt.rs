@@ -1,5 +1,5 @@
 //! Fuzz target over everything a supplier or a peer can hand a verifier: receipt JSON,
-//! proof bytes, digests, snarkjs files, key manifests and key bytes.
+//! proof bytes, digests, snarkjs files, key manifests, key bytes and matrix JSON.
 //!
 //! Beyond "never panics", it checks three invariants against an honest receipt
 //! (fixture/, made with `teraproof setup --dev-seed 1` and `teraproof prove`):
@@ -45,7 +45,17 @@ fn with_proof(receipt: &Receipt, proof: &[u8]) -> Receipt {
 fn parse_everything(data: &[u8]) {
     let f = fixture();
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = Receipt::from_json(text);
+        // A document with a repeated key is never a receipt, whichever copy counts.
+        let unique = teraproof_core::json::check_unique_keys(text);
+        if let Ok(receipt) = Receipt::from_json(text) {
+            assert!(unique.is_ok(), "a receipt with a repeated key parsed: {unique:?}");
+            // What a job check does with matrices a buyer or supplier hands over.
+            if let Ok(m) = teraproof_core::Matrix::<i8>::from_json(text) {
+                let _ = f.verifier.check_inputs(&receipt, Some(&m), Some(&m));
+            }
+        }
+        let _ = teraproof_core::Matrix::<i8>::from_json(text);
+        let _ = teraproof_core::Matrix::<i32>::from_json(text);
         let _ = f.verifier.verify_json(text);
         let _ = snarkjs::proof_from_json(text);
         let _ = snarkjs::public_from_json(text);
