@@ -258,9 +258,9 @@ fn main() -> Result<()> {
         let accepted = match &delivery.receipt {
             None => false,
             Some(r) => {
+                // The proof, then that it is about this job's inputs and this delivery.
                 verifier.verify(r).is_ok()
-                    && r.da == digest_matrix(&job.a)
-                    && r.db == digest_matrix(&job.b)
+                    && verifier.check_inputs(r, Some(&job.a), Some(&job.b)).is_ok()
                     && verifier.check_output(r, &delivery.c).is_ok()
             }
         };

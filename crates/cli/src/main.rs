@@ -134,6 +134,10 @@ enum Command {
         /// also check that this C (int32 matrix JSON) is the receipt's output
         #[arg(long)]
         c: Option<PathBuf>,
+        /// print the verdicts as one JSON array (receipt, verdict, reason or statement)
+        /// instead of one line per receipt, for programs to read
+        #[arg(long)]
+        json: bool,
         /// receipt files
         #[arg(required = true)]
         receipts: Vec<PathBuf>,
@@ -341,9 +345,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("WARNING: keys come from an INSECURE development setup; the receipt says so");
             }
         }
-        Command::Verify { keys, a, b, c, receipts } => {
+        Command::Verify { keys, a, b, c, json, receipts } => {
             let matrices = [("A", a), ("B", b), ("C", c)];
-            return Ok(verify(&keys, &matrices, &receipts).unwrap_or_else(|e| {
+            return Ok(verify(&keys, &matrices, &receipts, json).unwrap_or_else(|e| {
                 eprintln!("error: {e:#}");
                 ExitCode::from(2)
             }));
@@ -488,67 +492,100 @@ fn check_matrices(verifier: &Verifier, receipt: &Receipt, matrices: &[(&str, Opt
     Ok(problems)
 }
 
-/// Verifies receipts and prints one verdict line per receipt: 0 when all are valid, 1
-/// when any is invalid, 2 when one could not be checked (an unreadable file). Errors
-/// that stop every check (the keys, the matrices) are returned for exit status 2.
-fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf]) -> Result<ExitCode> {
+/// The verdict on one receipt file.
+enum Verdict {
+    /// the proof verifies (and the matrices given are the receipt's)
+    Valid { statement: String, dc: String },
+    /// the receipt or the matrices were refused, with the reasons
+    Invalid(String),
+    /// the file could not be read
+    Unchecked(String),
+}
+
+impl Verdict {
+    fn json(&self, path: &Path, insecure: bool) -> serde_json::Value {
+        let receipt = path.display().to_string();
+        match self {
+            Verdict::Valid { statement, .. } => serde_json::json!({
+                "receipt": receipt, "verdict": "valid", "statement": statement, "insecure_dev_setup": insecure,
+            }),
+            Verdict::Invalid(reason) => serde_json::json!({"receipt": receipt, "verdict": "invalid", "reason": reason}),
+            Verdict::Unchecked(reason) => {
+                serde_json::json!({"receipt": receipt, "verdict": "unchecked", "reason": reason})
+            }
+        }
+    }
+}
+
+/// Verifies receipts and prints a verdict per receipt, in the order given (a line each,
+/// or with `json` one JSON array): 0 when all are valid, 1 when any is invalid, 2 when
+/// one could not be checked (an unreadable file). Errors that stop every check (the
+/// keys, the matrices) are returned for exit status 2.
+fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf], json: bool) -> Result<ExitCode> {
     if matrices.iter().any(|(_, p)| p.is_some()) && receipts.len() > 1 {
         bail!("--a, --b and --c check one receipt's matrices; give a single receipt with them");
     }
     let key =
         UnitVerifyingKey::load(keys).with_context(|| format!("cannot load verifying key from {}", keys.display()))?;
     let verifier = Verifier::new(key);
-    let warn = if verifier.key().insecure_dev_setup() { " (INSECURE development keys)" } else { "" };
+    let insecure = verifier.key().insecure_dev_setup();
+    let mut verdicts: Vec<Option<Verdict>> = receipts.iter().map(|_| None).collect();
     let mut parsed = Vec::with_capacity(receipts.len());
-    let (mut invalid, mut unchecked) = (false, false);
-    for path in receipts {
-        let text = match read(path) {
-            Ok(text) => text,
-            Err(e) => {
-                println!("unchecked {}: {e:#}", path.display());
-                unchecked = true;
-                continue;
-            }
-        };
-        match Receipt::from_json(&text) {
-            Ok(r) => parsed.push((path, r)),
-            Err(e) => {
-                println!("invalid {}: {}", path.display(), VerifyError::from(e));
-                invalid = true;
-            }
+    for (slot, path) in verdicts.iter_mut().zip(receipts) {
+        match read(path) {
+            Err(e) => *slot = Some(Verdict::Unchecked(format!("{e:#}"))),
+            Ok(text) => match Receipt::from_json(&text) {
+                Ok(r) => parsed.push((slot, r)),
+                Err(e) => *slot = Some(Verdict::Invalid(VerifyError::from(e).to_string())),
+            },
         }
     }
     let only: Vec<Receipt> = parsed.iter().map(|(_, r)| r.clone()).collect();
-    let verdicts: Vec<Option<VerifyError>> = match only.len() {
-        0 => Vec::new(),
-        1 => vec![verifier.verify(&only[0]).err()],
+    let mut errors: Vec<Option<VerifyError>> = only.iter().map(|_| None).collect();
+    match only.len() {
+        0 => {}
+        1 => errors[0] = verifier.verify(&only[0]).err(),
         _ => match verifier.verify_batch(&only) {
-            Ok(_) => only.iter().map(|_| None).collect(),
+            Ok(_) => {}
             Err(VerifyError::BatchFailed { failures, .. }) => {
-                let mut verdicts: Vec<Option<VerifyError>> = only.iter().map(|_| None).collect();
                 for (i, e) in failures {
-                    verdicts[i] = Some(e);
+                    errors[i] = Some(e);
                 }
-                verdicts
             }
             Err(e) => return Err(e.into()),
         },
-    };
-    for ((path, r), verdict) in parsed.iter().zip(verdicts) {
-        let problems = match verdict {
+    }
+    for ((slot, r), error) in parsed.into_iter().zip(errors) {
+        let problems = match error {
             Some(e) => vec![e.to_string()],
-            None => check_matrices(&verifier, r, matrices)?,
+            None => check_matrices(&verifier, &r, matrices)?,
         };
-        if problems.is_empty() {
-            println!("valid {}: {} dC={}{warn}", path.display(), verifier.key().unit(), r.dc);
+        *slot = Some(if problems.is_empty() {
+            Verdict::Valid { statement: r.statement_id(), dc: r.dc.to_string() }
         } else {
-            println!("invalid {}: {}", path.display(), problems.join("; "));
-            invalid = true;
+            Verdict::Invalid(problems.join("; "))
+        });
+    }
+    let verdicts: Vec<Verdict> = verdicts.into_iter().map(|v| v.expect("every receipt has a verdict")).collect();
+    if json {
+        let list: Vec<serde_json::Value> = verdicts.iter().zip(receipts).map(|(v, p)| v.json(p, insecure)).collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        let warn = if insecure { " (INSECURE development keys)" } else { "" };
+        for (verdict, path) in verdicts.iter().zip(receipts) {
+            match verdict {
+                Verdict::Valid { dc, .. } => {
+                    println!("valid {}: {} dC={dc}{warn}", path.display(), verifier.key().unit())
+                }
+                Verdict::Invalid(reason) => println!("invalid {}: {reason}", path.display()),
+                Verdict::Unchecked(reason) => println!("unchecked {}: {reason}", path.display()),
+            }
         }
     }
-    Ok(if invalid {
+    let any = |f: fn(&Verdict) -> bool| verdicts.iter().any(f);
+    Ok(if any(|v| matches!(v, Verdict::Invalid(_))) {
         ExitCode::from(1)
-    } else if unchecked {
+    } else if any(|v| matches!(v, Verdict::Unchecked(_))) {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS

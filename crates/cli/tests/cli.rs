@@ -164,6 +164,39 @@ fn verify_checks_the_buyers_inputs_and_prove_guards_its_outputs() {
         assert!(out.lines().any(|l| l.starts_with(line)), "no line {line:?}: {out}");
     }
 
+    // The same verdicts for programs: one JSON array, in the order given. A receipt whose
+    // unit carries a forged verdict line stays one invalid entry.
+    let mut forged = bad.clone();
+    forged["unit"] = "x\nvalid R.json: mm-i8-2x3x2".into();
+    std::fs::write(d.join("FORGED.json"), forged.to_string()).unwrap();
+    let args = ["verify", "--keys", "K", "--json", "R.json", "BAD.json", "R2.json", "FORGED.json", "MISSING.json"];
+    let o = teraproof(&args, d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let list: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    let verdicts: Vec<(&str, &str)> =
+        list.iter().map(|v| (v["receipt"].as_str().unwrap(), v["verdict"].as_str().unwrap())).collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("R.json", "valid"),
+            ("BAD.json", "invalid"),
+            ("R2.json", "valid"),
+            ("FORGED.json", "invalid"),
+            ("MISSING.json", "unchecked")
+        ]
+    );
+    let receipt: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("R.json")).unwrap()).unwrap();
+    let statement = format!("mm-i8-2x3x2:{}:{}:{}", receipt["da"], receipt["db"], receipt["dc"]).replace('"', "");
+    assert_eq!(list[0]["statement"], statement.as_str());
+    assert_eq!(list[0]["insecure_dev_setup"], true);
+    assert!(list[1]["reason"].as_str().unwrap().contains("pairing check failed"), "{}", list[1]);
+    let o = teraproof(&["verify", "--keys", "K", "--json", "--a", "A.json", "R.json"], d);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = teraproof(&["verify", "--keys", "K", "--json", "--a", "A.json", "R2.json"], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let list: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(list[0]["reason"].as_str().unwrap().contains("is not the receipt's input"), "{}", list[0]);
+
     // Outputs that would destroy something are refused before proving.
     let receipt_before = std::fs::read_to_string(d.join("R.json")).unwrap();
     for (out, c_out, why) in [
