@@ -259,9 +259,7 @@ fn main() -> Result<()> {
             None => false,
             Some(r) => {
                 // The proof, then that it is about this job's inputs and this delivery.
-                verifier.verify(r).is_ok()
-                    && verifier.check_inputs(r, Some(&job.a), Some(&job.b)).is_ok()
-                    && verifier.check_output(r, &delivery.c).is_ok()
+                verifier.verify_job(r, &job.a, &job.b, Some(&delivery.c)).is_ok()
             }
         };
         // Verifier work: three digests over the data plus a constant pairing check,

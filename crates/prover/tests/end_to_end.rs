@@ -131,6 +131,18 @@ fn inputs_other_than_the_receipts_are_rejected() {
         f.verifier.check_inputs(r, None, Some(&other)),
         Err(VerifyError::InputMismatch { input: "B", .. })
     ));
+
+    // The whole job check: honest with and without C; each kind of mismatch named; a
+    // forged receipt rejected as a proof, before its data is looked at.
+    f.verifier.verify_job(r, a, b, Some(&f.c)).unwrap();
+    f.verifier.verify_job(r, a, b, None).unwrap();
+    assert!(matches!(f.verifier.verify_job(r, a, &other, None), Err(VerifyError::InputMismatch { input: "B", .. })));
+    let mut c = f.c.clone();
+    *c.get_mut(0, 0).unwrap() ^= 1;
+    assert!(matches!(f.verifier.verify_job(r, a, b, Some(&c)), Err(VerifyError::OutputMismatch { .. })));
+    let mut forged = r.clone();
+    forged.dc = teraproof_core::digest_matrix(&c);
+    assert_eq!(f.verifier.verify_job(&forged, a, b, Some(&c)), Err(VerifyError::ProofRejected));
 }
 
 #[test]

@@ -308,11 +308,7 @@ pub unsafe extern "C" fn tp_verify_job(
             // NULL means the output was not delivered; anything else must be a matrix.
             let c =
                 if c_json.is_null() { None } else { Some(matrix_argument::<i32>(text(c_json, "c_json")?, "c_json")?) };
-            v.verifier.verify(&receipt)?;
-            v.verifier.check_inputs(&receipt, Some(&a), Some(&b))?;
-            if let Some(c) = &c {
-                v.verifier.check_output(&receipt, c)?;
-            }
+            v.verifier.verify_job(&receipt, &a, &b, c.as_ref())?;
             Ok(())
         })
     }

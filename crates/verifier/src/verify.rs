@@ -124,9 +124,30 @@ impl Verifier {
         self.verify(&receipt)
     }
 
+    /// A buyer's whole check of a job: the receipt verifies ([`Self::verify`]), its dA
+    /// and dB are the digests of the `a` and `b` the buyer sent, and, when the output
+    /// was delivered, its dC is the digest of `c`. The proof is checked first, so a
+    /// forged receipt is [`VerifyError::ProofRejected`] (or another rejection) rather
+    /// than a data mismatch.
+    pub fn verify_job(
+        &self,
+        receipt: &Receipt,
+        a: &Matrix<i8>,
+        b: &Matrix<i8>,
+        c: Option<&Matrix<i32>>,
+    ) -> Result<Verified> {
+        let verified = self.verify(receipt)?;
+        self.check_inputs(receipt, Some(a), Some(b))?;
+        if let Some(c) = c {
+            self.check_output(receipt, c)?;
+        }
+        Ok(verified)
+    }
+
     /// Checks that the given inputs are the ones the receipt speaks of (their digests are
-    /// dA and dB). A receipt only proves that *its* dC is the product of *its* dA and dB,
-    /// so a buyer passes the A and B it sent, or a valid proof about other inputs passes.
+    /// dA and dB); a matrix not given is not checked. A receipt only proves that *its*
+    /// dC is the product of *its* dA and dB, so a buyer passes the A and B it sent, or a
+    /// valid proof about other inputs passes ([`Self::verify_job`] does both checks).
     pub fn check_inputs(&self, receipt: &Receipt, a: Option<&Matrix<i8>>, b: Option<&Matrix<i8>>) -> Result<()> {
         for (input, matrix, claimed) in [("A", a, &receipt.da), ("B", b, &receipt.db)] {
             let Some(matrix) = matrix else { continue };
