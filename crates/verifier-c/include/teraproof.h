@@ -63,6 +63,15 @@ const char *tp_verifier_unit(const tp_verifier *verifier);
  * another job passes too. To check a job, use tp_verify_job. */
 tp_status tp_verify_receipt(const tp_verifier *verifier, const char *receipt_json, char *err, size_t err_len);
 
+/* Verifies a receipt as tp_verify_receipt does and, when it is valid, writes its statement
+ * id "unit:dA:dB:dC" (the unit's canonical id and the digests as canonical decimals, about
+ * 270 bytes; 512 is always enough) into out. That is what a marketplace should index
+ * receipts by: Groth16 proofs are malleable, so two different proof byte strings can
+ * prove the same statement. out is set to "" on any failure; an out of out_len bytes too
+ * short for the statement gives TP_ERR_INVALID_ARGUMENT (the message says how long). */
+tp_status tp_verify_statement(const tp_verifier *verifier, const char *receipt_json, char *out, size_t out_len,
+                              char *err, size_t err_len);
+
 /* Verifies a receipt for a job: the receipt as tp_verify_receipt does, then that its dA
  * and dB are the digests of a_json and b_json (the int8 inputs the buyer sent) and, when
  * c_json is not NULL, that its dC is the digest of c_json (the int32 output received).

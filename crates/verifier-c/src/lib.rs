@@ -277,6 +277,43 @@ pub unsafe extern "C" fn tp_verify_receipt(
     }
 }
 
+/// `tp_verify_statement`: see the header.
+///
+/// # Safety
+/// `verifier` is a live pointer from this library; `receipt_json` is a NUL-terminated
+/// string; `out` is NULL or points to `out_len` writable bytes; `err` is NULL or points
+/// to `err_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tp_verify_statement(
+    verifier: *const TpVerifier,
+    receipt_json: *const c_char,
+    out: *mut c_char,
+    out_len: usize,
+    err: *mut c_char,
+    err_len: usize,
+) -> TpStatus {
+    // SAFETY: the header's contract is this function's contract, forwarded.
+    unsafe {
+        guarded(err, err_len, || {
+            // Whatever happens, `out` holds a terminated string: empty unless it succeeds.
+            // SAFETY: `out` is NULL or `out_len` writable bytes, by the contract.
+            write_message(out, out_len, "");
+            let v = live(verifier)?;
+            let verified = v.verifier.verify_json(text(receipt_json, "receipt_json")?)?;
+            let statement = verified.statement_id;
+            if out.is_null() || out_len <= statement.len() {
+                return Err(Failure(
+                    TpStatus::InvalidArgument,
+                    format!("the receipt is valid, but its statement needs {} bytes of out", statement.len() + 1),
+                ));
+            }
+            // SAFETY: as above; `out_len > statement.len()`, so nothing is cut.
+            write_message(out, out_len, &statement);
+            Ok(())
+        })
+    }
+}
+
 /// Parses a matrix the caller passed as JSON; a bad one is the caller's argument error.
 fn matrix_argument<T: Element>(json: &str, what: &str) -> Result<Matrix<T>, Failure> {
     Matrix::<T>::from_json(json).map_err(|e| Failure(TpStatus::InvalidArgument, format!("{what}: {e}")))
@@ -410,6 +447,24 @@ mod tests {
             // C of dtype i8 is not an output.
             assert_eq!(job(&a_json, &b_json, Some(&a_json), &mut err), TpStatus::InvalidArgument);
             assert!(CStr::from_ptr(err.as_ptr()).to_str().unwrap().starts_with("c_json: "));
+
+            // The statement of a valid receipt, and nothing for a short buffer or a forgery.
+            let mut out = [1 as c_char; 512];
+            let statement = |receipt: &CString, out: &mut [c_char], err: &mut [c_char; 512]| {
+                tp_verify_statement(verifier, receipt.as_ptr(), out.as_mut_ptr(), out.len(), err.as_mut_ptr(), 512)
+            };
+            assert_eq!(statement(&receipt, &mut out, &mut err), TpStatus::Ok);
+            let id = proved.receipt.statement_id();
+            assert_eq!(CStr::from_ptr(out.as_ptr()).to_str().unwrap(), id);
+            let mut short = vec![1 as c_char; id.len()];
+            assert_eq!(statement(&receipt, &mut short, &mut err), TpStatus::InvalidArgument);
+            assert_eq!(CStr::from_ptr(short.as_ptr()).to_bytes(), b"");
+            assert!(CStr::from_ptr(err.as_ptr()).to_str().unwrap().contains(&format!("{} bytes", id.len() + 1)));
+            let mut forged = proved.receipt.clone();
+            forged.dc = teraproof_core::digest_matrix(&Matrix::<i32>::zeros(2, 2).unwrap());
+            let forged = CString::new(forged.to_json()).unwrap();
+            assert_eq!(statement(&forged, &mut out, &mut err), TpStatus::ProofRejected);
+            assert_eq!(CStr::from_ptr(out.as_ptr()).to_bytes(), b"");
             tp_verifier_free(verifier);
         }
     }

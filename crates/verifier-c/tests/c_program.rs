@@ -86,6 +86,8 @@ fn c_program_verifies_and_rejects() {
 
     let text = run("honest.json", &receipt, TpStatus::Ok);
     assert!(text.contains("unit mm-i8-3x5x7") && text.contains("status 0"), "{text}");
+    let statement = format!("mm-i8-3x5x7:{}:{}:{}", receipt["da"], receipt["db"], receipt["dc"]).replace('"', "");
+    assert!(text.contains(&format!("statement {statement}\n")), "{text}");
     // The header's codes, in the header's order, are the library's.
     let library = [
         TpStatus::Ok,

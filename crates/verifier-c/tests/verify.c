@@ -73,6 +73,15 @@ int main(int argc, char **argv) {
     status = tp_verify_receipt(verifier, receipt, err, sizeof err);
     printf("status %d%s%s\n", (int)status, status == TP_OK ? "" : ": ", err);
 
+    /* What a marketplace indexes a valid receipt by: its statement, never its proof bytes. */
+    char statement[512];
+    if (tp_verify_statement(verifier, receipt, statement, sizeof statement, err, sizeof err) != status) {
+        printf("tp_verify_statement disagrees with tp_verify_receipt\n");
+        return 4;
+    }
+    if (status == TP_OK) printf("statement %s\n", statement);
+    else if (statement[0] != '\0') { printf("a statement was written for an invalid receipt\n"); return 4; }
+
     /* A tiny error buffer truncates but still terminates; NULL arguments are refused. */
     char tiny[4];
     tp_status again = tp_verify_receipt(verifier, receipt, tiny, sizeof tiny);
