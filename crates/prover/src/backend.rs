@@ -108,9 +108,18 @@ impl MsmBackend for CpuMsm {
         for (set, len, offset) in g1_ranges.chain(g2_ranges) {
             check_lengths(self.name(), set, offset + len, scalars.len())?;
         }
+        let t = std::time::Instant::now();
         let prepared = crate::msm::prepare(scalars);
-        let g1 = g1.iter().map(|&(_, b, off)| crate::msm::msm_prepared(b, &prepared, off)).collect();
-        let g2 = g2.iter().map(|&(_, b, off)| crate::msm::msm_prepared(b, &prepared, off)).collect();
+        tracing::debug!(ms = t.elapsed().as_secs_f64() * 1e3, scalars = scalars.len(), "msm scalars prepared");
+        // Each query's time, for researchers comparing where proving goes (debug log).
+        fn timed<T>(set: BaseSet, f: impl FnOnce() -> T) -> T {
+            let t = std::time::Instant::now();
+            let out = f();
+            tracing::debug!(?set, ms = t.elapsed().as_secs_f64() * 1e3, "msm");
+            out
+        }
+        let g1 = g1.iter().map(|&(set, b, off)| timed(set, || crate::msm::msm_prepared(b, &prepared, off))).collect();
+        let g2 = g2.iter().map(|&(set, b, off)| timed(set, || crate::msm::msm_prepared(b, &prepared, off))).collect();
         Ok(SharedMsm { g1, g2 })
     }
 }
