@@ -492,6 +492,12 @@ fn check_matrices(verifier: &Verifier, receipt: &Receipt, matrices: &[(&str, Opt
     Ok(problems)
 }
 
+/// `text` with control characters escaped (`\n` as the two characters `\` `n`), so that
+/// what a receipt or a file name holds cannot start a line of `verify`'s output.
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
 /// The verdict on one receipt file.
 enum Verdict {
     /// the proof verifies (and the matrices given are the receipt's)
@@ -532,12 +538,22 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
     let mut verdicts: Vec<Option<Verdict>> = receipts.iter().map(|_| None).collect();
     let mut parsed = Vec::with_capacity(receipts.len());
     for (slot, path) in verdicts.iter_mut().zip(receipts) {
-        match read(path) {
-            Err(e) => *slot = Some(Verdict::Unchecked(format!("{e:#}"))),
-            Ok(text) => match Receipt::from_json(&text) {
-                Ok(r) => parsed.push((slot, r)),
-                Err(e) => *slot = Some(Verdict::Invalid(VerifyError::from(e).to_string())),
-            },
+        // Only a file that cannot be read is unchecked: bytes that are not UTF-8 are a
+        // malformed receipt, the supplier's fault, not the verifier's.
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                *slot = Some(Verdict::Unchecked(format!("cannot read {}: {e}", path.display())));
+                continue;
+            }
+        };
+        let parsed_receipt = match String::from_utf8(bytes) {
+            Ok(text) => Receipt::from_json(&text).map_err(VerifyError::from),
+            Err(e) => Err(VerifyError::MalformedReceipt(format!("not UTF-8 text ({e})"))),
+        };
+        match parsed_receipt {
+            Ok(r) => parsed.push((slot, r)),
+            Err(e) => *slot = Some(Verdict::Invalid(e.to_string())),
         }
     }
     let only: Vec<Receipt> = parsed.iter().map(|(_, r)| r.clone()).collect();
@@ -573,12 +589,12 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
     } else {
         let warn = if insecure { " (INSECURE development keys)" } else { "" };
         for (verdict, path) in verdicts.iter().zip(receipts) {
+            // One line per receipt, whatever a receipt or a file name holds.
+            let path = one_line(&path.display().to_string());
             match verdict {
-                Verdict::Valid { dc, .. } => {
-                    println!("valid {}: {} dC={dc}{warn}", path.display(), verifier.key().unit())
-                }
-                Verdict::Invalid(reason) => println!("invalid {}: {reason}", path.display()),
-                Verdict::Unchecked(reason) => println!("unchecked {}: {reason}", path.display()),
+                Verdict::Valid { dc, .. } => println!("valid {path}: {} dC={dc}{warn}", verifier.key().unit()),
+                Verdict::Invalid(reason) => println!("invalid {path}: {}", one_line(reason)),
+                Verdict::Unchecked(reason) => println!("unchecked {path}: {}", one_line(reason)),
             }
         }
     }

@@ -190,6 +190,20 @@ fn verify_checks_the_buyers_inputs_and_prove_guards_its_outputs() {
     assert_eq!(list[0]["statement"], statement.as_str());
     assert_eq!(list[0]["insecure_dev_setup"], true);
     assert!(list[1]["reason"].as_str().unwrap().contains("pairing check failed"), "{}", list[1]);
+    // In text mode too: a key holding a forged verdict line, and bytes that are not
+    // UTF-8, are each one invalid receipt (exit 1, not the 2 of the verifier's trouble).
+    let mut text: String = std::fs::read_to_string(d.join("R.json")).unwrap();
+    text.insert_str(1, "\"x\\nvalid R.json: mm-i8-2x3x2 dC=1\": 1, ");
+    std::fs::write(d.join("KEYED.json"), text).unwrap();
+    std::fs::write(d.join("BINARY.json"), [0xff, 0xfe, 0x00, 0x7b]).unwrap();
+    let o = teraproof(&["verify", "--keys", "K", "R.json", "KEYED.json", "BINARY.json"], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("valid R.json")).count(), 1, "{out}");
+    assert!(out.lines().any(|l| l.starts_with("invalid KEYED.json")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("invalid BINARY.json") && l.contains("UTF-8")), "{out}");
+
     let o = teraproof(&["verify", "--keys", "K", "--json", "--a", "A.json", "R.json"], d);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let o = teraproof(&["verify", "--keys", "K", "--json", "--a", "A.json", "R2.json"], d);

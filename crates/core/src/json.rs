@@ -21,10 +21,16 @@ const QUOTED_KEY_CHARS: usize = 40;
 /// value, which comes from whoever wrote the document.
 pub const MESSAGE_CHARS: usize = 240;
 
-/// `message` cut to at most about [`MESSAGE_CHARS`] characters, keeping its start (what
-/// is wrong) and its end (serde's line and column).
+/// `message` with control characters escaped (serde quotes unknown keys raw, so a key
+/// holding a newline could start a forged line in a log) and cut to at most about
+/// [`MESSAGE_CHARS`] characters, keeping its start (what is wrong) and its end (serde's
+/// line and column).
 pub fn short_message(message: impl fmt::Display) -> String {
-    let message = message.to_string();
+    let message: String = message
+        .to_string()
+        .chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect();
     let count = message.chars().count();
     if count <= MESSAGE_CHARS {
         return message;
@@ -150,6 +156,8 @@ mod tests {
         assert!(short.starts_with("invalid type: string") && short.ends_with("at line 1 column 9000"), "{short}");
         // Multi-byte characters are never split.
         assert!(short_message("é".repeat(1000)).chars().all(|c| c == 'é' || c == ' ' || c == '…'));
+        // Control characters are escaped, not passed on.
+        assert_eq!(short_message("unknown field `a\nvalid x`"), "unknown field `a\\nvalid x`");
     }
 
     #[test]

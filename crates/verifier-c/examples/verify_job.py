@@ -7,8 +7,12 @@ LIBRARY is libteraproof_verifier_c.so (cargo build -p teraproof-verifier-c puts 
 target/<profile>/). A and B are the int8 inputs the buyer sent, C the int32 output the
 supplier delivered (optional). Prints the verdict and exits with teraproof's status
 code: 0 valid, 10 a valid proof about other matrices, 8 a false proof, and so on
-(include/teraproof.h lists them all).
+(include/teraproof.h lists them all). The script's own failures use codes no status
+has: 64 for a wrong command line, 65 for a file holding a NUL byte (C would see only
+the text before it), 66 for a file it cannot read.
 """
+
+EX_USAGE, EX_DATAERR, EX_NOINPUT = 64, 65, 66
 
 import ctypes
 import sys
@@ -48,15 +52,32 @@ def load(library_path):
     return lib
 
 
+class InputError(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
 def read(path):
-    with open(path, "rb") as f:
-        return f.read()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise InputError(EX_NOINPUT, f"cannot read {path}: {e.strerror}") from e
+    if b"\0" in data:
+        raise InputError(EX_DATAERR, f"{path} holds a NUL byte")
+    return data
 
 
 def main(argv):
     if len(argv) not in (6, 7):
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
-        return 2
+        return EX_USAGE
+    try:
+        files = [read(path) for path in argv[3:]]
+    except InputError as e:
+        print(e, file=sys.stderr)
+        return e.code
     lib = load(argv[1])
     err = ctypes.create_string_buffer(512)
     verifier = ctypes.c_void_p()
@@ -66,8 +87,8 @@ def main(argv):
         return status
     try:
         unit = lib.tp_verifier_unit(verifier).decode()
-        receipt, a, b = read(argv[3]), read(argv[4]), read(argv[5])
-        c = read(argv[6]) if len(argv) == 7 else None
+        receipt, a, b = files[:3]
+        c = files[3] if len(files) == 4 else None
         status = lib.tp_verify_job(verifier, receipt, a, b, c, err, len(err))
         name = STATUS_NAMES.get(status, str(status))
         if status == 0:

@@ -64,11 +64,13 @@ const char *tp_verifier_unit(const tp_verifier *verifier);
 tp_status tp_verify_receipt(const tp_verifier *verifier, const char *receipt_json, char *err, size_t err_len);
 
 /* Verifies a receipt as tp_verify_receipt does and, when it is valid, writes its statement
- * id "unit:dA:dB:dC" (the unit's canonical id and the digests as canonical decimals, about
- * 270 bytes; 512 is always enough) into out. That is what a marketplace should index
- * receipts by: Groth16 proofs are malleable, so two different proof byte strings can
- * prove the same statement. out is set to "" on any failure; an out of out_len bytes too
- * short for the statement gives TP_ERR_INVALID_ARGUMENT (the message says how long). */
+ * id "unit:dA:dB:dC" (the unit's canonical id and the digests as canonical decimals, at
+ * most about 270 bytes; 512 is always enough) into out, NUL-terminated. That is what a
+ * marketplace should index receipts by: Groth16 proofs are malleable, so two different
+ * proof byte strings can prove the same statement. When out_len > 0, out is set to "" on
+ * any failure. A NULL out, or out_len bytes too few for the statement, gives
+ * TP_ERR_INVALID_ARGUMENT with a message saying how many bytes it needs (so NULL, 0
+ * asks for the size). out and err must not overlap. */
 tp_status tp_verify_statement(const tp_verifier *verifier, const char *receipt_json, char *out, size_t out_len,
                               char *err, size_t err_len);
 

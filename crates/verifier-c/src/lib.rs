@@ -282,7 +282,7 @@ pub unsafe extern "C" fn tp_verify_receipt(
 /// # Safety
 /// `verifier` is a live pointer from this library; `receipt_json` is a NUL-terminated
 /// string; `out` is NULL or points to `out_len` writable bytes; `err` is NULL or points
-/// to `err_len` writable bytes.
+/// to `err_len` writable bytes; `out` and `err` do not overlap (both are written).
 #[no_mangle]
 pub unsafe extern "C" fn tp_verify_statement(
     verifier: *const TpVerifier,

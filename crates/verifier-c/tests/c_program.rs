@@ -186,6 +186,14 @@ fn c_program_verifies_and_rejects() {
     assert!(text.contains("TP_ERR_DATA_MISMATCH") && text.contains("A's digest"), "{text}");
     let (code, text) = python_job(&forged_path, &a_path, Some(&c_path));
     assert_eq!(code, Some(TpStatus::ProofRejected as i32), "{text}");
+    // The script's own failures have codes of their own: a NUL byte C would stop at (the
+    // honest receipt followed by junk), a file it cannot read.
+    let with_nul = d.join("py-nul.json");
+    std::fs::write(&with_nul, [receipt.to_string().as_bytes(), b"\0junk"].concat()).unwrap();
+    let (code, text) = python_job(&with_nul, &a_path, None);
+    assert_eq!(code, Some(65), "{text}");
+    let (code, text) = python_job(&d.join("py-missing.json"), &a_path, None);
+    assert_eq!(code, Some(66), "{text}");
 }
 
 fn python3() -> Option<String> {
