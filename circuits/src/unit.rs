@@ -208,7 +208,7 @@ fn powers_of(builder: &Builder, y: &Expr, count: usize) -> Result<Vec<Expr>> {
         let next = builder.mul(powers.last().expect("non-empty"), y)?;
         powers.push(next);
     }
-    powers.truncate(count.max(1));
+    powers.truncate(count);
     Ok(powers)
 }
 
@@ -266,7 +266,10 @@ fn to_synthesis_error(e: CircuitError) -> SynthesisError {
 /// Enforces `Σ_t xs[t]·ys[t] = target` with `len − 1` product variables and one
 /// final constraint that folds in the last product.
 fn enforce_inner_product(builder: &Builder, xs: &[Expr], ys: &[Expr], target: &Expr) -> Result<()> {
-    let last = xs.len() - 1;
+    // Every unit has k ≥ 1, so the sums are never empty; an empty one would be 0.
+    let Some(last) = xs.len().checked_sub(1) else {
+        return builder.enforce_equal(target, &Expr::constant(Fr::from(0u64)));
+    };
     let partial = (0..last).map(|t| builder.mul(&xs[t], &ys[t])).collect::<Result<Vec<_>>>()?;
     let rest = Expr::weighted_sum(partial.iter().map(|p| (-Fr::from(1u64), p)));
     builder.enforce_product(&xs[last], &ys[last], &target.add(&rest))
