@@ -136,7 +136,42 @@ struct JsonMatrixIn {
     dtype: String,
     rows: usize,
     cols: usize,
-    data: Vec<i64>,
+    data: Elements,
+}
+
+/// A matrix's `data` as read: four bytes an element whatever the dtype (an int32 holds
+/// every value either dtype accepts), instead of the eight a `Vec<i64>` would take,
+/// since matrices from buyers and suppliers can be large. The first element outside
+/// int32 is kept aside, with a 0 in its place, so that the dtype's range error can name
+/// it once the shape is known.
+struct Elements {
+    values: Vec<i32>,
+    first_outside_i32: Option<(usize, i64)>,
+}
+
+impl<'de> Deserialize<'de> for Elements {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
+        struct ElementsVisitor;
+        impl<'de> serde::de::Visitor<'de> for ElementsVisitor {
+            type Value = Elements;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a list of integers")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> core::result::Result<Elements, A::Error> {
+                let mut values = Vec::new();
+                let mut first_outside_i32 = None;
+                while let Some(value) = seq.next_element::<i64>()? {
+                    let narrowed = i32::try_from(value).unwrap_or_else(|_| {
+                        first_outside_i32.get_or_insert((values.len(), value));
+                        0
+                    });
+                    values.push(narrowed);
+                }
+                Ok(Elements { values, first_outside_i32 })
+            }
+        }
+        deserializer.deserialize_seq(ElementsVisitor)
+    }
 }
 
 /// A matrix of either dtype, as read from JSON when the dtype is not known in advance.
@@ -150,15 +185,23 @@ pub enum AnyMatrix {
 
 fn convert<T: Element>(raw: JsonMatrixIn) -> Result<Matrix<T>> {
     let expected = check_shape(raw.rows, raw.cols)?;
-    if raw.data.len() != expected {
-        return Err(CoreError::WrongLength { rows: raw.rows, cols: raw.cols, expected, actual: raw.data.len() });
+    let actual = raw.data.values.len();
+    if actual != expected {
+        return Err(CoreError::WrongLength { rows: raw.rows, cols: raw.cols, expected, actual });
     }
     let half = 1i64 << (T::BITS - 1);
+    let outside = raw.data.first_outside_i32;
     let data = raw
         .data
+        .values
         .iter()
         .enumerate()
-        .map(|(index, &value)| {
+        .map(|(index, &kept)| {
+            // Every element before the first one outside int32 is as given.
+            let value = match outside {
+                Some((at, value)) if at == index => value,
+                _ => i64::from(kept),
+            };
             T::try_from(value).map_err(|_| CoreError::OutOfRange {
                 index,
                 row: index / raw.cols,
@@ -245,5 +288,31 @@ mod tests {
         assert!(matches!(e, CoreError::InvalidMatrixShape { .. }), "{e}");
         assert!(Matrix::<i8>::from_json("not json").is_err());
         assert!(Matrix::<i8>::new(2, 2, vec![0; 3]).is_err());
+    }
+
+    #[test]
+    fn the_first_element_out_of_range_is_named_even_beyond_int32() {
+        let json = |dtype: &str, data: &str| format!(r#"{{"dtype":"{dtype}","rows":1,"cols":3,"data":{data}}}"#);
+        let out_of_range = |e: CoreError| match e {
+            CoreError::OutOfRange { index, value, .. } => (index, value),
+            other => panic!("{other}"),
+        };
+        // An int8 error before an element outside int32, and one at it.
+        let e = Matrix::<i8>::from_json(&json("i8", "[1,200,1099511627776]")).unwrap_err();
+        assert_eq!(out_of_range(e), (1, 200));
+        let e = Matrix::<i8>::from_json(&json("i8", "[1,-2,-1099511627776]")).unwrap_err();
+        assert_eq!(out_of_range(e), (2, -1_099_511_627_776));
+        // int32: the extremes pass, one past them is named, the later ones do not hide it.
+        let ok = Matrix::<i32>::from_json(&json("i32", "[-2147483648,0,2147483647]")).unwrap();
+        assert_eq!(ok.data(), &[i32::MIN, 0, i32::MAX]);
+        let e = Matrix::<i32>::from_json(&json("i32", "[0,2147483648,9223372036854775807]")).unwrap_err();
+        assert_eq!(out_of_range(e), (1, 2_147_483_648));
+        let e = Matrix::<i32>::from_json(&json("i32", "[-9223372036854775808,0,0]")).unwrap_err();
+        assert_eq!(out_of_range(e), (0, i64::MIN));
+        // Not a list of integers.
+        for data in ["\"1,2,3\"", "[[1],2,3]", "[1,2,null]", "[1,2,18446744073709551615]"] {
+            let e = Matrix::<i32>::from_json(&json("i32", data)).unwrap_err();
+            assert!(matches!(e, CoreError::Json(_)), "{data}: {e}");
+        }
     }
 }
