@@ -7,10 +7,13 @@
 //! - [`digest`]: the canonical matrix digest of DESIGN §3;
 //! - [`unit`]: [`ComputeUnitCircuit`] (digests + Freivalds, about 28·n² constraints for
 //!   CU-n) and the textbook [`NaiveMatmulCircuit`] (one constraint per multiply-add),
-//!   with the same public inputs `dA, dB, dC`, and [`circuit_cost`], their exact sizes.
+//!   with the same public inputs `dA, dB, dC`, and [`circuit_cost`], their exact sizes;
+//! - [`accumulate`]: [`AccumulateCircuit`], `Cout = Cin + A·B` with public inputs
+//!   `dA, dB, dCin, dCout`, the step that chains units into a job of any size.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod accumulate;
 pub mod builder;
 pub mod digest;
 pub mod error;
@@ -18,6 +21,7 @@ pub mod pack;
 pub mod poseidon;
 pub mod unit;
 
+pub use accumulate::{accumulate_cost, AccumulateCircuit, AccumulateWitness};
 pub use builder::{Assignment, ConstraintEvaluations, DirectWitness};
 pub use error::{CircuitError, Result};
 pub use unit::{

@@ -138,6 +138,54 @@ pub struct Bound {
     public: [Expr; 3],
 }
 
+/// Recomputes the digest of each `(header, packed)` matrix, in order, and equates it to
+/// the public input of the same position. With `derive_public` (direct mode only) the
+/// public inputs are first set to the computed digests. In direct mode the chains,
+/// independent of each other and contiguous in allocation order, run in parallel and
+/// are absorbed in order, so the assignment is exactly the sequential one.
+pub(crate) fn bind_digests(
+    builder: &Builder,
+    matrices: &[(Fr, &[Expr])],
+    public: &mut [Expr],
+    derive_public: bool,
+) -> Result<()> {
+    use rayon::prelude::*;
+    let absorb = PoseidonGadget::new(teraproof_core::digest::ABSORB_RATE + 1)?;
+    let computed: Vec<Expr> = if builder.is_direct() {
+        let parts: Vec<Result<(DirectWitness, Expr)>> = matrices
+            .par_iter()
+            .map(|&(header, packed)| {
+                let local = Builder::direct();
+                let digest = digest_gadget(&local, &absorb, header, packed)?;
+                Ok((local.into_direct().expect("direct"), digest))
+            })
+            .collect();
+        let mut out = Vec::with_capacity(matrices.len());
+        for part in parts {
+            let (recorded, digest) = part?;
+            builder.absorb(recorded)?;
+            out.push(digest);
+        }
+        out
+    } else {
+        matrices
+            .iter()
+            .map(|&(header, packed)| digest_gadget(builder, &absorb, header, packed))
+            .collect::<Result<Vec<_>>>()?
+    };
+    if derive_public {
+        for (i, (got, input)) in computed.iter().zip(public.iter_mut()).enumerate() {
+            let value = got.value.ok_or(SynthesisError::AssignmentMissing)?;
+            builder.set_input(i + 1, value)?;
+            input.value = Some(value);
+        }
+    }
+    for (got, claimed) in computed.iter().zip(public.iter()) {
+        builder.enforce_equal(got, claimed)?;
+    }
+    Ok(())
+}
+
 /// Allocates the public inputs and the witness, recomputes the three digests and
 /// equates them to the public inputs.
 ///
@@ -162,47 +210,18 @@ fn bind_statement<K: sealed::Arithmetic>(
     let a = alloc_int8_matrix(builder, m * k, witness.map(|w| w.a.as_slice()))?;
     let b = alloc_int8_matrix(builder, k * n, witness.map(|w| w.b.as_slice()))?;
     let c = K::alloc_output(builder, m * n, witness.map(|w| w.c.as_slice()))?;
-    let absorb = PoseidonGadget::new(teraproof_core::digest::ABSORB_RATE + 1)?;
     let headers = [header_state::<i8>(m, k), header_state::<i8>(k, n), header_state::<i32>(m, n)];
-    let computed: [Expr; 3] = if builder.is_direct() {
-        let part = |header: Fr, packed: &[Expr]| -> Result<(DirectWitness, Expr)> {
-            let local = Builder::direct();
-            let digest = digest_gadget(&local, &absorb, header, packed)?;
-            Ok((local.into_direct().expect("direct"), digest))
-        };
-        let (ra, (rb, rc)) = rayon::join(
-            || part(headers[0], &a.packed),
-            || rayon::join(|| part(headers[1], &b.packed), || part(headers[2], &c.packed)),
-        );
-        let mut out = Vec::with_capacity(3);
-        for r in [ra, rb, rc] {
-            let (recorded, digest) = r?;
-            builder.absorb(recorded)?;
-            out.push(digest);
-        }
-        out.try_into().expect("three digests")
-    } else {
-        [
-            digest_gadget(builder, &absorb, headers[0], &a.packed)?,
-            digest_gadget(builder, &absorb, headers[1], &b.packed)?,
-            digest_gadget(builder, &absorb, headers[2], &c.packed)?,
-        ]
-    };
-    if derive_public {
-        for (i, (got, input)) in computed.iter().zip(public.iter_mut()).enumerate() {
-            let value = got.value.ok_or(SynthesisError::AssignmentMissing)?;
-            builder.set_input(i + 1, value)?;
-            input.value = Some(value);
-        }
-    }
-    for (got, claimed) in computed.iter().zip(&public) {
-        builder.enforce_equal(got, claimed)?;
-    }
+    bind_digests(
+        builder,
+        &[(headers[0], a.packed.as_slice()), (headers[1], b.packed.as_slice()), (headers[2], c.packed.as_slice())],
+        &mut public,
+        derive_public,
+    )?;
     Ok(Bound { a: a.elements, b: b.elements, c, public })
 }
 
 /// `1, y, y², …, y^(count−1)`: `count − 2` constraints (the first two are free).
-fn powers_of(builder: &Builder, y: &Expr, count: usize) -> Result<Vec<Expr>> {
+pub(crate) fn powers_of(builder: &Builder, y: &Expr, count: usize) -> Result<Vec<Expr>> {
     let mut powers = vec![Expr::constant(Fr::one()), y.clone()];
     while powers.len() < count {
         let next = builder.mul(powers.last().expect("non-empty"), y)?;
@@ -213,7 +232,7 @@ fn powers_of(builder: &Builder, y: &Expr, count: usize) -> Result<Vec<Expr>> {
 }
 
 /// `y^e · x`, free when `e = 0`.
-fn times_power(builder: &Builder, powers: &[Expr], e: usize, x: &Expr) -> Result<Expr> {
+pub(crate) fn times_power(builder: &Builder, powers: &[Expr], e: usize, x: &Expr) -> Result<Expr> {
     if e == 0 {
         Ok(x.clone())
     } else {
@@ -221,23 +240,23 @@ fn times_power(builder: &Builder, powers: &[Expr], e: usize, x: &Expr) -> Result
     }
 }
 
-fn sum(terms: &[Expr]) -> Expr {
+pub(crate) fn sum(terms: &[Expr]) -> Expr {
     Expr::weighted_sum(terms.iter().map(|t| (Fr::one(), t)))
 }
 
 /// How the words-weighted check splits an `m×n` output: the words, the residues of a
 /// column index mod 7, and each row's class `a_i = (i·n) mod 7` and power
 /// `b_i = ⌊i·n/7⌋` (module docs).
-struct WordLayout {
+pub(crate) struct WordLayout {
     len: usize,
-    words: usize,
+    pub(crate) words: usize,
     residues: usize,
     rows: Vec<(usize, usize)>,
     classes: Vec<usize>,
 }
 
 impl WordLayout {
-    fn new(m: usize, n: usize) -> Self {
+    pub(crate) fn new(m: usize, n: usize) -> Self {
         let rows: Vec<(usize, usize)> = (0..m).map(|i| ((i * n) % 7, (i * n) / 7)).collect();
         let mut classes: Vec<usize> = rows.iter().map(|&(a, _)| a).collect();
         classes.sort_unstable();
@@ -245,7 +264,7 @@ impl WordLayout {
         Self { len: m * n, words: (m * n).div_ceil(7), residues: n.min(7), rows, classes }
     }
 
-    fn group_len(&self, g: usize) -> usize {
+    pub(crate) fn group_len(&self, g: usize) -> usize {
         (self.len - 7 * g).min(7)
     }
 
@@ -256,7 +275,7 @@ impl WordLayout {
     }
 }
 
-fn to_synthesis_error(e: CircuitError) -> SynthesisError {
+pub(crate) fn to_synthesis_error(e: CircuitError) -> SynthesisError {
     match e {
         CircuitError::Synthesis(s) => s,
         _ => SynthesisError::Unsatisfiable,
@@ -265,7 +284,7 @@ fn to_synthesis_error(e: CircuitError) -> SynthesisError {
 
 /// Enforces `Σ_t xs[t]·ys[t] = target` with `len − 1` product variables and one
 /// final constraint that folds in the last product.
-fn enforce_inner_product(builder: &Builder, xs: &[Expr], ys: &[Expr], target: &Expr) -> Result<()> {
+pub(crate) fn enforce_inner_product(builder: &Builder, xs: &[Expr], ys: &[Expr], target: &Expr) -> Result<()> {
     // Every unit has k ≥ 1, so the sums are never empty; an empty one would be 0.
     let Some(last) = xs.len().checked_sub(1) else {
         return builder.enforce_equal(target, &Expr::constant(Fr::from(0u64)));
@@ -273,6 +292,65 @@ fn enforce_inner_product(builder: &Builder, xs: &[Expr], ys: &[Expr], target: &E
     let partial = (0..last).map(|t| builder.mul(&xs[t], &ys[t])).collect::<Result<Vec<_>>>()?;
     let rest = Expr::weighted_sum(partial.iter().map(|p| (-Fr::from(1u64), p)));
     builder.enforce_product(&xs[last], &ys[last], &target.add(&rest))
+}
+
+/// The two sides of `Σ_a Σ_k p^(a)_k·q^(a)_k = Σ_f (A·B)_f·ρ_f` (module docs): the
+/// products' factors, for [`enforce_inner_product`] against the words' side. Shared by
+/// the compute unit and the accumulating unit, whose product checks differ only in
+/// what the words' side reads.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn product_terms(
+    builder: &Builder,
+    k: usize,
+    n: usize,
+    layout: &WordLayout,
+    a: &[Expr],
+    b: &[Expr],
+    y: &Expr,
+    powers: &[Expr],
+) -> Result<(Vec<Expr>, Vec<Expr>)> {
+    // R_ks, and y·R_ks where a class needs it.
+    let shifted = layout.shifted_residues();
+    let mut r = Vec::with_capacity(k);
+    let mut yr = Vec::with_capacity(k);
+    for row in b.chunks(n) {
+        let r_k = (0..layout.residues)
+            .map(|s| {
+                let terms = (s..n)
+                    .step_by(7)
+                    .enumerate()
+                    .map(|(h, j)| times_power(builder, powers, h, &row[j]))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(sum(&terms))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let yr_k = shifted.clone().map(|s| builder.mul(y, &r_k[s])).collect::<Result<Vec<_>>>()?;
+        r.push(r_k);
+        yr.push(yr_k);
+    }
+
+    // Σ_a Σ_k p^(a)_k·q^(a)_k = Σ_f (A·B)_f·ρ_f.
+    let mut xs = Vec::with_capacity(layout.classes.len() * k);
+    let mut ys = Vec::with_capacity(layout.classes.len() * k);
+    for &class in &layout.classes {
+        for kk in 0..k {
+            let p = layout
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(_, &(a, _))| a == class)
+                .map(|(i, &(_, b))| times_power(builder, powers, b, &a[i * k + kk]))
+                .collect::<Result<Vec<_>>>()?;
+            xs.push(sum(&p));
+            let q = Expr::weighted_sum((0..layout.residues).map(|s| {
+                let e = class + s;
+                let term = if e < 7 { &r[kk][s] } else { &yr[kk][s - shifted.start] };
+                (pow2(32 * (e % 7) as u32), term)
+            }));
+            ys.push(q);
+        }
+    }
+    Ok((xs, ys))
 }
 
 mod sealed {
@@ -317,47 +395,7 @@ impl sealed::Arithmetic for Freivalds {
             .collect::<Result<Vec<_>>>()?;
         let lhs = sum(&unpacked);
 
-        // R_ks, and y·R_ks where a class needs it.
-        let shifted = layout.shifted_residues();
-        let mut r = Vec::with_capacity(k);
-        let mut yr = Vec::with_capacity(k);
-        for row in bound.b.chunks(n) {
-            let r_k = (0..layout.residues)
-                .map(|s| {
-                    let terms = (s..n)
-                        .step_by(7)
-                        .enumerate()
-                        .map(|(h, j)| times_power(builder, &powers, h, &row[j]))
-                        .collect::<Result<Vec<_>>>()?;
-                    Ok(sum(&terms))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let yr_k = shifted.clone().map(|s| builder.mul(&y, &r_k[s])).collect::<Result<Vec<_>>>()?;
-            r.push(r_k);
-            yr.push(yr_k);
-        }
-
-        // Σ_a Σ_k p^(a)_k·q^(a)_k = Σ_f (A·B)_f·ρ_f.
-        let mut xs = Vec::with_capacity(layout.classes.len() * k);
-        let mut ys = Vec::with_capacity(layout.classes.len() * k);
-        for &class in &layout.classes {
-            for kk in 0..k {
-                let p = layout
-                    .rows
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &(a, _))| a == class)
-                    .map(|(i, &(_, b))| times_power(builder, &powers, b, &bound.a[i * k + kk]))
-                    .collect::<Result<Vec<_>>>()?;
-                xs.push(sum(&p));
-                let q = Expr::weighted_sum((0..layout.residues).map(|s| {
-                    let e = class + s;
-                    let term = if e < 7 { &r[kk][s] } else { &yr[kk][s - shifted.start] };
-                    (pow2(32 * (e % 7) as u32), term)
-                }));
-                ys.push(q);
-            }
-        }
+        let (xs, ys) = product_terms(builder, k, n, &layout, &bound.a, &bound.b, &y, &powers)?;
         enforce_inner_product(builder, &xs, &ys, &lhs)
     }
 }
@@ -486,6 +524,19 @@ pub struct CircuitCost {
     pub public_inputs: usize,
 }
 
+/// Constraints of the words-weighted product check after the challenge: the powers of
+/// `y`, the words' side and [`product_terms`] (the same for both unit circuits).
+pub(crate) fn product_check_cost(m: usize, k: usize, n: usize) -> usize {
+    let layout = WordLayout::new(m, n);
+    let rows_with_a_power = layout.rows.iter().filter(|&&(_, b)| b > 0).count();
+    layout.words.saturating_sub(2)
+        + (layout.words - 1)
+        + k * (n - layout.residues)
+        + k * layout.shifted_residues().len()
+        + k * rows_with_a_power
+        + k * layout.classes.len()
+}
+
 /// The exact constraint counts of both circuits for `spec`.
 pub fn circuit_cost(spec: &UnitSpec) -> Result<CircuitCost> {
     let (m, k, n) = (spec.m(), spec.k(), spec.n());
@@ -496,15 +547,7 @@ pub fn circuit_cost(spec: &UnitSpec) -> Result<CircuitCost> {
         absorb * (absorb_calls(packed(m * k, 31)) + absorb_calls(packed(k * n, 31)) + absorb_calls(packed(m * n, 7)));
     let digest_equalities = 3;
     let binding = range_check + hashing + digest_equalities;
-    let layout = WordLayout::new(m, n);
-    let rows_with_a_power = layout.rows.iter().filter(|&&(_, b)| b > 0).count();
-    let freivalds = constraint_cost(4)?
-        + layout.words.saturating_sub(2)
-        + (layout.words - 1)
-        + k * (n - layout.residues)
-        + k * layout.shifted_residues().len()
-        + k * rows_with_a_power
-        + k * layout.classes.len();
+    let freivalds = constraint_cost(4)? + product_check_cost(m, k, n);
     Ok(CircuitCost {
         constraints: binding + freivalds,
         naive_constraints: binding + m * n * k,

@@ -34,6 +34,13 @@ pub fn tag_freivalds() -> Fr {
     fr_from_short_be_bytes(b"teraproof.freivalds.v1")
 }
 
+/// `TAG_ACCUMULATE`: the ASCII bytes `teraproof.accumulate.v1` read as a big-endian
+/// integer; the accumulating unit's challenge tag, distinct from [`tag_freivalds`] so
+/// that no challenge of one circuit is ever a challenge of the other.
+pub fn tag_accumulate() -> Fr {
+    fr_from_short_be_bytes(b"teraproof.accumulate.v1")
+}
+
 /// Step 1 and 2: the unsigned encodings of a run of at most `T::PER_FIELD_ELEMENT`
 /// elements packed little endian into one field element.
 pub fn pack_group<T: Element>(group: &[T]) -> Fr {
@@ -167,5 +174,8 @@ mod tests {
         assert!(t[..32 - 19].iter().all(|&b| b == 0));
         let f = crate::field::fr_to_be_bytes(&tag_freivalds());
         assert_eq!(&f[32 - 22..], b"teraproof.freivalds.v1");
+        let a = crate::field::fr_to_be_bytes(&tag_accumulate());
+        assert_eq!(&a[32 - 23..], b"teraproof.accumulate.v1");
+        assert!(a[..32 - 23].iter().all(|&b| b == 0));
     }
 }
