@@ -39,4 +39,4 @@ pub use matmul::{compute_unit_cpu, matmul_cpu};
 pub use matrix::{AnyMatrix, Element, Matrix};
 pub use poseidon::poseidon;
 pub use receipt::{ProverInfo, Receipt, Timings, PROOF_BYTES, RECEIPT_VERSION};
-pub use spec::{UnitSpec, MAX_K};
+pub use spec::{UnitKind, UnitSpec, MAX_K};

@@ -11,7 +11,7 @@ use crate::error::{CoreError, Result};
 use crate::field::fr_from_decimal;
 use crate::json::short_message;
 use crate::prelude::*;
-use crate::spec::UnitSpec;
+use crate::spec::{UnitKind, UnitSpec};
 
 /// The receipt format version this library writes and reads.
 pub const RECEIPT_VERSION: u64 = 1;
@@ -67,7 +67,11 @@ pub struct Receipt {
     pub da: MatrixDigest,
     /// digest of B
     pub db: MatrixDigest,
-    /// digest of C
+    /// digest of the partial sum Cin that an accumulating unit (`mma-…`) adds to;
+    /// absent for the compute unit
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dcin: Option<MatrixDigest>,
+    /// digest of C (of Cout for an accumulating unit)
     pub dc: MatrixDigest,
     /// SHA-256 (hex) of the verifying key's canonical compressed bytes
     pub vk_id: String,
@@ -98,8 +102,9 @@ impl Receipt {
         if version != RECEIPT_VERSION {
             return Err(CoreError::UnsupportedReceiptVersion { found: version, supported: RECEIPT_VERSION });
         }
-        for field in ["da", "db", "dc"] {
+        for field in ["da", "db", "dcin", "dc"] {
             match value.get(field) {
+                None if field == "dcin" => {}
                 Some(serde_json::Value::String(s)) => {
                     fr_from_decimal(s).map_err(|e| CoreError::NonCanonicalDigest { field, reason: e.to_string() })?;
                 }
@@ -120,10 +125,27 @@ impl Receipt {
         self.unit.parse()
     }
 
-    /// The statement this receipt proves: unit and the three digests. Two receipts with
-    /// the same statement prove the same thing, whatever their proof bytes.
+    /// The kind of unit and its shape, parsed from [`Receipt::unit`].
+    pub fn kind_and_spec(&self) -> Result<(UnitKind, UnitSpec)> {
+        UnitKind::parse_unit_id(&self.unit)
+    }
+
+    /// The statement this receipt proves: unit and its digests (`unit:dA:dB:dC`, or
+    /// `unit:dA:dB:dCin:dCout` for an accumulating unit). Two receipts with the same
+    /// statement prove the same thing, whatever their proof bytes.
     pub fn statement_id(&self) -> String {
-        format!("{}:{}:{}:{}", self.unit, self.da, self.db, self.dc)
+        match &self.dcin {
+            None => format!("{}:{}:{}:{}", self.unit, self.da, self.db, self.dc),
+            Some(dcin) => format!("{}:{}:{}:{}:{}", self.unit, self.da, self.db, dcin, self.dc),
+        }
+    }
+
+    /// The public inputs in circuit order: `dA, dB, dC`, or `dA, dB, dCin, dCout`.
+    pub fn public_inputs(&self) -> Vec<crate::Fr> {
+        let mut inputs = vec![self.da.0, self.db.0];
+        inputs.extend(self.dcin.map(|d| d.0));
+        inputs.push(self.dc.0);
+        inputs
     }
 
     /// The proof bytes, decoded from hex; a typed error on bad hex or length.
@@ -168,6 +190,7 @@ mod tests {
             unit: "mm-i8-1x1x1".into(),
             da: d,
             db: d,
+            dcin: None,
             dc: d,
             vk_id: "00".repeat(32),
             proof: "ab".repeat(PROOF_BYTES),
@@ -241,6 +264,26 @@ mod tests {
         assert!(matches!(bad.proof_bytes(), Err(CoreError::BadProofEncoding(_))));
         bad.proof = "é".repeat(2);
         assert!(matches!(bad.proof_bytes(), Err(CoreError::BadProofEncoding(_))));
+    }
+
+    #[test]
+    fn accumulating_receipts_carry_dcin() {
+        let mut r = sample();
+        assert!(!r.to_json().contains("dcin"), "compute-unit receipts keep their old form");
+        r.unit = "mma-i8-1x1x1".into();
+        let d = digest_matrix(&Matrix::<i32>::new(1, 1, vec![7]).unwrap());
+        r.dcin = Some(d);
+        let text = r.to_json();
+        assert_eq!(Receipt::from_json(&text).unwrap(), r);
+        assert_eq!(r.kind_and_spec().unwrap().0, UnitKind::Accumulate);
+        assert_eq!(r.public_inputs(), vec![r.da.0, r.db.0, d.0, r.dc.0]);
+        assert_eq!(r.statement_id(), format!("mma-i8-1x1x1:{}:{}:{}:{}", r.da, r.db, d, r.dc));
+        let r_str = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["dcin"] = r_str.into();
+        assert!(matches!(Receipt::from_json(&v.to_string()), Err(CoreError::NonCanonicalDigest { field: "dcin", .. })));
+        v["dcin"] = 3.into();
+        assert!(matches!(Receipt::from_json(&v.to_string()), Err(CoreError::MalformedReceipt(_))));
     }
 
     #[test]

@@ -123,6 +123,84 @@ impl UnitSpec {
     }
 }
 
+/// Which statement a unit's circuit proves about its shape: the compute unit
+/// `C = A·B` (id `mm-i8-MxKxN`, public inputs `dA, dB, dC`) or the accumulating unit
+/// `Cout = Cin + A·B` (id `mma-i8-MxKxN`, public inputs `dA, dB, dCin, dCout`) that
+/// chains units into a job of any inner dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UnitKind {
+    /// `C = A·B`
+    Product,
+    /// `Cout = Cin + A·B`
+    Accumulate,
+}
+
+impl UnitKind {
+    /// Both kinds, the compute unit first.
+    pub const ALL: [UnitKind; 2] = [UnitKind::Product, UnitKind::Accumulate];
+
+    /// The id prefix: `mm` or `mma`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            UnitKind::Product => "mm",
+            UnitKind::Accumulate => "mma",
+        }
+    }
+
+    /// A short name for messages and file names: `product` or `accumulate`.
+    pub fn name(self) -> &'static str {
+        match self {
+            UnitKind::Product => "product",
+            UnitKind::Accumulate => "accumulate",
+        }
+    }
+
+    /// How many public inputs the circuit takes (3 or 4 digests).
+    pub fn public_inputs(self) -> usize {
+        match self {
+            UnitKind::Product => 3,
+            UnitKind::Accumulate => 4,
+        }
+    }
+
+    /// The public inputs' names, in circuit order.
+    pub fn input_names(self) -> &'static [&'static str] {
+        match self {
+            UnitKind::Product => &["dA", "dB", "dC"],
+            UnitKind::Accumulate => &["dA", "dB", "dCin", "dCout"],
+        }
+    }
+
+    /// The id of this kind of unit of shape `spec`: `mm-i8-…` or `mma-i8-…`.
+    pub fn unit_id(self, spec: &UnitSpec) -> String {
+        match self {
+            UnitKind::Product => spec.id(),
+            UnitKind::Accumulate => format!("mma-{}-{}x{}x{}", spec.dtype.as_str(), spec.m, spec.k, spec.n),
+        }
+    }
+
+    /// Parses a unit id of either kind. An accumulating id must be canonical
+    /// (`mma-i8-MxKxN`); a compute-unit id is anything [`UnitSpec`] parses.
+    pub fn parse_unit_id(id: &str) -> Result<(UnitKind, UnitSpec)> {
+        match id.strip_prefix("mma-") {
+            Some(rest) => {
+                let spec: UnitSpec = format!("mm-{rest}").parse().map_err(|e| match e {
+                    CoreError::InvalidUnitId { reason, .. } => invalid_id(id, reason),
+                    other => other,
+                })?;
+                Ok((UnitKind::Accumulate, spec))
+            }
+            None => Ok((UnitKind::Product, id.parse()?)),
+        }
+    }
+}
+
+impl fmt::Display for UnitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl fmt::Display for UnitSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "mm-{}-{}x{}x{}", self.dtype.as_str(), self.m, self.k, self.n)
@@ -259,6 +337,21 @@ mod tests {
         assert!(16384i64 * MAX_K as i64 <= i32::MAX as i64);
         assert!(16384i64 * (MAX_K as i64 + 1) > i32::MAX as i64);
         assert!(-16256i64 * MAX_K as i64 >= i32::MIN as i64);
+    }
+
+    #[test]
+    fn kinds_have_their_own_ids() {
+        let spec = UnitSpec::new(3, 5, 7).unwrap();
+        assert_eq!(UnitKind::Accumulate.unit_id(&spec), "mma-i8-3x5x7");
+        assert_eq!(UnitKind::Product.unit_id(&spec), "mm-i8-3x5x7");
+        assert_eq!(UnitKind::parse_unit_id("mma-i8-3x5x7").unwrap(), (UnitKind::Accumulate, spec));
+        assert_eq!(UnitKind::parse_unit_id("mm-i8-3x5x7").unwrap(), (UnitKind::Product, spec));
+        assert_eq!(UnitKind::parse_unit_id("CU-64").unwrap().0, UnitKind::Product);
+        for bad in ["mma-CU-64", "mma-i8-0x1x1", "mma-", "mma-i8-1x131072x1", "mmb-i8-1x1x1"] {
+            assert!(UnitKind::parse_unit_id(bad).is_err(), "{bad}");
+        }
+        let e = UnitKind::parse_unit_id("mma-i8-1x2").unwrap_err().to_string();
+        assert!(e.contains("\"mma-i8-1x2\""), "{e}");
     }
 
     #[test]

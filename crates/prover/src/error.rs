@@ -62,6 +62,32 @@ pub enum ProverError {
         /// the verifier's reason
         reason: String,
     },
+    /// An accumulating step whose sum leaves int32: no circuit step can name it (see
+    /// `teraproof_circuits::accumulate`), so it is refused before proving.
+    #[error(
+        "accumulating step of {unit} overflows int32 at row {row}, column {col} (Cin + A·B = {value}); a chain \
+         from zero with K ≤ 131071 never does, so Cin is not a partial sum of such a chain"
+    )]
+    AccumulationOverflow {
+        /// the unit
+        unit: String,
+        /// the element's row
+        row: usize,
+        /// the element's column
+        col: usize,
+        /// the exact sum
+        value: i64,
+    },
+    /// A prover asked for the statement of another kind of unit than its keys'.
+    #[error("these keys prove the {keys} unit {unit}, not the {asked} unit")]
+    WrongKind {
+        /// the unit
+        unit: String,
+        /// what the keys prove
+        keys: teraproof_core::UnitKind,
+        /// what was asked
+        asked: teraproof_core::UnitKind,
+    },
 }
 
 /// Result with [`ProverError`].

@@ -1,6 +1,7 @@
 //! Circuit-specific setup and key files.
 //!
-//! One key pair per [`UnitSpec`]. [`setup_dev`] derives all setup randomness from a
+//! One key pair per unit: a [`UnitSpec`] and a [`UnitKind`] (the compute unit or the
+//! accumulating unit of a job's chains). [`setup_dev`] derives all setup randomness from a
 //! seed: deterministic and reproducible, and therefore **insecure** — whoever knows the
 //! seed can recompute the trapdoor and forge proofs. Its manifest, its output and every
 //! receipt made with it say so. [`setup_with_rng`] draws the randomness from the caller's
@@ -13,8 +14,8 @@ use ark_groth16::{Groth16, ProvingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use rand::{CryptoRng, RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
-use teraproof_circuits::{circuit_cost, ComputeUnitCircuit};
-use teraproof_core::UnitSpec;
+use teraproof_circuits::{accumulate_cost, circuit_cost, AccumulateCircuit, ComputeUnitCircuit};
+use teraproof_core::{UnitKind, UnitSpec};
 use teraproof_verifier::key::{
     read_manifest, sha256_hex, KeyManifest, KEYS_FORMAT, MANIFEST_FILE, PROVING_KEY_FILE, VERIFYING_KEY_FILE,
 };
@@ -28,45 +29,75 @@ pub const DEV_SETUP_WARNING: &str =
 
 /// A unit's proving key with its manifest.
 pub struct UnitKeys {
+    kind: UnitKind,
     spec: UnitSpec,
     pk: ProvingKey<Bn254>,
     manifest: KeyManifest,
 }
 
-/// Deterministic, insecure setup from `seed` (for development and tests).
+/// Deterministic, insecure setup of the compute unit from `seed` (for development and
+/// tests).
 pub fn setup_dev(spec: UnitSpec, seed: u64) -> Result<UnitKeys> {
-    // Domain-separate the seed by unit so two units never share setup randomness.
-    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ fnv1a(spec.id().as_bytes()));
-    let mut keys = generate(spec, &mut rng, true)?;
+    setup_dev_of_kind(UnitKind::Product, spec, seed)
+}
+
+/// [`setup_dev`] for a unit of either kind.
+pub fn setup_dev_of_kind(kind: UnitKind, spec: UnitSpec, seed: u64) -> Result<UnitKeys> {
+    // Domain-separate the seed by unit id (kind included) so two units never share
+    // setup randomness.
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ fnv1a(kind.unit_id(&spec).as_bytes()));
+    let mut keys = generate(kind, spec, &mut rng, true)?;
     keys.manifest.dev_seed = Some(seed);
     Ok(keys)
 }
 
-/// Setup with randomness from `rng` (a single-party setup; the randomness is dropped).
+/// Setup of the compute unit with randomness from `rng` (a single-party setup; the
+/// randomness is dropped).
 pub fn setup_with_rng<R: RngCore + CryptoRng>(spec: UnitSpec, rng: &mut R) -> Result<UnitKeys> {
-    generate(spec, rng, false)
+    generate(UnitKind::Product, spec, rng, false)
+}
+
+/// [`setup_with_rng`] for a unit of either kind.
+pub fn setup_with_rng_of_kind<R: RngCore + CryptoRng>(kind: UnitKind, spec: UnitSpec, rng: &mut R) -> Result<UnitKeys> {
+    generate(kind, spec, rng, false)
+}
+
+/// The exact constraint count of a unit of either kind.
+pub fn constraints_of(kind: UnitKind, spec: &UnitSpec) -> Result<usize> {
+    Ok(match kind {
+        UnitKind::Product => circuit_cost(spec)?.constraints,
+        UnitKind::Accumulate => accumulate_cost(spec)?.constraints,
+    })
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
 }
 
-fn generate<R: RngCore>(spec: UnitSpec, rng: &mut R, insecure: bool) -> Result<UnitKeys> {
-    let _span = tracing::info_span!("setup", unit = %spec).entered();
-    let cost = circuit_cost(&spec)?;
-    let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(ComputeUnitCircuit::for_setup(spec), rng)?;
-    let vk_key = UnitVerifyingKey::new(spec, pk.vk.clone(), insecure)?;
+fn generate<R: RngCore>(kind: UnitKind, spec: UnitSpec, rng: &mut R, insecure: bool) -> Result<UnitKeys> {
+    let unit_id = kind.unit_id(&spec);
+    let _span = tracing::info_span!("setup", unit = %unit_id).entered();
+    let constraints = constraints_of(kind, &spec)?;
+    let pk = match kind {
+        UnitKind::Product => {
+            Groth16::<Bn254>::generate_random_parameters_with_reduction(ComputeUnitCircuit::for_setup(spec), rng)?
+        }
+        UnitKind::Accumulate => {
+            Groth16::<Bn254>::generate_random_parameters_with_reduction(AccumulateCircuit::for_setup(spec), rng)?
+        }
+    };
+    let vk_key = UnitVerifyingKey::of_kind(kind, spec, pk.vk.clone(), insecure)?;
     let manifest = KeyManifest {
         format: KEYS_FORMAT.into(),
-        unit: spec.id(),
+        unit: unit_id,
         vk_id: vk_key.id().to_string(),
         insecure_dev_setup: insecure,
         dev_seed: None,
-        constraints: cost.constraints,
+        constraints,
         proving_key_sha256: None,
         warning: insecure.then(|| DEV_SETUP_WARNING.to_string()),
     };
-    Ok(UnitKeys { spec, pk, manifest })
+    Ok(UnitKeys { kind, spec, pk, manifest })
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ProverError + 'a {
@@ -74,9 +105,17 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 }
 
 impl UnitKeys {
-    /// The unit.
+    /// The unit's shape.
     pub fn spec(&self) -> &UnitSpec {
         &self.spec
+    }
+    /// The kind of unit the keys prove.
+    pub fn kind(&self) -> UnitKind {
+        self.kind
+    }
+    /// The unit's id (`mm-i8-…` or `mma-i8-…`).
+    pub fn unit_id(&self) -> String {
+        self.kind.unit_id(&self.spec)
     }
     /// The proving key.
     pub fn proving_key(&self) -> &ProvingKey<Bn254> {
@@ -88,7 +127,7 @@ impl UnitKeys {
     }
     /// The verifying key bound to its unit.
     pub fn verifying_key(&self) -> Result<UnitVerifyingKey> {
-        Ok(UnitVerifyingKey::new(self.spec, self.pk.vk.clone(), self.manifest.insecure_dev_setup)?)
+        Ok(UnitVerifyingKey::of_kind(self.kind, self.spec, self.pk.vk.clone(), self.manifest.insecure_dev_setup)?)
     }
 
     /// Writes `keys.json`, `verifying_key.bin` and `proving_key.bin` into `dir`
@@ -113,8 +152,8 @@ impl UnitKeys {
     /// be `expected` when given.
     pub fn load(dir: &Path, expected: Option<&UnitSpec>) -> Result<Self> {
         let manifest = read_manifest(dir)?;
-        let spec: UnitSpec =
-            manifest.unit.parse().map_err(|e| ProverError::KeyFile(format!("{MANIFEST_FILE}: {e}")))?;
+        let (kind, spec) = UnitKind::parse_unit_id(&manifest.unit)
+            .map_err(|e| ProverError::KeyFile(format!("{MANIFEST_FILE}: {e}")))?;
         if let Some(expected) = expected {
             if expected != &spec {
                 return Err(ProverError::KeyFile(format!("{} holds keys for {spec}, not {expected}", dir.display())));
@@ -150,7 +189,7 @@ impl UnitKeys {
                 PROVING_KEY_FILE, VERIFYING_KEY_FILE
             )));
         }
-        Ok(Self { spec, pk, manifest })
+        Ok(Self { kind, spec, pk, manifest })
     }
 }
 

@@ -25,9 +25,9 @@ use ark_ff::UniformRand;
 use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof};
 use ark_poly::EvaluationDomain;
 use rand::{CryptoRng, RngCore};
-use teraproof_circuits::{circuit_cost, ComputeUnitCircuit};
+use teraproof_circuits::{AccumulateCircuit, ComputeUnitCircuit, DirectWitness};
 use teraproof_core::receipt::encode_hex;
-use teraproof_core::{Matrix as DataMatrix, ProverInfo, Receipt, Timings, UnitSpec, RECEIPT_VERSION};
+use teraproof_core::{Matrix as DataMatrix, MatrixDigest, ProverInfo, Receipt, Timings, UnitKind, UnitSpec, RECEIPT_VERSION};
 use teraproof_verifier::encode_proof;
 
 use crate::backend::{Backend, BaseSet, MsmBackend};
@@ -37,7 +37,7 @@ use crate::keys::UnitKeys;
 
 /// The output of proving a unit: the product and its receipt.
 pub struct ProofOutput {
-    /// `C = A·B`
+    /// `C = A·B` (for an accumulating unit, `Cout = Cin + A·B`)
     pub c: DataMatrix<i32>,
     /// the receipt for `(A, B, C)`
     pub receipt: Receipt,
@@ -49,6 +49,7 @@ pub struct Prover {
     vk_id: String,
     pvk: PreparedVerifyingKey<Bn254>,
     num_constraints: usize,
+    num_instance: usize,
     backend: Box<dyn MsmBackend>,
     compute: Box<dyn ComputeBackend>,
 }
@@ -60,8 +61,6 @@ impl Backend {
     }
 }
 
-/// Instance variables of every unit circuit: the constant one, dA, dB, dC.
-const NUM_INSTANCE: usize = 4;
 
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
@@ -71,23 +70,25 @@ impl Prover {
     /// A prover for `keys` using `backend` for the MSMs; C is computed on the CPU
     /// unless [`Prover::with_compute`] says otherwise.
     pub fn new(keys: UnitKeys, backend: Box<dyn MsmBackend>) -> Result<Self> {
-        let num_constraints = circuit_cost(keys.spec())?.constraints;
+        let num_constraints = crate::keys::constraints_of(keys.kind(), keys.spec())?;
+        // Instance variables: the constant one and the digests.
+        let num_instance = 1 + keys.kind().public_inputs();
         let pk = keys.proving_key();
-        let domain_size = crate::qap::domain(num_constraints, NUM_INSTANCE)?.size();
-        if pk.a_query.len() != NUM_INSTANCE + pk.l_query.len()
+        let domain_size = crate::qap::domain(num_constraints, num_instance)?.size();
+        if pk.a_query.len() != num_instance + pk.l_query.len()
             || pk.b_g1_query.len() != pk.a_query.len()
             || pk.b_g2_query.len() != pk.a_query.len()
             || pk.h_query.len() + 1 != domain_size
         {
             return Err(ProverError::KeyFile(format!(
                 "the proving key's sizes do not fit the circuit of {} ({} constraints)",
-                keys.spec(),
+                keys.unit_id(),
                 num_constraints
             )));
         }
         let vk_id = keys.verifying_key()?.id().to_string();
         let pvk = prepare_verifying_key(&pk.vk);
-        Ok(Self { keys, vk_id, pvk, num_constraints, backend, compute: Box::new(CpuCompute) })
+        Ok(Self { keys, vk_id, pvk, num_constraints, num_instance, backend, compute: Box::new(CpuCompute) })
     }
 
     /// Computes C with `compute` (see [`crate::Backend::compute`]).
@@ -116,9 +117,24 @@ impl Prover {
         }
     }
 
-    /// The unit this prover proves.
+    /// The shape of the unit this prover proves.
     pub fn spec(&self) -> &UnitSpec {
         self.keys.spec()
+    }
+
+    /// The kind of unit this prover proves.
+    pub fn kind(&self) -> UnitKind {
+        self.keys.kind()
+    }
+
+    /// The keys' manifest.
+    pub fn manifest(&self) -> &teraproof_verifier::KeyManifest {
+        self.keys.manifest()
+    }
+
+    /// The verifying key's id.
+    pub fn vk_id(&self) -> &str {
+        &self.vk_id
     }
 
     /// Constraints in the unit's circuit.
@@ -126,34 +142,119 @@ impl Prover {
         self.num_constraints
     }
 
-    /// Computes `C = A·B` with the compute backend and proves it.
+    /// Computes `C = A·B` with the compute backend and proves it (compute-unit keys).
     pub fn prove<R: RngCore + CryptoRng>(
         &self,
         a: &DataMatrix<i8>,
         b: &DataMatrix<i8>,
         rng: &mut R,
     ) -> Result<ProofOutput> {
+        self.require(UnitKind::Product)?;
         let spec = *self.spec();
         let _span = tracing::info_span!("prove", unit = %spec).entered();
         let total = Instant::now();
         let mut timings = Timings::default();
-
         let t = Instant::now();
         let (c, compute_backend, compute_device) = self.compute_product(&spec, a, b)?;
         timings.compute_ms = ms(t);
-
         let t = Instant::now();
         let direct = ComputeUnitCircuit::prover_witness(spec, a, b, &c)?;
-        if direct.evaluations.len() != self.num_constraints || direct.assignment.instance.len() != NUM_INSTANCE {
-            return Err(ProverError::KeyFile(format!("witness of {spec} does not fit its keys")));
+        timings.witness_ms = ms(t);
+        let receipt = self.prove_witness(direct, timings, total, compute_backend, compute_device, rng)?;
+        Ok(ProofOutput { c, receipt })
+    }
+
+    /// Proves the compute unit for a `C` computed elsewhere (a job computes its whole
+    /// product once). The proof verifies only if `C = A·B`; the self-check refuses
+    /// anything else, so no false receipt leaves.
+    pub fn prove_product<R: RngCore + CryptoRng>(
+        &self,
+        a: &DataMatrix<i8>,
+        b: &DataMatrix<i8>,
+        c: &DataMatrix<i32>,
+        rng: &mut R,
+    ) -> Result<Receipt> {
+        self.require(UnitKind::Product)?;
+        let spec = *self.spec();
+        let _span = tracing::info_span!("prove", unit = %spec).entered();
+        let total = Instant::now();
+        let mut timings = Timings::default();
+        let t = Instant::now();
+        let direct = ComputeUnitCircuit::prover_witness(spec, a, b, c)?;
+        timings.witness_ms = ms(t);
+        self.prove_witness(direct, timings, total, "given", "computed by the caller".into(), rng)
+    }
+
+    /// Proves the accumulating step `Cout = Cin + A·B` (accumulating-unit keys) for
+    /// the `cout` given: refused with [`ProverError::AccumulationOverflow`] when
+    /// `Cin + A·B` leaves int32 (checked against `cout` exactly), and by the self-check
+    /// when `cout` is not that sum.
+    pub fn prove_accumulate<R: RngCore + CryptoRng>(
+        &self,
+        a: &DataMatrix<i8>,
+        b: &DataMatrix<i8>,
+        cin: &DataMatrix<i32>,
+        cout: &DataMatrix<i32>,
+        rng: &mut R,
+    ) -> Result<Receipt> {
+        self.require(UnitKind::Accumulate)?;
+        let spec = *self.spec();
+        let _span = tracing::info_span!("prove", unit = %self.keys.unit_id()).entered();
+        let total = Instant::now();
+        let mut timings = Timings::default();
+        let t = Instant::now();
+        let direct = AccumulateCircuit::prover_witness(spec, a, b, cin, cout)?;
+        timings.witness_ms = ms(t);
+        self.prove_witness(direct, timings, total, "given", "computed by the caller".into(), rng)
+    }
+
+    /// Computes `Cout = Cin + A·B` (the product with the compute backend, the sum
+    /// exactly in i64) and proves it; an overflowing step is refused before proving.
+    pub fn prove_accumulate_computed<R: RngCore + CryptoRng>(
+        &self,
+        a: &DataMatrix<i8>,
+        b: &DataMatrix<i8>,
+        cin: &DataMatrix<i32>,
+        rng: &mut R,
+    ) -> Result<ProofOutput> {
+        self.require(UnitKind::Accumulate)?;
+        let spec = *self.spec();
+        let (product, _, _) = self.compute_product(&spec, a, b)?;
+        let cout = accumulate(&self.keys.unit_id(), cin, &product)?;
+        let receipt = self.prove_accumulate(a, b, cin, &cout, rng)?;
+        Ok(ProofOutput { c: cout, receipt })
+    }
+
+    fn require(&self, asked: UnitKind) -> Result<()> {
+        if self.kind() != asked {
+            return Err(ProverError::WrongKind { unit: self.keys.unit_id(), keys: self.kind(), asked });
         }
-        let teraproof_circuits::DirectWitness { assignment, evaluations } = direct;
+        Ok(())
+    }
+
+    /// QAP, MSMs, self-check and receipt for a witness of this prover's circuit.
+    fn prove_witness<R: RngCore + CryptoRng>(
+        &self,
+        direct: DirectWitness,
+        mut timings: Timings,
+        total: Instant,
+        compute_backend: &str,
+        compute_device: String,
+        rng: &mut R,
+    ) -> Result<Receipt> {
+        let spec = *self.spec();
+        let unit_id = self.keys.unit_id();
+        let t = Instant::now();
+        if direct.evaluations.len() != self.num_constraints || direct.assignment.instance.len() != self.num_instance {
+            return Err(ProverError::KeyFile(format!("witness of {unit_id} does not fit its keys")));
+        }
+        let DirectWitness { assignment, evaluations } = direct;
         let instance = assignment.instance;
-        let public = [instance[1], instance[2], instance[3]];
+        let public: Vec<Fr> = instance[1..].to_vec();
         // z = instance ‖ witness, built by moving so only one copy stays alive.
         let mut full_assignment = instance.clone();
         full_assignment.extend(assignment.witness);
-        timings.witness_ms = ms(t);
+        timings.witness_ms += ms(t);
 
         let t = Instant::now();
         let h = crate::qap::quotient(evaluations, &instance)?;
@@ -165,22 +266,26 @@ impl Prover {
         let proof = self.assemble(&full_assignment, &h, r, s)?;
         timings.msm_ms = ms(t);
 
-        let inputs = [public[0], public[1], public[2]];
-        match Groth16::<Bn254>::verify_proof(&self.pvk, &proof, &inputs) {
+        match Groth16::<Bn254>::verify_proof(&self.pvk, &proof, &public) {
             Ok(true) => {}
             Ok(false) => {
-                return Err(ProverError::SelfCheckFailed { unit: spec.id(), reason: "pairing check failed".into() })
+                return Err(ProverError::SelfCheckFailed { unit: unit_id, reason: "pairing check failed".into() })
             }
-            Err(e) => return Err(ProverError::SelfCheckFailed { unit: spec.id(), reason: e.to_string() }),
+            Err(e) => return Err(ProverError::SelfCheckFailed { unit: unit_id, reason: e.to_string() }),
         }
         timings.total_ms = ms(total);
 
-        let [da, db, dc] = public.map(teraproof_core::MatrixDigest);
+        let digest = |i: usize| MatrixDigest(public[i]);
+        let (dcin, dc) = match self.kind() {
+            UnitKind::Product => (None, digest(2)),
+            UnitKind::Accumulate => (Some(digest(2)), digest(3)),
+        };
         let receipt = Receipt {
             version: RECEIPT_VERSION,
-            unit: spec.id(),
-            da,
-            db,
+            unit: unit_id,
+            da: digest(0),
+            db: digest(1),
+            dcin,
             dc,
             vk_id: self.vk_id.clone(),
             proof: encode_hex(&encode_proof(&proof)),
@@ -195,8 +300,8 @@ impl Prover {
                 version: env!("CARGO_PKG_VERSION").into(),
             },
         };
-        tracing::info!(unit = %spec, total_ms = receipt.prover.timings.total_ms, "proved");
-        Ok(ProofOutput { c, receipt })
+        tracing::info!(unit = %receipt.unit, total_ms = receipt.prover.timings.total_ms, "proved");
+        Ok(receipt)
     }
 
     /// The five MSMs and the proof's assembly (see the module docs).
@@ -216,7 +321,7 @@ impl Prover {
         let t = Instant::now();
         let shared = msm.msm_shared(
             &[
-                (BaseSet::L, &pk.l_query, NUM_INSTANCE - 1),
+                (BaseSet::L, &pk.l_query, self.num_instance - 1),
                 (BaseSet::A, &pk.a_query[1..], 0),
                 (BaseSet::BG1, &pk.b_g1_query[1..], 0),
             ],
@@ -240,4 +345,35 @@ impl Prover {
         let g_c = g_a * s + g1_b * r - delta_g1 * (r * s) + l_acc + h_acc;
         Ok(Proof { a: g_a.into_affine(), b: g2_b.into_affine(), c: g_c.into_affine() })
     }
+}
+
+/// `Cin + P` element by element, exactly: an element outside int32 is refused with
+/// [`ProverError::AccumulationOverflow`] (a chain from zero with K ≤ 2^17 − 1 never
+/// overflows; see `teraproof_circuits::accumulate`).
+pub fn accumulate(unit: &str, cin: &DataMatrix<i32>, product: &DataMatrix<i32>) -> Result<DataMatrix<i32>> {
+    if (cin.rows(), cin.cols()) != (product.rows(), product.cols()) {
+        return Err(ProverError::Circuit(teraproof_circuits::CircuitError::WitnessShape {
+            unit: unit.into(),
+            reason: format!(
+                "Cin is {}x{} but A·B is {}x{}",
+                cin.rows(),
+                cin.cols(),
+                product.rows(),
+                product.cols()
+            ),
+        }));
+    }
+    let cols = cin.cols();
+    let mut out = Vec::with_capacity(cin.data().len());
+    for (f, (&x, &p)) in cin.data().iter().zip(product.data()).enumerate() {
+        let value = x as i64 + p as i64;
+        let v = i32::try_from(value).map_err(|_| ProverError::AccumulationOverflow {
+            unit: unit.into(),
+            row: f / cols,
+            col: f % cols,
+            value,
+        })?;
+        out.push(v);
+    }
+    Ok(DataMatrix::new(cin.rows(), cols, out)?)
 }

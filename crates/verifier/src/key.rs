@@ -14,7 +14,7 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use teraproof_core::receipt::encode_hex;
-use teraproof_core::UnitSpec;
+use teraproof_core::{UnitKind, UnitSpec};
 
 use crate::error::{Result, VerifyError};
 use crate::prelude::*;
@@ -39,7 +39,8 @@ const WITHDRAWN_KEYS_FORMAT: &str = "teraproof-keys/1";
 pub struct KeyManifest {
     /// [`KEYS_FORMAT`]
     pub format: String,
-    /// the unit id
+    /// the unit id: `mm-i8-…` for the compute unit, `mma-i8-…` for the accumulating
+    /// unit
     pub unit: String,
     /// SHA-256 (hex) of the verifying key's canonical compressed bytes
     pub vk_id: String,
@@ -88,6 +89,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// A Groth16 verifying key together with the unit it verifies.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitVerifyingKey {
+    kind: UnitKind,
     unit: UnitSpec,
     vk: VerifyingKey<Bn254>,
     id: String,
@@ -104,13 +106,19 @@ impl UnitVerifyingKey {
     /// statement); an identity `α` or `β` makes the target a constant anyone can hit; an
     /// identity IC point drops its digest from the statement.
     pub fn new(unit: UnitSpec, vk: VerifyingKey<Bn254>, insecure_dev_setup: bool) -> Result<Self> {
+        Self::of_kind(UnitKind::Product, unit, vk, insecure_dev_setup)
+    }
+
+    /// Binds `vk` to a unit of either kind; the key must take exactly
+    /// [`UnitKind::public_inputs`] inputs (otherwise as [`Self::new`]).
+    pub fn of_kind(kind: UnitKind, unit: UnitSpec, vk: VerifyingKey<Bn254>, insecure_dev_setup: bool) -> Result<Self> {
         let inputs = vk.gamma_abc_g1.len().saturating_sub(1);
-        if inputs != 3 {
-            return Err(VerifyError::WrongInputCount { expected: 3, found: inputs });
+        if inputs != kind.public_inputs() {
+            return Err(VerifyError::WrongInputCount { expected: kind.public_inputs(), found: inputs });
         }
         refuse_degenerate(&vk)?;
         let id = sha256_hex(&Self::canonical_bytes(&vk));
-        Ok(Self { unit, vk, id, insecure_dev_setup })
+        Ok(Self { kind, unit, vk, id, insecure_dev_setup })
     }
 
     /// The canonical compressed encoding of a verifying key.
@@ -123,22 +131,27 @@ impl UnitVerifyingKey {
     /// Parses canonical compressed bytes, checking every point is on the curve and in
     /// the right subgroup.
     pub fn from_bytes(unit: UnitSpec, bytes: &[u8], insecure_dev_setup: bool) -> Result<Self> {
+        Self::from_bytes_of_kind(UnitKind::Product, unit, bytes, insecure_dev_setup)
+    }
+
+    /// [`Self::from_bytes`] for a unit of either kind.
+    pub fn from_bytes_of_kind(kind: UnitKind, unit: UnitSpec, bytes: &[u8], insecure_dev_setup: bool) -> Result<Self> {
         let mut reader = bytes;
         let vk = VerifyingKey::<Bn254>::deserialize_with_mode(&mut reader, Compress::Yes, Validate::Yes)
             .map_err(|e| VerifyError::BadKey(format!("verifying key does not decode: {e}")))?;
         if !reader.is_empty() {
             return Err(VerifyError::BadKey(format!("{} trailing bytes after the verifying key", reader.len())));
         }
-        Self::new(unit, vk, insecure_dev_setup)
+        Self::of_kind(kind, unit, vk, insecure_dev_setup)
     }
 
     /// Binds the bytes of `verifying_key.bin` to the manifest that names them (no file
     /// system needed): the manifest's unit and vk id must match the key.
     pub fn from_manifest(manifest: &KeyManifest, vk_bytes: &[u8]) -> Result<Self> {
         manifest.check_format()?;
-        let unit: UnitSpec =
-            manifest.unit.parse().map_err(|e| VerifyError::BadKey(format!("manifest names a bad unit: {e}")))?;
-        let key = Self::from_bytes(unit, vk_bytes, manifest.insecure_dev_setup)?;
+        let (kind, unit) = UnitKind::parse_unit_id(&manifest.unit)
+            .map_err(|e| VerifyError::BadKey(format!("manifest names a bad unit: {e}")))?;
+        let key = Self::from_bytes_of_kind(kind, unit, vk_bytes, manifest.insecure_dev_setup)?;
         if key.id != manifest.vk_id {
             return Err(VerifyError::BadKey(format!(
                 "{} has id {} but {} says {}",
@@ -159,9 +172,17 @@ impl UnitVerifyingKey {
         Self::from_manifest(&manifest, &bytes)
     }
 
-    /// The unit this key verifies.
+    /// The shape of the unit this key verifies.
     pub fn unit(&self) -> &UnitSpec {
         &self.unit
+    }
+    /// The kind of unit this key verifies.
+    pub fn kind(&self) -> UnitKind {
+        self.kind
+    }
+    /// The unit's id as receipts carry it (`mm-i8-…` or `mma-i8-…`).
+    pub fn unit_id(&self) -> String {
+        self.kind.unit_id(&self.unit)
     }
     /// The arkworks verifying key.
     pub fn vk(&self) -> &VerifyingKey<Bn254> {

@@ -10,6 +10,9 @@
 //!   e(A, B) = e(α, β) · e(IC, γ) · e(C, δ),   IC = γ_abc₀ + dA·γ_abc₁ + dB·γ_abc₂ + dC·γ_abc₃
 //! ```
 //!
+//! (for an accumulating unit `IC = γ_abc₀ + dA·γ_abc₁ + dB·γ_abc₂ + dCin·γ_abc₃ +
+//! dCout·γ_abc₄`, and its receipt must carry `dcin`; a compute unit's must not).
+//!
 //! holds. A batch checks `Σρᵢ·(equation i)` with one multi-Miller loop and one final
 //! exponentiation; the weights `ρᵢ` are 128-bit values derived by SHA-256 from the
 //! whole batch (Fiat–Shamir), so a supplier cannot pick proofs that cancel. When a
@@ -21,7 +24,7 @@ use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::Zero;
 use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof};
 use sha2::{Digest, Sha256};
-use teraproof_core::{digest_matrix, Matrix, Receipt, UnitSpec};
+use teraproof_core::{digest_matrix, Matrix, Receipt, UnitKind, UnitSpec};
 
 use crate::error::{quoted, Result, VerifyError};
 use crate::key::UnitVerifyingKey;
@@ -35,6 +38,8 @@ pub struct Verified {
     pub statement_id: String,
     /// the unit proven
     pub unit: UnitSpec,
+    /// the kind of unit (a compute unit or an accumulating step)
+    pub kind: UnitKind,
     /// true when the keys came from a development setup (forgeable by the seed's holder)
     pub insecure_dev_setup: bool,
 }
@@ -48,7 +53,7 @@ pub struct Verifier {
 /// A receipt that passed every check but the pairing.
 struct Checked {
     proof: Proof<Bn254>,
-    inputs: [Fr; 3],
+    inputs: Vec<Fr>,
     proof_bytes: [u8; teraproof_core::PROOF_BYTES],
     statement_id: String,
 }
@@ -77,11 +82,21 @@ impl Verifier {
             });
         }
         let unit = self.key.unit();
-        let claimed: UnitSpec = receipt
-            .unit_spec()
-            .map_err(|_| VerifyError::UnitMismatch { expected: unit.id(), found: quoted(&receipt.unit) })?;
-        if &claimed != unit || receipt.unit != unit.id() {
-            return Err(VerifyError::UnitMismatch { expected: unit.id(), found: quoted(&receipt.unit) });
+        let unit_id = self.key.unit_id();
+        let claimed = receipt
+            .kind_and_spec()
+            .map_err(|_| VerifyError::UnitMismatch { expected: unit_id.clone(), found: quoted(&receipt.unit) })?;
+        if claimed != (self.key.kind(), *unit) || receipt.unit != unit_id {
+            return Err(VerifyError::UnitMismatch { expected: unit_id, found: quoted(&receipt.unit) });
+        }
+        match (self.key.kind(), receipt.dcin.is_some()) {
+            (UnitKind::Product, true) => {
+                return Err(VerifyError::MalformedReceipt("a compute unit's receipt has no `dcin`".into()))
+            }
+            (UnitKind::Accumulate, false) => {
+                return Err(VerifyError::MalformedReceipt("an accumulating unit's receipt needs `dcin`".into()))
+            }
+            _ => {}
         }
         if receipt.ops != unit.ops() {
             return Err(VerifyError::OpsMismatch { unit: unit.id(), expected: unit.ops(), found: receipt.ops });
@@ -96,14 +111,19 @@ impl Verifier {
         let proof = decode_proof(&proof_bytes)?;
         Ok(Checked {
             proof,
-            inputs: [receipt.da.0, receipt.db.0, receipt.dc.0],
+            inputs: receipt.public_inputs(),
             proof_bytes,
             statement_id: receipt.statement_id(),
         })
     }
 
     fn verified(&self, statement_id: String) -> Verified {
-        Verified { statement_id, unit: *self.key.unit(), insecure_dev_setup: self.key.insecure_dev_setup() }
+        Verified {
+            statement_id,
+            unit: *self.key.unit(),
+            kind: self.key.kind(),
+            insecure_dev_setup: self.key.insecure_dev_setup(),
+        }
     }
 
     /// Verifies one receipt.
@@ -228,7 +248,7 @@ impl Verifier {
         let vk = self.key.vk();
         // Σρᵢ·ICᵢ = γ_abc₀·Σρᵢ + Σⱼ γ_abcⱼ·(Σᵢ ρᵢ·xᵢⱼ): three scalar multiplications for
         // the whole batch instead of three per receipt.
-        let mut input_weights = [Fr::zero(); 3];
+        let mut input_weights = vec![Fr::zero(); self.key.kind().public_inputs()];
         let mut rho_sum = Fr::zero();
         for ((_, c), rho) in checked.iter().zip(&weights) {
             rho_sum += rho;
@@ -237,7 +257,7 @@ impl Verifier {
             }
         }
         let mut ic_bases = vec![vk.gamma_abc_g1[0]];
-        ic_bases.extend_from_slice(&vk.gamma_abc_g1[1..4]);
+        ic_bases.extend_from_slice(&vk.gamma_abc_g1[1..=input_weights.len()]);
         let mut ic_scalars = vec![rho_sum];
         ic_scalars.extend_from_slice(&input_weights);
         let ic_sum = G1Projective::msm_unchecked(&ic_bases, &ic_scalars);
