@@ -50,6 +50,9 @@ pub enum CoreError {
         /// why
         reason: &'static str,
     },
+    /// A job whose shape, unit or matrices do not fit together.
+    #[error("invalid job: {0}")]
+    InvalidJob(String),
     /// A matrix element outside the range of its dtype.
     #[error("element {index} (row {row}, column {col}) is {value}, outside the range of {dtype} [{min}, {max}]")]
     OutOfRange {

@@ -13,6 +13,7 @@ extern crate alloc;
 pub mod digest;
 pub mod error;
 pub mod field;
+pub mod job;
 pub mod json;
 pub mod matmul;
 pub mod matrix;
@@ -35,6 +36,7 @@ mod prelude {
 pub use digest::{digest_matrix, freivalds_challenge, MatrixDigest};
 pub use error::{CoreError, Result};
 pub use field::{field_from_decimal, field_to_decimal, fr_from_decimal, fr_to_decimal, Fr};
+pub use job::{GemmShape, JobReceipt, JobUnit, TilePos, Tiling, JOB_RECEIPT_VERSION};
 pub use matmul::{compute_unit_cpu, matmul_cpu};
 pub use matrix::{AnyMatrix, Element, Matrix};
 pub use poseidon::poseidon;

@@ -78,6 +78,9 @@ pub enum ProverError {
         /// the exact sum
         value: i64,
     },
+    /// The compute backend's product disagrees with the CPU reference.
+    #[error("compute backend disagrees with the CPU: {0}")]
+    ComputeMismatch(String),
     /// A prover asked for the statement of another kind of unit than its keys'.
     #[error("these keys prove the {keys} unit {unit}, not the {asked} unit")]
     WrongKind {

@@ -5,7 +5,8 @@
 //!   development setup, or one from an RNG) and the key directory on disk;
 //! - [`backend`]: the MSM backend trait and its implementations, chosen at run time;
 //! - [`compute`]: the unit's product on a CUDA GPU or the CPU, chosen at run time;
-//! - [`prove`]: the pipeline `C = A·B` → witness → QAP → MSMs → proof → receipt.
+//! - [`prove`]: the pipeline `C = A·B` → witness → QAP → MSMs → proof → receipt;
+//! - [`job`]: a GEMM of any shape proven as chains of units, resumable.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -13,6 +14,7 @@ pub mod backend;
 pub mod compute;
 pub mod cuda_msm;
 pub mod error;
+pub mod job;
 pub mod keys;
 pub mod msm;
 pub mod prove;
@@ -22,5 +24,6 @@ pub use backend::{ArkworksMsm, Backend, BaseSet, CpuMsm, MsmBackend, SharedMsm};
 pub use compute::{ComputeBackend, CpuCompute, CudaCompute};
 pub use cuda_msm::CudaMsm;
 pub use error::{ProverError, Result};
-pub use keys::{setup_dev, setup_with_rng, UnitKeys};
+pub use job::{plan, JobOptions, JobOutput, JobPlan, JobProver};
+pub use keys::{constraints_of, setup_dev, setup_dev_of_kind, setup_with_rng, setup_with_rng_of_kind, UnitKeys};
 pub use prove::{ProofOutput, Prover};

@@ -27,7 +27,9 @@ use ark_poly::EvaluationDomain;
 use rand::{CryptoRng, RngCore};
 use teraproof_circuits::{AccumulateCircuit, ComputeUnitCircuit, DirectWitness};
 use teraproof_core::receipt::encode_hex;
-use teraproof_core::{Matrix as DataMatrix, MatrixDigest, ProverInfo, Receipt, Timings, UnitKind, UnitSpec, RECEIPT_VERSION};
+use teraproof_core::{
+    Matrix as DataMatrix, MatrixDigest, ProverInfo, Receipt, Timings, UnitKind, UnitSpec, RECEIPT_VERSION,
+};
 use teraproof_verifier::encode_proof;
 
 use crate::backend::{Backend, BaseSet, MsmBackend};
@@ -60,7 +62,6 @@ impl Backend {
         Ok(Prover::new(keys, self.msm()?)?.with_compute(self.compute()?))
     }
 }
-
 
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
@@ -117,6 +118,14 @@ impl Prover {
         }
     }
 
+    /// `C = A·B` for matrices of any shape (a job's whole GEMM) with this prover's
+    /// compute backend, the CPU taking over if the device fails. Returns the product,
+    /// the backend's name and its device.
+    pub fn compute(&self, a: &DataMatrix<i8>, b: &DataMatrix<i8>) -> Result<(DataMatrix<i32>, &'static str, String)> {
+        let spec = UnitSpec::new(a.rows(), a.cols(), b.cols())?;
+        self.compute_product(&spec, a, b)
+    }
+
     /// The shape of the unit this prover proves.
     pub fn spec(&self) -> &UnitSpec {
         self.keys.spec()
@@ -130,6 +139,11 @@ impl Prover {
     /// The keys' manifest.
     pub fn manifest(&self) -> &teraproof_verifier::KeyManifest {
         self.keys.manifest()
+    }
+
+    /// The verifying key bound to its unit.
+    pub fn verifying_key(&self) -> Result<teraproof_verifier::UnitVerifyingKey> {
+        self.keys.verifying_key()
     }
 
     /// The verifying key's id.
@@ -354,13 +368,7 @@ pub fn accumulate(unit: &str, cin: &DataMatrix<i32>, product: &DataMatrix<i32>) 
     if (cin.rows(), cin.cols()) != (product.rows(), product.cols()) {
         return Err(ProverError::Circuit(teraproof_circuits::CircuitError::WitnessShape {
             unit: unit.into(),
-            reason: format!(
-                "Cin is {}x{} but A·B is {}x{}",
-                cin.rows(),
-                cin.cols(),
-                product.rows(),
-                product.cols()
-            ),
+            reason: format!("Cin is {}x{} but A·B is {}x{}", cin.rows(), cin.cols(), product.rows(), product.cols()),
         }));
     }
     let cols = cin.cols();

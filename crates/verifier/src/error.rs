@@ -113,6 +113,82 @@ pub enum VerifyError {
         /// (index in the batch, reason)
         failures: Vec<(usize, VerifyError)>,
     },
+    /// A job's shape, tile grids or matrices do not fit together (the shape a buyer's
+    /// matrices have, or the grids a job receipt carries).
+    #[error("job shape mismatch: {0}")]
+    JobShapeMismatch(String),
+    /// The job receipt names other keys than this verifier's, or its flag differs.
+    #[error("job key mismatch: {0}")]
+    JobKeyMismatch(String),
+    /// A unit of the job has no receipt.
+    #[error("unit {pos} of the job has no receipt")]
+    MissingUnit {
+        /// the unit's position
+        pos: teraproof_core::TilePos,
+    },
+    /// Two receipts claim the same unit of the job.
+    #[error("unit {pos} of the job has more than one receipt")]
+    RepeatedUnit {
+        /// the unit's position
+        pos: teraproof_core::TilePos,
+    },
+    /// The units are all there but not in job order `(i, j, t)`.
+    #[error("receipt #{index} is unit {found} but job order puts {expected} there")]
+    ReorderedUnit {
+        /// index in the job receipt
+        index: usize,
+        /// the unit expected at that index
+        expected: teraproof_core::TilePos,
+        /// the unit found
+        found: teraproof_core::TilePos,
+    },
+    /// A receipt that is not a unit of this job: a position outside the grid, another
+    /// unit or another key.
+    #[error("receipt #{index} is not a unit of this job: {reason}")]
+    ForeignUnit {
+        /// index in the job receipt
+        index: usize,
+        /// why
+        reason: String,
+    },
+    /// Step `t ≥ 1` of a chain does not continue step `t − 1` (its dCin is not the
+    /// previous dCout), or is not an accumulating unit.
+    #[error("the chain of output tile ({}, {}) is broken at step {}: {reason}", .pos.i, .pos.j, .pos.t)]
+    BrokenChain {
+        /// the step
+        pos: teraproof_core::TilePos,
+        /// why
+        reason: String,
+    },
+    /// A chain's first step is not a compute unit (it must start from zero).
+    #[error("the chain of output tile ({}, {}) does not start at zero: its first step is not a compute unit", .pos.i, .pos.j)]
+    ChainNotFromZero {
+        /// the first step
+        pos: teraproof_core::TilePos,
+    },
+    /// A unit receipt's digest differs from the job's tile digest it must equal (or a
+    /// buyer's own tile differs from the job's).
+    #[error("tile ({row}, {col}) of {matrix}: {reason}")]
+    TileDigestMismatch {
+        /// "A", "B" or "C"
+        matrix: &'static str,
+        /// tile row
+        row: usize,
+        /// tile column
+        col: usize,
+        /// what differs
+        reason: String,
+    },
+    /// Unit receipts that failed their own verification, each named.
+    #[error("{} of the job's unit receipts failed: {}", .failures.len(), describe_units(.failures))]
+    UnitsRejected {
+        /// (position, reason)
+        failures: Vec<(teraproof_core::TilePos, VerifyError)>,
+    },
+}
+
+fn describe_units(failures: &[(teraproof_core::TilePos, VerifyError)]) -> String {
+    failures.iter().take(8).map(|(p, e)| format!("unit {p}: {e}")).collect::<Vec<_>>().join("; ")
 }
 
 /// How many characters of a string from a receipt an error quotes back. Such strings
@@ -139,6 +215,7 @@ impl From<CoreError> for VerifyError {
             CoreError::NonCanonicalDigest { field, reason } => VerifyError::NonCanonicalInput { field, reason },
             CoreError::BadProofEncoding(s) => VerifyError::BadProofEncoding(s),
             CoreError::Json(s) | CoreError::MalformedReceipt(s) => VerifyError::MalformedReceipt(s),
+            CoreError::InvalidJob(s) => VerifyError::JobShapeMismatch(s),
             other => VerifyError::MalformedReceipt(other.to_string()),
         }
     }

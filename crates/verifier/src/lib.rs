@@ -2,7 +2,8 @@
 //!
 //! The small verifier a marketplace embeds: it checks a teraproof [`Receipt`] against a
 //! unit's verifying key, alone ([`Verifier::verify`]) or in batches
-//! ([`Verifier::verify_batch`]). No GPU code, no thread pool: arkworks and SHA-256.
+//! ([`Verifier::verify_batch`]), and a job of any shape built from such units
+//! ([`JobVerifier::verify_gemm_job`]). No GPU code, no thread pool: arkworks and SHA-256.
 //!
 //! Every rejection is a typed [`VerifyError`]; no input, however malformed, panics.
 //!
@@ -18,6 +19,7 @@
 extern crate alloc;
 
 pub mod error;
+pub mod job;
 pub mod key;
 pub mod proof;
 pub mod snarkjs;
@@ -36,6 +38,7 @@ mod prelude {
 }
 
 pub use error::{Result, VerifyError};
+pub use job::{job_statement_id, JobVerifier, VerifiedJob, ACCUMULATE_KEYS_DIR};
 pub use key::{KeyManifest, UnitVerifyingKey};
 pub use proof::{decode_proof, encode_proof};
 pub use verify::{Verified, Verifier};

@@ -109,12 +109,7 @@ impl Verifier {
         }
         let proof_bytes = receipt.proof_bytes()?;
         let proof = decode_proof(&proof_bytes)?;
-        Ok(Checked {
-            proof,
-            inputs: receipt.public_inputs(),
-            proof_bytes,
-            statement_id: receipt.statement_id(),
-        })
+        Ok(Checked { proof, inputs: receipt.public_inputs(), proof_bytes, statement_id: receipt.statement_id() })
     }
 
     fn verified(&self, statement_id: String) -> Verified {
