@@ -5,6 +5,7 @@
 mod bench;
 mod demo;
 mod gpu_bench;
+mod job;
 mod selftest;
 
 use std::path::{Path, PathBuf};
@@ -16,8 +17,8 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use teraproof_circuits::circuit_cost;
-use teraproof_core::{digest_matrix, AnyMatrix, Matrix, Receipt, UnitSpec};
-use teraproof_prover::{setup_dev, setup_with_rng, Backend, UnitKeys};
+use teraproof_core::{digest_matrix, AnyMatrix, Matrix, Receipt, UnitKind, UnitSpec};
+use teraproof_prover::{setup_dev_of_kind, setup_with_rng_of_kind, Backend, UnitKeys};
 use teraproof_verifier::{UnitVerifyingKey, Verifier, VerifyError};
 
 #[derive(Parser)]
@@ -80,7 +81,8 @@ enum Command {
         #[arg(long, requires = "gpu")]
         quick: bool,
     },
-    /// Generate a unit's proving and verifying keys.
+    /// Generate a unit's proving and verifying keys; for a square unit CU-n also the
+    /// accumulating unit's (in OUT/accumulate), which jobs need.
     Setup {
         /// unit id (`mm-i8-MxKxN`) or catalog name (`CU-64`)
         #[arg(long)]
@@ -142,6 +144,9 @@ enum Command {
         #[arg(required = true)]
         receipts: Vec<PathBuf>,
     },
+    /// Jobs: a GEMM of any shape proven as chains of standard units and verified as one.
+    #[command(subcommand)]
+    Job(job::JobCommand),
     /// Export for other verifiers: a receipt for snarkjs, the key as a Solidity contract, calldata.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -242,9 +247,37 @@ pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
-fn read_matrix<T: teraproof_core::Element>(path: &Path) -> Result<Matrix<T>> {
-    Matrix::<T>::from_json(&read(path)?)
-        .with_context(|| format!("{} is not a valid {} matrix", path.display(), T::DTYPE))
+/// A matrix file: `.npy` (recognised by its magic bytes, read as a stream) or matrix
+/// JSON.
+pub(crate) fn read_matrix<T: teraproof_core::npy::NpyElement>(path: &Path) -> Result<Matrix<T>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut magic = Vec::with_capacity(6);
+    (&mut reader).take(6).read_to_end(&mut magic).with_context(|| format!("cannot read {}", path.display()))?;
+    let invalid = || format!("{} is not a valid {} matrix", path.display(), T::DTYPE);
+    if magic == teraproof_core::npy::NPY_MAGIC {
+        return Matrix::<T>::from_npy(std::io::Cursor::new(magic).chain(reader)).with_context(invalid);
+    }
+    let mut bytes = magic;
+    reader.read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is neither .npy nor JSON text", path.display()))?;
+    Matrix::<T>::from_json(&text).with_context(invalid)
+}
+
+/// Writes a matrix as `.npy` when the file name ends in `.npy`, else as matrix JSON.
+pub(crate) fn write_matrix<T: teraproof_core::npy::NpyElement>(path: &Path, matrix: &Matrix<T>) -> Result<()> {
+    if path.extension().is_some_and(|e| e == "npy") {
+        let mut bytes = Vec::new();
+        matrix.write_npy(&mut bytes)?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    } else {
+        write(path, &matrix.to_json())
+    }
 }
 
 /// What the spinner says while `backend` prepares a prover: a GPU's first run on a
@@ -276,10 +309,15 @@ pub(crate) fn random_inputs(spec: &UnitSpec, seed: u64) -> Result<(Matrix<i8>, M
 }
 
 pub(crate) fn run_setup(spec: UnitSpec, dev_seed: Option<u64>, out: &Path) -> Result<UnitKeys> {
-    let pb = spinner(format!("setting up {spec} ({} constraints)", circuit_cost(&spec)?.constraints));
+    run_setup_of_kind(UnitKind::Product, spec, dev_seed, out)
+}
+
+fn run_setup_of_kind(kind: UnitKind, spec: UnitSpec, dev_seed: Option<u64>, out: &Path) -> Result<UnitKeys> {
+    let constraints = teraproof_prover::constraints_of(kind, &spec)?;
+    let pb = spinner(format!("setting up {} ({constraints} constraints)", kind.unit_id(&spec)));
     let mut keys = match dev_seed {
-        Some(seed) => setup_dev(spec, seed)?,
-        None => setup_with_rng(spec, &mut rand::rngs::OsRng)?,
+        Some(seed) => setup_dev_of_kind(kind, spec, seed)?,
+        None => setup_with_rng_of_kind(kind, spec, &mut rand::rngs::OsRng)?,
     };
     pb.set_message(format!("writing keys to {}", out.display()));
     keys.save(out)?;
@@ -311,6 +349,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("constraints {}", m.constraints);
             println!("vk id       {}", m.vk_id);
             println!("keys        {}", out.display());
+            // Jobs on a square unit chain it with the accumulating unit.
+            if spec.m() == spec.k() && spec.k() == spec.n() {
+                let acc_dir = out.join(teraproof_verifier::ACCUMULATE_KEYS_DIR);
+                let acc = run_setup_of_kind(UnitKind::Accumulate, spec, dev_seed, &acc_dir)?;
+                let m = acc.manifest();
+                println!("unit        {} (for jobs)", m.unit);
+                println!("constraints {}", m.constraints);
+                println!("vk id       {}", m.vk_id);
+                println!("keys        {}", acc_dir.display());
+            }
             match dev_seed {
                 Some(seed) => println!(
                     "WARNING     INSECURE development setup (seed {seed}): anyone who knows the seed can forge proofs"
@@ -337,7 +385,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             pb.finish_and_clear();
             write(&out, &output.receipt.to_json())?;
             if let Some(c_out) = c_out {
-                write(&c_out, &output.c.to_json())?;
+                write_matrix(&c_out, &output.c)?;
             }
             let t = &output.receipt.prover.timings;
             println!("receipt {} ({} {}, {:.1} ms)", out.display(), spec, output.receipt.prover.backend, t.total_ms);
@@ -352,6 +400,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(2)
             }));
         }
+        Command::Job(command) => return job::run(command),
         Command::Export(ExportCommand::Snarkjs { keys, receipt, out }) => {
             use teraproof_verifier::snarkjs;
             let key = UnitVerifyingKey::load(&keys)?;
@@ -406,6 +455,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Info { unit } => {
             let spec: UnitSpec = unit.parse()?;
             let cost = circuit_cost(&spec)?;
+            let acc = teraproof_circuits::accumulate_cost(&spec)?;
             let info = serde_json::json!({
                 "id": spec.id(),
                 "catalog_name": spec.catalog_name(),
@@ -422,6 +472,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "digest_equalities": cost.digest_equalities,
                 },
                 "public_inputs": ["dA", "dB", "dC"],
+                "accumulate": {
+                    "id": UnitKind::Accumulate.unit_id(&spec),
+                    "constraints": acc.constraints,
+                    "constraints_per_n2": acc.constraints as f64 / (spec.m() * spec.n()) as f64,
+                    "constraint_breakdown": {
+                        "range_check": acc.range_check,
+                        "hashing": acc.hashing,
+                        "freivalds": acc.freivalds,
+                        "digest_equalities": acc.digest_equalities,
+                    },
+                    "public_inputs": UnitKind::Accumulate.input_names(),
+                },
             });
             println!("{}", serde_json::to_string_pretty(&info)?);
         }
@@ -440,7 +502,7 @@ fn at_least_one(text: &str) -> std::result::Result<usize, String> {
 
 /// Refuses, before any work, outputs that would overwrite each other, an input or
 /// anything in the key directory, and outputs whose folder does not exist.
-fn check_outputs(outputs: &[&Path], inputs: &[&Path], keys: &Path) -> Result<()> {
+pub(crate) fn check_outputs(outputs: &[&Path], inputs: &[&Path], keys: &Path) -> Result<()> {
     // A path as it will be written: its folder resolved, its file name kept.
     let resolved = |path: &Path| -> Result<PathBuf> {
         let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
@@ -494,7 +556,7 @@ fn check_matrices(verifier: &Verifier, receipt: &Receipt, matrices: &[(&str, Opt
 
 /// `text` with control characters escaped (`\n` as the two characters `\` `n`), so that
 /// what a receipt or a file name holds cannot start a line of `verify`'s output.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 

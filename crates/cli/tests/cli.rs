@@ -310,3 +310,78 @@ fn bench_writes_table_json_and_plot() {
     let svg = std::fs::read_to_string(d.join("bench.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("proof overhead"));
 }
+
+/// A job end to end from the command line: setup makes both keys, `job prove` writes a
+/// job receipt (C as .npy), `job verify` gives 0/1/2 as `verify` does, and a second
+/// `job prove` reuses the unit receipts of the first.
+#[test]
+fn job_prove_verify_resume_and_exit_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = teraproof(&["setup", "--unit", "CU-4", "--dev-seed", "3", "--out", "KEYS"], d);
+    assert!(o.status.success(), "{o:?}");
+    assert!(d.join("KEYS/accumulate/keys.json").exists());
+    assert!(stdout(&o).contains("mma-i8-4x4x4"));
+    // A 6×9×5 job: 2×2 output tiles, chains of 3 steps.
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-6x9x5", "--seed", "2", "--out", "."], d).status.success());
+    let o = teraproof(&["job", "plan", "--unit", "CU-4", "--shape", "6x9x5"], d);
+    assert!(o.status.success() && stdout(&o).contains("12 (4 compute units, 8 accumulating units)"), "{o:?}");
+    let prove = [
+        "job",
+        "prove",
+        "--keys",
+        "KEYS",
+        "--a",
+        "A.json",
+        "--b",
+        "B.json",
+        "--out",
+        "JOB.json",
+        "--c-out",
+        "C.npy",
+        "--backend",
+        "cpu",
+    ];
+    let o = teraproof(&prove, d);
+    assert!(o.status.success(), "{o:?}");
+    assert!(stdout(&o).contains("12 proven, 0 reused"), "{}", stdout(&o));
+    assert!(std::fs::read(d.join("C.npy")).unwrap().starts_with(b"\x93NUMPY"));
+
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["job", "verify", "--keys", "KEYS"];
+        args.extend_from_slice(extra);
+        teraproof(&args, d)
+    };
+    let o = verify(&["--a", "A.json", "--b", "B.json", "--c", "C.npy", "JOB.json"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(stdout(&o).contains("A, B, C checked"), "{}", stdout(&o));
+
+    // A tampered job receipt: one unit's dCin changed (the chain breaks).
+    let mut job: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("JOB.json")).unwrap()).unwrap();
+    job["units"][2]["receipt"]["dcin"] = job["units"][0]["receipt"]["dc"].clone();
+    std::fs::write(d.join("BAD.json"), job.to_string()).unwrap();
+    let o = verify(&["--json", "BAD.json"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let verdicts: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(verdicts[0]["verdict"], "invalid");
+    assert!(verdicts[0]["reason"].as_str().unwrap().contains("chain"), "{verdicts}");
+    // Another C than the job's: invalid; a missing file: unchecked (2).
+    let o = verify(&["--c", "B.json", "JOB.json"]);
+    assert_eq!(o.status.code(), Some(2), "a B where C belongs is the buyer's own mistake: {o:?}");
+    let o = verify(&["JOB.json", "MISSING.json"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let o = verify(&["JOB.json", "MISSING.json", "BAD.json"]);
+    assert_eq!(o.status.code(), Some(1), "an invalid receipt outranks an unreadable one: {o:?}");
+
+    // Run again: every unit receipt is reused; lose one, and only it is proven again.
+    let o = teraproof(&prove, d);
+    assert!(stdout(&o).contains("0 proven, 12 reused"), "{}", stdout(&o));
+    std::fs::remove_file(d.join("JOB.json.units/1-1-2.json")).unwrap();
+    let o = teraproof(&prove, d);
+    assert!(stdout(&o).contains("1 proven, 11 reused"), "{}", stdout(&o));
+    // A job whose inputs do not fit together is refused with a message.
+    let o = teraproof(&["job", "prove", "--keys", "KEYS", "--a", "A.json", "--b", "A.json", "--out", "X.json"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("A's columns must be B's rows"), "{o:?}");
+}

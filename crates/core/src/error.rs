@@ -50,6 +50,9 @@ pub enum CoreError {
         /// why
         reason: &'static str,
     },
+    /// A `.npy` file that cannot be read as a matrix.
+    #[error("not a usable .npy matrix: {0}")]
+    Npy(String),
     /// A job whose shape, unit or matrices do not fit together.
     #[error("invalid job: {0}")]
     InvalidJob(String),

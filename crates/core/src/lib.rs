@@ -17,6 +17,8 @@ pub mod job;
 pub mod json;
 pub mod matmul;
 pub mod matrix;
+#[cfg(feature = "std")]
+pub mod npy;
 pub mod poseidon;
 pub mod receipt;
 pub mod spec;
