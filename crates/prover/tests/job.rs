@@ -105,7 +105,7 @@ fn buyers_check_catches_other_data() {
     ));
     // A and B swapped: shapes differ.
     let wrong = Matrix::<i8>::zeros(20, 13).unwrap();
-    assert!(matches!(v.check_job_data(&f.job, Some(&wrong), None, None), Err(VerifyError::JobShapeMismatch(_))));
+    assert!(matches!(v.check_job_data(&f.job, Some(&wrong), None, None), Err(VerifyError::DataShapeMismatch(_))));
 }
 
 #[test]

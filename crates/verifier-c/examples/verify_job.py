@@ -3,6 +3,11 @@
 
 usage: verify_job.py LIBRARY KEY_DIR RECEIPT.json A.json B.json [C.json]
 
+RECEIPT is a unit's receipt or a job receipt (a GEMM of any shape proven as chains of
+units, from `teraproof job prove`); a job receipt is checked with tp_verify_gemm_job
+against the key directory's two keys (TP_ERR_BAD_JOB, 11, when its units do not make
+up the job).
+
 LIBRARY is libteraproof_verifier_c.so (cargo build -p teraproof-verifier-c puts it in
 target/<profile>/). A and B are the int8 inputs the buyer sent, C the int32 output the
 supplier delivered (optional). Prints the verdict and exits with teraproof's status
@@ -15,6 +20,7 @@ the text before it), 66 for a file it cannot read.
 EX_USAGE, EX_DATAERR, EX_NOINPUT = 64, 65, 66
 
 import ctypes
+import json
 import sys
 
 # tp_status values, as in include/teraproof.h.
@@ -30,6 +36,7 @@ STATUS_NAMES = {
     8: "TP_ERR_PROOF_REJECTED",
     9: "TP_ERR_INTERNAL",
     10: "TP_ERR_DATA_MISMATCH",
+    11: "TP_ERR_BAD_JOB",
 }
 
 
@@ -49,7 +56,44 @@ def load(library_path):
     lib.tp_verify_job.restype = ctypes.c_int
     lib.tp_verifier_free.argtypes = [ctypes.c_void_p]
     lib.tp_verifier_free.restype = None
+    lib.tp_job_verifier_load.argtypes = lib.tp_verifier_load.argtypes
+    lib.tp_job_verifier_load.restype = ctypes.c_int
+    lib.tp_verify_gemm_job.argtypes = lib.tp_verify_job.argtypes
+    lib.tp_verify_gemm_job.restype = ctypes.c_int
+    lib.tp_job_verifier_free.argtypes = [ctypes.c_void_p]
+    lib.tp_job_verifier_free.restype = None
     return lib
+
+
+def is_job_receipt(text):
+    """Whether the receipt is a job receipt (the C library does the real parsing)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "units" in value
+
+
+def verify_gemm_job(lib, key_dir, files):
+    err = ctypes.create_string_buffer(512)
+    verifier = ctypes.c_void_p()
+    status = lib.tp_job_verifier_load(key_dir.encode(), ctypes.byref(verifier), err, len(err))
+    if status != 0:
+        print(f"cannot load the keys: {STATUS_NAMES.get(status, status)}: {err.value.decode()}")
+        return status
+    try:
+        job, a, b = files[:3]
+        c = files[3] if len(files) == 4 else None
+        status = lib.tp_verify_gemm_job(verifier, job, a, b, c, err, len(err))
+        if status == 0:
+            shape = json.loads(job)["shape"]
+            print(f"valid job: teraproof {lib.tp_version().decode()}, "
+                  f"{shape['m']}x{shape['k']}x{shape['n']}, the job's own inputs")
+        else:
+            print(f"invalid ({STATUS_NAMES.get(status, str(status))}): {err.value.decode()}")
+        return status
+    finally:
+        lib.tp_job_verifier_free(verifier)
 
 
 class InputError(Exception):
@@ -79,6 +123,8 @@ def main(argv):
         print(e, file=sys.stderr)
         return e.code
     lib = load(argv[1])
+    if is_job_receipt(files[0]):
+        return verify_gemm_job(lib, argv[2], files)
     err = ctypes.create_string_buffer(512)
     verifier = ctypes.c_void_p()
     status = lib.tp_verifier_load(argv[2].encode(), ctypes.byref(verifier), err, len(err))

@@ -38,7 +38,10 @@ typedef enum tp_status {
     TP_ERR_WRONG_KEY = 7,          /* another key or unit, or a wrong insecure_dev_setup flag */
     TP_ERR_PROOF_REJECTED = 8,     /* well formed, but the pairing check fails */
     TP_ERR_INTERNAL = 9,           /* a bug in teraproof (caught panic); please report it */
-    TP_ERR_DATA_MISMATCH = 10      /* a valid receipt, but about other matrices than those given */
+    TP_ERR_DATA_MISMATCH = 10,     /* a valid receipt, but about other matrices than those given */
+    TP_ERR_BAD_JOB = 11            /* a job receipt whose units do not make up its job: a unit
+                                      missing, repeated, reordered or foreign, a broken chain, a
+                                      tile digest or shape that does not fit */
 } tp_status;
 
 /* A unit's verifying key, ready to verify receipts. Thread-safe for concurrent verifies. */
@@ -84,6 +87,25 @@ tp_status tp_verify_job(const tp_verifier *verifier, const char *receipt_json, c
 
 /* Frees a verifier; NULL is allowed. */
 void tp_verifier_free(tp_verifier *verifier);
+
+/* A unit's two keys (the compute unit's and the accumulating unit's), for job receipts:
+ * GEMMs of any shape proven as chains of units. Thread-safe for concurrent verifies. */
+typedef struct tp_job_verifier tp_job_verifier;
+
+/* Loads a key directory made by `teraproof setup --unit CU-n` (and its accumulate/). */
+tp_status tp_job_verifier_load(const char *key_dir, tp_job_verifier **out, char *err, size_t err_len);
+
+/* Verifies a job receipt (its JSON text): every unit receipt, the chains, the tile
+ * digests (TP_ERR_BAD_JOB when the units do not make up the job; TP_ERR_PROOF_REJECTED
+ * when a unit's proof fails). Then, for each of a_json, b_json (int8) and c_json (int32)
+ * that is not NULL, that the matrix's tiles have the job's digests (TP_ERR_DATA_MISMATCH
+ * when not: the job is valid but about other matrices). A buyer passes the A and B it
+ * sent and the C it received. */
+tp_status tp_verify_gemm_job(const tp_job_verifier *verifier, const char *job_json, const char *a_json,
+                             const char *b_json, const char *c_json, char *err, size_t err_len);
+
+/* Frees a job verifier; NULL is allowed. */
+void tp_job_verifier_free(tp_job_verifier *verifier);
 
 #ifdef __cplusplus
 }

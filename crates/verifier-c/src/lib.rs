@@ -18,8 +18,8 @@ use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use teraproof_core::{Element, Matrix, Receipt};
-use teraproof_verifier::{KeyManifest, UnitVerifyingKey, Verifier, VerifyError};
+use teraproof_core::{Element, JobReceipt, Matrix, Receipt};
+use teraproof_verifier::{JobVerifier, KeyManifest, UnitVerifyingKey, Verifier, VerifyError};
 
 /// Status codes, as `tp_status` in the header.
 #[repr(C)]
@@ -48,6 +48,9 @@ pub enum TpStatus {
     Internal = 9,
     /// a valid receipt, but about other matrices than the ones given (`tp_verify_job`)
     DataMismatch = 10,
+    /// a job receipt whose units do not make up its job: a unit missing, repeated,
+    /// reordered or foreign, a broken chain, a tile digest or shape that does not fit
+    BadJob = 11,
 }
 
 impl From<&VerifyError> for TpStatus {
@@ -60,10 +63,23 @@ impl From<&VerifyError> for TpStatus {
             VerifyError::WrongVerifyingKey { .. }
             | VerifyError::UnitMismatch { .. }
             | VerifyError::OpsMismatch { .. }
+            | VerifyError::JobKeyMismatch(_)
             | VerifyError::InsecureFlagMismatch { .. }
             | VerifyError::WrongInputCount { .. } => TpStatus::WrongKey,
-            VerifyError::ProofRejected | VerifyError::BatchFailed { .. } => TpStatus::ProofRejected,
-            VerifyError::OutputMismatch { .. } | VerifyError::InputMismatch { .. } => TpStatus::DataMismatch,
+            VerifyError::ProofRejected | VerifyError::BatchFailed { .. } | VerifyError::UnitsRejected { .. } => {
+                TpStatus::ProofRejected
+            }
+            VerifyError::JobShapeMismatch(_)
+            | VerifyError::MissingUnit { .. }
+            | VerifyError::RepeatedUnit { .. }
+            | VerifyError::ReorderedUnit { .. }
+            | VerifyError::ForeignUnit { .. }
+            | VerifyError::BrokenChain { .. }
+            | VerifyError::ChainNotFromZero { .. }
+            | VerifyError::TileDigestMismatch { .. } => TpStatus::BadJob,
+            VerifyError::OutputMismatch { .. }
+            | VerifyError::InputMismatch { .. }
+            | VerifyError::DataShapeMismatch(_) => TpStatus::DataMismatch,
             VerifyError::BadKey(_) => TpStatus::BadKey,
         }
     }
@@ -348,6 +364,94 @@ pub unsafe extern "C" fn tp_verify_job(
             v.verifier.verify_job(&receipt, &a, &b, c.as_ref())?;
             Ok(())
         })
+    }
+}
+
+/// The opaque `tp_job_verifier`: a unit's two keys, for job receipts.
+pub struct TpJobVerifier {
+    verifier: JobVerifier,
+}
+
+/// `tp_job_verifier_load`: see the header.
+///
+/// # Safety
+/// `key_dir` is a NUL-terminated string; `out` points to a writable pointer; `err` is
+/// NULL or points to `err_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tp_job_verifier_load(
+    key_dir: *const c_char,
+    out: *mut *mut TpJobVerifier,
+    err: *mut c_char,
+    err_len: usize,
+) -> TpStatus {
+    // SAFETY: the header's contract is this function's contract, forwarded.
+    unsafe {
+        guarded(err, err_len, || {
+            if out.is_null() {
+                return Err(Failure(TpStatus::InvalidArgument, "out is NULL".into()));
+            }
+            // SAFETY: `out` is non-NULL and, by the caller's contract, writable.
+            *out = std::ptr::null_mut();
+            let dir = text(key_dir, "key_dir")?;
+            let verifier = JobVerifier::load(Path::new(dir))?;
+            // SAFETY: as above; the box is freed by `tp_job_verifier_free`.
+            *out = Box::into_raw(Box::new(TpJobVerifier { verifier }));
+            Ok(())
+        })
+    }
+}
+
+/// `tp_verify_gemm_job`: see the header.
+///
+/// # Safety
+/// `verifier` is a live pointer from `tp_job_verifier_load`; `job_json` is a
+/// NUL-terminated string; `a_json`, `b_json`, `c_json` are each NULL or a
+/// NUL-terminated string; `err` is NULL or points to `err_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tp_verify_gemm_job(
+    verifier: *const TpJobVerifier,
+    job_json: *const c_char,
+    a_json: *const c_char,
+    b_json: *const c_char,
+    c_json: *const c_char,
+    err: *mut c_char,
+    err_len: usize,
+) -> TpStatus {
+    // SAFETY: the header's contract is this function's contract, forwarded.
+    unsafe {
+        guarded(err, err_len, || {
+            // SAFETY: by the contract a non-NULL pointer is a live `TpJobVerifier`.
+            let v = verifier.as_ref().ok_or_else(|| Failure(TpStatus::InvalidArgument, "verifier is NULL".into()))?;
+            let job = JobReceipt::from_json(text(job_json, "job_json")?).map_err(VerifyError::from)?;
+            let optional = |ptr: *const c_char, what: &str| -> Result<Option<&str>, Failure> {
+                // SAFETY: NULL or a NUL-terminated string, by the contract.
+                if ptr.is_null() {
+                    Ok(None)
+                } else {
+                    text(ptr, what).map(Some)
+                }
+            };
+            // The job first: a forged job is rejected as such before data is compared.
+            v.verifier.verify_gemm_job(&job)?;
+            let a = optional(a_json, "a_json")?.map(|t| matrix_argument::<i8>(t, "a_json")).transpose()?;
+            let b = optional(b_json, "b_json")?.map(|t| matrix_argument::<i8>(t, "b_json")).transpose()?;
+            let c = optional(c_json, "c_json")?.map(|t| matrix_argument::<i32>(t, "c_json")).transpose()?;
+            v.verifier.check_job_data(&job, a.as_ref(), b.as_ref(), c.as_ref())?;
+            Ok(())
+        })
+    }
+}
+
+/// `tp_job_verifier_free`: see the header.
+///
+/// # Safety
+/// `verifier` is NULL or a pointer from `tp_job_verifier_load` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn tp_job_verifier_free(verifier: *mut TpJobVerifier) {
+    if !verifier.is_null() {
+        // SAFETY: the pointer came from `Box::into_raw` in `tp_job_verifier_load` and,
+        // by the contract, is freed once.
+        drop(unsafe { Box::from_raw(verifier) });
     }
 }
 

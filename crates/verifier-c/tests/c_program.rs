@@ -101,6 +101,7 @@ fn c_program_verifies_and_rejects() {
         TpStatus::ProofRejected,
         TpStatus::Internal,
         TpStatus::DataMismatch,
+        TpStatus::BadJob,
     ]
     .map(|s| (s as i32).to_string())
     .join(" ");
@@ -199,4 +200,111 @@ fn c_program_verifies_and_rejects() {
 fn python3() -> Option<String> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     Command::new(&python).arg("--version").output().ok().filter(|o| o.status.success()).map(|_| python)
+}
+
+/// A C program verifies a job receipt through `tp_verify_gemm_job`: the honest job
+/// with the buyer's data, and the right code for a unit removed (TP_ERR_BAD_JOB), a
+/// unit's proof swapped (TP_ERR_PROOF_REJECTED) and a changed C (TP_ERR_DATA_MISMATCH).
+#[test]
+fn c_program_verifies_gemm_jobs() {
+    let Some(cc) = c_compiler() else {
+        assert!(std::env::var_os("CI").is_none(), "CI must have a C compiler");
+        println!("SKIPPED: no C compiler (cc) on this machine");
+        return;
+    };
+    let lib_dir = library_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exe = d.join("verify_gemm_job");
+    let out = Command::new(&cc)
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-o"])
+        .arg(&exe)
+        .arg(manifest.join("tests/verify_gemm_job.c"))
+        .arg("-I")
+        .arg(manifest.join("include"))
+        .arg("-L")
+        .arg(&lib_dir)
+        .arg("-lteraproof_verifier_c")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "C build failed: {}", String::from_utf8_lossy(&out.stderr));
+
+    let unit = UnitSpec::square(4).unwrap();
+    let keys = d.join("keys");
+    for kind in [teraproof_core::UnitKind::Product, teraproof_core::UnitKind::Accumulate] {
+        let path = if kind == teraproof_core::UnitKind::Product {
+            keys.clone()
+        } else {
+            keys.join(teraproof_verifier::ACCUMULATE_KEYS_DIR)
+        };
+        teraproof_prover::setup_dev_of_kind(kind, unit, 2).unwrap().save(&path).unwrap();
+    }
+    let prover = teraproof_prover::JobProver::load(&keys, teraproof_prover::Backend::Cpu).unwrap();
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(4);
+    let a = Matrix::from_fn(5, 7, |_, _| rng.gen::<i8>()).unwrap();
+    let b = Matrix::from_fn(7, 3, |_, _| rng.gen::<i8>()).unwrap();
+    let opts = teraproof_prover::JobOptions { work_dir: None, units_in_flight: 2 };
+    let output = prover.prove_job(&a, &b, &opts, &|_, _| {}).unwrap();
+    let write = |name: &str, text: String| {
+        std::fs::write(d.join(name), text).unwrap();
+        d.join(name)
+    };
+    let (a_path, b_path, c_path) =
+        (write("A.json", a.to_json()), write("B.json", b.to_json()), write("C.json", output.c.to_json()));
+    let run = |job: &teraproof_core::JobReceipt, expected: TpStatus, data: Option<[&Path; 3]>| {
+        let job_path = write("job.json", job.to_json());
+        let mut command = Command::new(&exe);
+        command.arg(&keys).arg(&job_path).arg((expected as i32).to_string());
+        if let Some(data) = data {
+            command.args(data);
+        }
+        let o = command.env("LD_LIBRARY_PATH", &lib_dir).output().unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(o.status.success(), "expected {expected:?}: {text}");
+        text
+    };
+    let honest = &output.receipt;
+    assert!(run(honest, TpStatus::Ok, None).contains("job status 0"));
+    run(honest, TpStatus::Ok, Some([&a_path, &b_path, &c_path]));
+    let mut missing = honest.clone();
+    missing.units.pop();
+    assert!(run(&missing, TpStatus::BadJob, None).contains("has no receipt"));
+    let mut forged = honest.clone();
+    forged.units[1].receipt.proof = forged.units[2].receipt.proof.clone();
+    run(&forged, TpStatus::ProofRejected, None);
+    let mut c = output.c.clone();
+    *c.get_mut(4, 2).unwrap() += 1;
+    let other_c = write("C2.json", c.to_json());
+    assert!(run(honest, TpStatus::DataMismatch, Some([&a_path, &b_path, &other_c])).contains("output"));
+    let dash = Path::new("-");
+    run(honest, TpStatus::DataMismatch, Some([&b_path, dash, dash]));
+
+    // The same checks from Python (examples/verify_job.py detects a job receipt).
+    let Some(python) = python3() else {
+        assert!(std::env::var_os("CI").is_none(), "CI must have python3");
+        println!("SKIPPED the Python example: no python3 on this machine");
+        return;
+    };
+    let script = manifest.join("examples/verify_job.py");
+    let python_job = |job: &teraproof_core::JobReceipt, c: &Path| {
+        let job_path = write("py-job.json", job.to_json());
+        let o = Command::new(&python)
+            .arg(&script)
+            .arg(lib_dir.join("libteraproof_verifier_c.so"))
+            .arg(&keys)
+            .args([&job_path, &a_path, &b_path])
+            .arg(c)
+            .output()
+            .unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
+    };
+    let (code, text) = python_job(honest, &c_path);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.starts_with("valid job: ") && text.contains("5x7x3"), "{text}");
+    let (code, text) = python_job(honest, &other_c);
+    assert_eq!(code, Some(TpStatus::DataMismatch as i32), "{text}");
+    let (code, text) = python_job(&missing, &c_path);
+    assert_eq!(code, Some(TpStatus::BadJob as i32), "{text}");
+    assert!(text.contains("TP_ERR_BAD_JOB"), "{text}");
 }

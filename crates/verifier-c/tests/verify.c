@@ -33,10 +33,10 @@ int main(int argc, char **argv) {
     if (status != TP_OK) { printf("load failed (%d): %s\n", (int)status, err); return 3; }
     printf("teraproof %s, unit %s\n", tp_version(), tp_verifier_unit(verifier));
     /* The header's status codes, for the test to compare with the library's. */
-    printf("codes %d %d %d %d %d %d %d %d %d %d %d\n", TP_OK, TP_ERR_INVALID_ARGUMENT, TP_ERR_BAD_KEY,
+    printf("codes %d %d %d %d %d %d %d %d %d %d %d %d\n", TP_OK, TP_ERR_INVALID_ARGUMENT, TP_ERR_BAD_KEY,
            TP_ERR_MALFORMED_RECEIPT, TP_ERR_UNSUPPORTED_VERSION, TP_ERR_NON_CANONICAL_INPUT,
            TP_ERR_INVALID_PROOF_POINT, TP_ERR_WRONG_KEY, TP_ERR_PROOF_REJECTED, TP_ERR_INTERNAL,
-           TP_ERR_DATA_MISMATCH);
+           TP_ERR_DATA_MISMATCH, TP_ERR_BAD_JOB);
 
     /* The same key from its parts (keys.json text and verifying_key.bin bytes). */
     char path[4096];

@@ -117,6 +117,10 @@ pub enum VerifyError {
     /// matrices have, or the grids a job receipt carries).
     #[error("job shape mismatch: {0}")]
     JobShapeMismatch(String),
+    /// A buyer's matrix does not have the shape the job's says: the job is about other
+    /// matrices.
+    #[error("{0}")]
+    DataShapeMismatch(String),
     /// The job receipt names other keys than this verifier's, or its flag differs.
     #[error("job key mismatch: {0}")]
     JobKeyMismatch(String),

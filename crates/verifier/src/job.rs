@@ -365,7 +365,7 @@ impl JobVerifier {
         let s = job.shape;
         let shape_of = |name: &str, rows: usize, cols: usize, want: (usize, usize)| {
             if (rows, cols) != want {
-                return Err(VerifyError::JobShapeMismatch(format!(
+                return Err(VerifyError::DataShapeMismatch(format!(
                     "{name} is {rows}x{cols} but the {s} job's {name} is {}x{}",
                     want.0, want.1
                 )));
