@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use rand::{Rng, SeedableRng};
-use teraproof::core::{digest_matrix, matmul_cpu, Matrix, Receipt, UnitSpec};
+use teraproof::core::{digest_matrix, matmul_cpu, GemmShape, Matrix, Receipt, UnitSpec};
 use teraproof::prover::{setup_dev, Backend, Prover};
 use teraproof::verifier::Verifier;
 
@@ -295,5 +295,25 @@ fn main() -> Result<()> {
          receipts need no trust in the buyer's own compute and no extra suppliers, but today \
          the supplier's proving time dominates their price"
     );
+
+    // Real workloads are jobs: a GEMM of any shape is cut into standard units (chains of
+    // compute and accumulating units, verified as one job), so the market prices a job
+    // in units of the size it is cut into.
+    let job: GemmShape = "1024x1024x1024".parse()?;
+    println!();
+    println!("a {job} job, priced in units (compute only: the proving the suppliers are paid for");
+    println!("comes on top, and its overhead per TFLOP falls as units grow; see the README):");
+    for n in [16, 64, 256] {
+        let unit = &UnitSpec::square(n)?;
+        let plan = teraproof::prover::plan(job, unit)?;
+        let units_tflop = plan.tiling.units() as f64 * unit.ops() as f64 / 1e12;
+        println!(
+            "  on CU-{:<4} {:>7} units of {:.2e} TFLOP each, price {:.6} at {PRICE_PER_TFLOP} per TFLOP",
+            unit.m(),
+            plan.tiling.units(),
+            unit.ops() as f64 / 1e12,
+            units_tflop * PRICE_PER_TFLOP
+        );
+    }
     Ok(())
 }

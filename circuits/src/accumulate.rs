@@ -1,5 +1,5 @@
 //! The accumulating unit: `Cout = Cin + A·B`, the step that chains standard units into
-//! a product of any inner dimension (docs/DESIGN.md §10, jobs).
+//! a product of any inner dimension (DESIGN §10, jobs).
 //!
 //! Public inputs, in order: `dA, dB, dCin, dCout`. A and B are allocated as bits
 //! (range-checked, so their packing is injective), `Cin` and `Cout` **only as their

@@ -25,6 +25,29 @@ pub fn cache_dir() -> PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("teraproof"))
 }
 
+/// A cached development key directory for jobs on the square unit `spec`: the compute
+/// unit's keys (as [`cached_dev_keys`]) and the accumulating unit's in `accumulate/`,
+/// made when absent.
+pub fn cached_dev_job_keys(spec: &UnitSpec) -> Result<PathBuf> {
+    cached_dev_keys(spec)?;
+    let key_dir = cache_dir().join("keys").join(format!("{}-dev{DEMO_DEV_SEED}", spec.id()));
+    let acc_dir = key_dir.join(teraproof_verifier::ACCUMULATE_KEYS_DIR);
+    let ours = |keys: &UnitKeys| {
+        keys.manifest().dev_seed == Some(DEMO_DEV_SEED)
+            && keys.manifest().insecure_dev_setup
+            && keys.kind() == teraproof_core::UnitKind::Accumulate
+    };
+    match UnitKeys::load(&acc_dir, Some(spec)) {
+        Ok(keys) if ours(&keys) => {}
+        _ => {
+            let mut keys =
+                teraproof_prover::setup_dev_of_kind(teraproof_core::UnitKind::Accumulate, *spec, DEMO_DEV_SEED)?;
+            keys.save(&acc_dir)?;
+        }
+    }
+    Ok(key_dir)
+}
+
 /// Development keys for `spec` from the cache, made (and cached) when absent. Returns
 /// the keys and a line saying where they came from.
 pub fn cached_dev_keys(spec: &UnitSpec) -> Result<(UnitKeys, String)> {

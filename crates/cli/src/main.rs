@@ -6,6 +6,7 @@ mod bench;
 mod demo;
 mod gpu_bench;
 mod job;
+mod job_bench;
 mod selftest;
 
 use std::path::{Path, PathBuf};
@@ -176,6 +177,25 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchWhat {
+    /// A whole job: the CPU GEMM, the job proven with each --in-flight setting (total,
+    /// units/s, peak RSS, overhead), and its verification per unit receipt.
+    Job {
+        /// the unit to cut the job into
+        #[arg(long, default_value = "CU-64")]
+        unit: String,
+        /// the GEMM's shape MxKxN
+        #[arg(long, default_value = "256x256x256")]
+        shape: String,
+        /// units proven at once, one run each (1: one at a time with parallel MSMs)
+        #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2])]
+        in_flight: Vec<usize>,
+        /// backend for C and the MSMs: auto, cpu, cuda, cuda:N
+        #[arg(long, default_value = "auto")]
+        backend: String,
+        /// write the figures as JSON here
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// int8 GEMM timings and TOPS: our CUDA kernel, cuBLASLt and the CPU reference.
     Gemm {
         /// shapes (ids or catalog names)
@@ -334,6 +354,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Bench { what: Some(BenchWhat::Msm { log_sizes, repeats, cpu_max_log }), .. } => {
             gpu_bench::msm(&log_sizes, repeats, cpu_max_log)?
+        }
+        Command::Bench { what: Some(BenchWhat::Job { unit, shape, in_flight, backend, json }), .. } => {
+            job_bench::run(&unit, &shape, &in_flight, backend.parse()?, json.as_deref())?
         }
         Command::Bench { what: None, units, repeats, backend, json, svg } => {
             bench::run(&units, repeats, backend.parse()?, json.as_deref(), svg.as_deref())?

@@ -1,6 +1,6 @@
 //! Jobs of any size: an int8 GEMM `C (M×N, int32) = A (M×K) · B (K×N)` cut into
 //! standard units of one catalog size CU-n, and the job receipt that ties their
-//! receipts back into one verifiable result (docs/DESIGN.md §10).
+//! receipts back into one verifiable result (DESIGN §10).
 //!
 //! **Tiling.** M, K and N are padded with zeros up to multiples of n (zeros change no
 //! product); `I = ⌈M/n⌉`, `T = ⌈K/n⌉`, `J = ⌈N/n⌉`. Tile `(i, t)` of A holds rows

@@ -1,4 +1,4 @@
-//! Proving a job: a GEMM of any shape as chains of standard units (docs/DESIGN.md §10;
+//! Proving a job: a GEMM of any shape as chains of standard units (DESIGN §10;
 //! the tiling is [`teraproof_core::job`], the checks [`teraproof_verifier::job`]).
 //!
 //! The product C is computed once with the compute backend (the GPU when usable).

@@ -1,5 +1,5 @@
 //! Verification of a job: a GEMM of any shape proven as chains of standard units
-//! (docs/DESIGN.md §10; the tiling is [`teraproof_core::job`]).
+//! (DESIGN §10; the tiling is [`teraproof_core::job`]).
 //!
 //! [`JobVerifier::verify_gemm_job`] accepts a [`JobReceipt`] only when, in this order:
 //! its version is supported; its unit is the verifier's compute unit and its shape
