@@ -1,5 +1,6 @@
 //! Fuzz target over everything a supplier or a peer can hand a verifier: receipt JSON,
-//! proof bytes, digests, snarkjs files, key manifests, key bytes and matrix JSON.
+//! proof bytes, digests, snarkjs files, key manifests, key bytes, matrix JSON and job
+//! receipts.
 //!
 //! Beyond "never panics", it checks three invariants against an honest receipt
 //! (fixture/, made with `teraproof setup --dev-seed 1` and `teraproof prove`):
@@ -59,6 +60,14 @@ fn parse_everything(data: &[u8]) {
             let _ = f.verifier.check_output(&f.honest, &c);
         }
         let _ = f.verifier.verify_json(text);
+        // Job receipts: the strict parser, and a job verifier over the fixture's unit
+        // (it has no accumulating key, so only single-step jobs can get far).
+        if let Ok(job) = teraproof_core::JobReceipt::from_json(text) {
+            assert!(unique.is_ok(), "a job receipt with a repeated key parsed: {unique:?}");
+            if let Ok(jobs) = teraproof_verifier::JobVerifier::new(f.verifier.key().clone(), None) {
+                let _ = jobs.verify_gemm_job(&job);
+            }
+        }
         let _ = snarkjs::proof_from_json(text);
         let _ = snarkjs::public_from_json(text);
         let _ = snarkjs::verification_key_from_json(text);
