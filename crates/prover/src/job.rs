@@ -206,52 +206,45 @@ impl JobProver {
             Ok(())
         };
 
-        'chains: for i in 0..i_tiles {
-            for j in 0..j_tiles {
-                let mut previous: Option<Matrix<i32>> = None;
-                for step in 0..t_tiles {
-                    let pos = TilePos { i, j, t: step };
-                    let a_tile = tiling.tile_of(a, i, step);
-                    let b_tile = tiling.tile_of(b, step, j);
-                    let product = matmul_cpu(&a_tile, &b_tile)?;
-                    let cout = match &previous {
-                        None => product,
-                        Some(cin) => accumulate(&UnitKind::Accumulate.unit_id(&self.unit()), cin, &product)?,
-                    };
-                    if step + 1 == t_tiles && cout != tiling.tile_of(&c, i, j) {
-                        return Err(ProverError::ComputeMismatch(format!(
-                            "the product from {compute_backend} ({compute_device}) disagrees with the tiled CPU sums \
-                             at output tile ({i}, {j}); no receipt is made for a wrong C"
-                        )));
-                    }
-                    let expected = Expected {
-                        da: a_tiles[i][step],
-                        db: b_tiles[step][j],
-                        dcin: previous.as_ref().map(digest_matrix),
-                        dc: digest_matrix(&cout),
-                    };
-                    let found = options.work_dir.as_ref().and_then(|dir| self.reusable(dir, pos, &expected));
-                    if let Some(receipt) = found {
-                        receipts.lock().expect("no panics while holding the lock")[tiling.index_of(pos)] =
-                            Some(receipt);
-                        reused += 1;
-                        progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                    } else {
-                        pending.push(UnitInputs {
-                            pos,
-                            a: a_tile,
-                            b: b_tile,
-                            cin: previous.take(),
-                            cout: cout.clone(),
-                        });
-                    }
-                    previous = Some(cout);
-                    if pending.len() >= batch {
-                        if let Err(e) = flush(&mut pending) {
-                            first_error = Some(e);
-                            break 'chains;
-                        }
-                    }
+        // Job order: chain by chain, each chain's steps in order.
+        let mut previous: Option<Matrix<i32>> = None;
+        for pos in tiling.positions() {
+            let TilePos { i, j, t: step } = pos;
+            if step == 0 {
+                previous = None;
+            }
+            let a_tile = tiling.tile_of(a, i, step);
+            let b_tile = tiling.tile_of(b, step, j);
+            let product = matmul_cpu(&a_tile, &b_tile)?;
+            let cout = match &previous {
+                None => product,
+                Some(cin) => accumulate(&UnitKind::Accumulate.unit_id(&self.unit()), cin, &product)?,
+            };
+            if step + 1 == t_tiles && cout != tiling.tile_of(&c, i, j) {
+                return Err(ProverError::ComputeMismatch(format!(
+                    "the product from {compute_backend} ({compute_device}) disagrees with the tiled CPU sums \
+                     at output tile ({i}, {j}); no receipt is made for a wrong C"
+                )));
+            }
+            let expected = Expected {
+                da: a_tiles[i][step],
+                db: b_tiles[step][j],
+                dcin: previous.as_ref().map(digest_matrix),
+                dc: digest_matrix(&cout),
+            };
+            let found = options.work_dir.as_ref().and_then(|dir| self.reusable(dir, pos, &expected));
+            if let Some(receipt) = found {
+                receipts.lock().expect("no panics while holding the lock")[tiling.index_of(pos)] = Some(receipt);
+                reused += 1;
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            } else {
+                pending.push(UnitInputs { pos, a: a_tile, b: b_tile, cin: previous.take(), cout: cout.clone() });
+            }
+            previous = Some(cout);
+            if pending.len() >= batch {
+                if let Err(e) = flush(&mut pending) {
+                    first_error = Some(e);
+                    break;
                 }
             }
         }
