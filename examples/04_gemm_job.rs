@@ -2,8 +2,8 @@
 //! CU-16 units (13×11 output tiles, chains of 19 steps), proven, verified as one job
 //! with the buyer's own matrices, then one element of C tampered with and caught.
 //!
-//! Run: `cargo run --release --example 04_gemm_job [MxKxN]` (about three minutes on
-//! two cores for the default shape; a smaller shape such as 40x50x30 takes seconds).
+//! Run: `cargo run --release --example 04_gemm_job [MxKxN]` (9.5 minutes on the
+//! 2-core development VM for the default shape; 40x50x30 takes seconds).
 
 use std::time::Instant;
 
