@@ -188,21 +188,13 @@ impl Prover {
         c: &DataMatrix<i32>,
         rng: &mut R,
     ) -> Result<Receipt> {
-        self.require(UnitKind::Product)?;
-        let spec = *self.spec();
-        let _span = tracing::info_span!("prove", unit = %spec).entered();
-        let total = Instant::now();
-        let mut timings = Timings::default();
-        let t = Instant::now();
-        let direct = ComputeUnitCircuit::prover_witness(spec, a, b, c)?;
-        timings.witness_ms = ms(t);
-        self.prove_witness(direct, timings, total, "given", "computed by the caller".into(), rng)
+        self.prove_given(UnitKind::Product, |spec| ComputeUnitCircuit::prover_witness(spec, a, b, c), rng)
     }
 
     /// Proves the accumulating step `Cout = Cin + A·B` (accumulating-unit keys) for
-    /// the `cout` given: refused with [`ProverError::AccumulationOverflow`] when
-    /// `Cin + A·B` leaves int32 (checked against `cout` exactly), and by the self-check
-    /// when `cout` is not that sum.
+    /// the `cout` given. When `cout` is not exactly that sum (an overflowing sum
+    /// included: no int32 `cout` equals it) the self-check withholds the proof;
+    /// [`Self::prove_accumulate_computed`] refuses an overflow before proving.
     pub fn prove_accumulate<R: RngCore + CryptoRng>(
         &self,
         a: &DataMatrix<i8>,
@@ -211,13 +203,22 @@ impl Prover {
         cout: &DataMatrix<i32>,
         rng: &mut R,
     ) -> Result<Receipt> {
-        self.require(UnitKind::Accumulate)?;
-        let spec = *self.spec();
+        self.prove_given(UnitKind::Accumulate, |spec| AccumulateCircuit::prover_witness(spec, a, b, cin, cout), rng)
+    }
+
+    /// Proves the witness `witness` builds, for a product computed by the caller.
+    fn prove_given<R: RngCore + CryptoRng>(
+        &self,
+        kind: UnitKind,
+        witness: impl FnOnce(UnitSpec) -> teraproof_circuits::Result<DirectWitness>,
+        rng: &mut R,
+    ) -> Result<Receipt> {
+        self.require(kind)?;
         let _span = tracing::info_span!("prove", unit = %self.keys.unit_id()).entered();
         let total = Instant::now();
         let mut timings = Timings::default();
         let t = Instant::now();
-        let direct = AccumulateCircuit::prover_witness(spec, a, b, cin, cout)?;
+        let direct = witness(*self.spec())?;
         timings.witness_ms = ms(t);
         self.prove_witness(direct, timings, total, "given", "computed by the caller".into(), rng)
     }

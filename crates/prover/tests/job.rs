@@ -308,3 +308,16 @@ fn plans_count_units_and_constraints() {
     assert_eq!(p.constraints, want);
     assert!(plan("200x300x170".parse().unwrap(), &UnitSpec::new(16, 16, 8).unwrap()).is_err());
 }
+
+#[test]
+fn the_buyers_check_refuses_a_job_with_short_grids() {
+    let f = fixture();
+    let v = verifier();
+    let mut job = f.job.clone();
+    job.a_tiles[1].pop();
+    assert!(matches!(
+        v.check_job_data(&job, Some(&f.a), Some(&f.b), Some(&f.c)),
+        Err(VerifyError::JobShapeMismatch(_))
+    ));
+    assert!(matches!(check(&job), Err(VerifyError::JobShapeMismatch(_))));
+}

@@ -18,27 +18,22 @@ fn library_dir() -> PathBuf {
     [deps, profile].into_iter().find(|d| d.join("libteraproof_verifier_c.so").exists()).unwrap_or_default()
 }
 
-fn c_compiler() -> Option<String> {
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    Command::new(&cc).arg("--version").output().ok().filter(|o| o.status.success()).map(|_| cc)
-}
-
-#[test]
-fn c_program_verifies_and_rejects() {
+/// Compiles `tests/NAME.c` against the header and links it with the cdylib, into
+/// `dir`; None (after saying so) when there is no C compiler, which fails on CI.
+fn build_c_program(name: &str, dir: &Path) -> Option<PathBuf> {
     let Some(cc) = c_compiler() else {
+        assert!(std::env::var_os("CI").is_none(), "CI must have a C compiler");
         println!("SKIPPED: no C compiler (cc) on this machine");
-        return;
+        return None;
     };
     let lib_dir = library_dir();
     assert!(lib_dir.join("libteraproof_verifier_c.so").exists(), "cdylib not found in {}", lib_dir.display());
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let exe = d.join("verify");
+    let exe = dir.join(name);
     let out = Command::new(&cc)
         .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-o"])
         .arg(&exe)
-        .arg(manifest.join("tests/verify.c"))
+        .arg(manifest.join(format!("tests/{name}.c")))
         .arg("-I")
         .arg(manifest.join("include"))
         .arg("-L")
@@ -47,6 +42,21 @@ fn c_program_verifies_and_rejects() {
         .output()
         .unwrap();
     assert!(out.status.success(), "C build failed: {}", String::from_utf8_lossy(&out.stderr));
+    Some(exe)
+}
+
+fn c_compiler() -> Option<String> {
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    Command::new(&cc).arg("--version").output().ok().filter(|o| o.status.success()).map(|_| cc)
+}
+
+#[test]
+fn c_program_verifies_and_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some(exe) = build_c_program("verify", d) else { return };
+    let lib_dir = library_dir();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
 
     // Keys and an honest receipt.
     let unit: UnitSpec = "mm-i8-3x5x7".parse().unwrap();
@@ -207,28 +217,11 @@ fn python3() -> Option<String> {
 /// unit's proof swapped (TP_ERR_PROOF_REJECTED) and a changed C (TP_ERR_DATA_MISMATCH).
 #[test]
 fn c_program_verifies_gemm_jobs() {
-    let Some(cc) = c_compiler() else {
-        assert!(std::env::var_os("CI").is_none(), "CI must have a C compiler");
-        println!("SKIPPED: no C compiler (cc) on this machine");
-        return;
-    };
-    let lib_dir = library_dir();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let Some(exe) = build_c_program("verify_gemm_job", d) else { return };
+    let lib_dir = library_dir();
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let exe = d.join("verify_gemm_job");
-    let out = Command::new(&cc)
-        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-o"])
-        .arg(&exe)
-        .arg(manifest.join("tests/verify_gemm_job.c"))
-        .arg("-I")
-        .arg(manifest.join("include"))
-        .arg("-L")
-        .arg(&lib_dir)
-        .arg("-lteraproof_verifier_c")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "C build failed: {}", String::from_utf8_lossy(&out.stderr));
 
     let unit = UnitSpec::square(4).unwrap();
     let keys = d.join("keys");

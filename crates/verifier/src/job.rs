@@ -81,6 +81,17 @@ pub fn job_statement_id(job: &JobReceipt) -> String {
     teraproof_core::receipt::encode_hex(&h.finalize())
 }
 
+/// The first tile `(row, col)` whose digest differs between two grids of one shape,
+/// with the job's digest and the recomputed one.
+fn first_difference<'a>(
+    theirs: &'a [Vec<MatrixDigest>],
+    ours: &'a [Vec<MatrixDigest>],
+) -> Option<(usize, usize, &'a MatrixDigest, &'a MatrixDigest)> {
+    theirs.iter().zip(ours).enumerate().find_map(|(r, (x, y))| {
+        x.iter().zip(y).enumerate().find(|(_, (p, q))| p != q).map(|(col, (p, q))| (r, col, p, q))
+    })
+}
+
 fn grid_is(grid: &[Vec<MatrixDigest>], rows: usize, cols: usize) -> bool {
     grid.len() == rows && grid.iter().all(|r| r.len() == cols)
 }
@@ -191,6 +202,23 @@ impl JobVerifier {
         Ok(())
     }
 
+    /// The job's tile grids are `I×T` (A), `T×J` (B) and `I×J` (C).
+    fn check_grids(job: &JobReceipt, tiling: &Tiling) -> Result<()> {
+        let (i_tiles, t_tiles, j_tiles) = tiling.grid();
+        for (name, grid, rows, cols) in [
+            ("A", &job.a_tiles, i_tiles, t_tiles),
+            ("B", &job.b_tiles, t_tiles, j_tiles),
+            ("C", &job.c_tiles, i_tiles, j_tiles),
+        ] {
+            if !grid_is(grid, rows, cols) {
+                return Err(VerifyError::JobShapeMismatch(format!(
+                    "the job's {name} tiles are not a {rows}×{cols} grid"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Every position exactly once, in job order.
     fn check_positions(tiling: &Tiling, job: &JobReceipt) -> Result<()> {
         let mut seen = BTreeSet::new();
@@ -290,19 +318,9 @@ impl JobVerifier {
             return Err(VerifyError::UnsupportedVersion { found: job.version, supported: JOB_RECEIPT_VERSION });
         }
         let tiling = self.tiling(job)?;
-        let (i_tiles, t_tiles, j_tiles) = tiling.grid();
+        let (_, t_tiles, _) = tiling.grid();
         self.check_keys(job, t_tiles)?;
-        for (name, grid, rows, cols) in [
-            ("A", &job.a_tiles, i_tiles, t_tiles),
-            ("B", &job.b_tiles, t_tiles, j_tiles),
-            ("C", &job.c_tiles, i_tiles, j_tiles),
-        ] {
-            if !grid_is(grid, rows, cols) {
-                return Err(VerifyError::JobShapeMismatch(format!(
-                    "the job's {name} tiles are not a {rows}×{cols} grid"
-                )));
-            }
-        }
+        Self::check_grids(job, &tiling)?;
         Self::check_positions(&tiling, job)?;
         let mut product = Vec::new();
         let mut accumulate = Vec::new();
@@ -372,40 +390,32 @@ impl JobVerifier {
             }
             Ok(())
         };
-        let compare = |grid: &[Vec<MatrixDigest>], mine: Vec<Vec<MatrixDigest>>| {
-            for (r, (theirs, ours)) in grid.iter().zip(&mine).enumerate() {
-                for (col, (x, y)) in theirs.iter().zip(ours).enumerate() {
-                    if x != y {
-                        return Some((r, col, x.to_string(), y.to_string()));
-                    }
-                }
-            }
-            (grid.len() != mine.len()).then(|| (0, 0, String::new(), String::new()))
-        };
-        if let Some(a) = a {
-            shape_of("A", a.rows(), a.cols(), (s.m, s.k))?;
-            if let Some((r, col, expected, found)) = compare(&job.a_tiles, tiling.tile_digests(a, i_tiles, t_tiles)) {
+        // The job's grids are checked as verification checks them, so that a job that
+        // was never verified cannot pass by carrying short rows.
+        Self::check_grids(job, &tiling)?;
+        let tile_note = |r: usize, col: usize, d: &MatrixDigest| format!("{d} (tile ({r}, {col}))");
+        for (name, matrix, want, grid, rows, cols) in
+            [("A", a, (s.m, s.k), &job.a_tiles, i_tiles, t_tiles), ("B", b, (s.k, s.n), &job.b_tiles, t_tiles, j_tiles)]
+        {
+            let Some(matrix) = matrix else { continue };
+            shape_of(name, matrix.rows(), matrix.cols(), want)?;
+            if let Some((r, col, expected, found)) = first_difference(grid, &tiling.tile_digests(matrix, rows, cols)) {
                 return Err(VerifyError::InputMismatch {
-                    input: "A",
-                    expected: format!("{expected} (tile ({r}, {col}))"),
-                    found,
-                });
-            }
-        }
-        if let Some(b) = b {
-            shape_of("B", b.rows(), b.cols(), (s.k, s.n))?;
-            if let Some((r, col, expected, found)) = compare(&job.b_tiles, tiling.tile_digests(b, t_tiles, j_tiles)) {
-                return Err(VerifyError::InputMismatch {
-                    input: "B",
-                    expected: format!("{expected} (tile ({r}, {col}))"),
-                    found,
+                    input: name,
+                    expected: tile_note(r, col, expected),
+                    found: found.to_string(),
                 });
             }
         }
         if let Some(c) = c {
             shape_of("C", c.rows(), c.cols(), (s.m, s.n))?;
-            if let Some((r, col, expected, found)) = compare(&job.c_tiles, tiling.tile_digests(c, i_tiles, j_tiles)) {
-                return Err(VerifyError::OutputMismatch { expected: format!("{expected} (tile ({r}, {col}))"), found });
+            if let Some((r, col, expected, found)) =
+                first_difference(&job.c_tiles, &tiling.tile_digests(c, i_tiles, j_tiles))
+            {
+                return Err(VerifyError::OutputMismatch {
+                    expected: tile_note(r, col, expected),
+                    found: found.to_string(),
+                });
             }
         }
         Ok(())
