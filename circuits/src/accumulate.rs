@@ -29,17 +29,23 @@
 //! `Cin + A·B` stays inside int32 element by element**, then
 //! `win_g + D_g = Σ_t 2^(32t)·((Cin + A·B)_f + 2^31)` with every digit in `[0, 2^32)`:
 //! the canonical packing of `Cin + A·B`. So `dCout` is the digest of `Cin + A·B`, and
-//! again canonical, which is the hypothesis of the next step. Without the int32
-//! condition a digit would leave `[0, 2^32)`, the words would not be any int32
-//! matrix's packing, and `dCout` would name no int32 matrix at all (nothing false is
-//! proved about one, but nothing useful either): so the prover refuses such a step.
+//! again canonical, which is the hypothesis of the next step. **The int32 condition is
+//! what makes the statement true, not a convenience**: when an element of `Cin + A·B`
+//! leaves int32, `win_g + D_g` can still be the canonical packing of some int32
+//! matrix, the overflow carried into the next element of the same word (with
+//! `Cin_0 = 2^31 − 1` and `(A·B)_0 = 1`, the Cout with `Cout_0 = −2^31`, `Cout_1 = Cin_1
+//! + (A·B)_1 + 1` satisfies the circuit; `circuits/tests/accumulate_circuit.rs` shows
+//! it). So the prover refuses any step whose exact sum leaves int32, and a verifier
+//! relies only on steps whose int32 condition it can establish, as a job's chains do.
 //!
 //! **Chains from zero.** A job's chain starts with the compute unit, whose dC is the
 //! digest of `A₁·B₁` in canonical form (see [`crate::unit`]); each accumulating step
 //! then keeps the invariant "dC_t is the canonical digest of the partial sum
 //! `Σ_{s ≤ t} A_s·B_s`". The int32 condition holds at every step because every
-//! product of int8 values lies in `[−16256, 16384]` and a partial sum adds at most K of
-//! them (zero padding adds nothing): with `K ≤ 2^17 − 1`,
+//! product of int8 values lies in `[−16256, 16384]` and a partial sum adds at most
+//! `T·n` of them, and a job's padded inner dimension `T·n` is at most `2^17 − 1` (the tiling
+//! refuses more; padding elements count too, since only a buyer can see that they are
+//! zero), so
 //! `|partial sum| ≤ 16384·(2^17 − 1) = 2^31 − 2^14 < 2^31`. A verifier that checks
 //! one accumulating receipt alone learns only the conditional statement; the job
 //! verifier checks the chain (step 1 a compute unit, each `dCin` the previous `dCout`).

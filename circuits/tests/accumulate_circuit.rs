@@ -129,6 +129,21 @@ fn a_element_outside_int8_is_rejected_even_when_the_packing_is_kept() {
     assert!(rows.iter().all(|&(_, boolean)| boolean), "only booleanity fails: {rows:?}");
 }
 
+/// The limit the soundness argument names: an overflowing step whose carry moved into
+/// the next element of the word satisfies the circuit. (The prover refuses such a
+/// step, and a job's tiling keeps every chain's sums inside int32.)
+#[test]
+fn an_overflow_carried_into_the_next_element_satisfies_the_circuit() {
+    let spec = UnitSpec::new(2, 2, 2).unwrap();
+    let a = Matrix::<i8>::new(2, 2, vec![1, 0, 0, 0]).unwrap();
+    let b = a.clone();
+    let cin = Matrix::<i32>::new(2, 2, vec![i32::MAX, 0, 0, 0]).unwrap();
+    // The true sum at (0, 0) is 2^31: outside int32.
+    let carried = Matrix::<i32>::new(2, 2, vec![i32::MIN, 1, 0, 0]).unwrap();
+    let w = AccumulateWitness::new(&spec, &a, &b, &cin, &carried).unwrap();
+    assert!(satisfied(AccumulateCircuit::with_witness(spec, w).unwrap()));
+}
+
 #[test]
 fn wrong_shapes_are_refused() {
     let s = honest_step(4, 3, 5, 6);

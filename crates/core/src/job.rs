@@ -10,8 +10,9 @@
 //! **Chains.** For every output tile `(i, j)`: `C¹ = A_i0·B_0j` is a compute unit, and
 //! `Cᵗ⁺¹ = Cᵗ + A_it·B_tj` for `t = 1 … T − 1` is an accumulating unit; the last partial
 //! sum is C's tile. Units are ordered `(i, j, t)` lexicographically, so a chain's steps
-//! are adjacent and in order. Every partial sum stays inside int32 because K ≤ 2^17 − 1
-//! (see `teraproof_circuits::accumulate`).
+//! are adjacent and in order. Every partial sum stays inside int32 because the padded
+//! inner dimension `T·n` is at most 2^17 − 1, which [`Tiling::new`] enforces (padding
+//! counts: see `teraproof_circuits::accumulate`).
 
 use serde::{Deserialize, Serialize};
 
@@ -21,9 +22,7 @@ use crate::json::short_message;
 use crate::matrix::{Element, Matrix};
 use crate::prelude::*;
 use crate::receipt::Receipt;
-use crate::spec::UnitSpec;
-#[cfg(test)]
-use crate::spec::MAX_K;
+use crate::spec::{UnitSpec, MAX_K};
 
 /// The job receipt format version this library writes and reads.
 pub const JOB_RECEIPT_VERSION: u64 = 1;
@@ -130,6 +129,17 @@ impl Tiling {
             return Err(CoreError::InvalidJob(format!("jobs are cut into square units CU-n, not {unit}")));
         }
         let (i_tiles, t_tiles, j_tiles) = (shape.m.div_ceil(tile), shape.k.div_ceil(tile), shape.n.div_ceil(tile));
+        // Every partial sum adds T·n products, padding included (only a buyer can see
+        // that padding is zero), so T·n must keep int32 exact.
+        if t_tiles * tile > MAX_K {
+            return Err(CoreError::InvalidJob(format!(
+                "K = {} pads to {} on CU-{tile}, more than {MAX_K}: every chain's partial sums must stay inside \
+                 int32 with padding counted; on this unit K may be at most {}",
+                shape.k,
+                t_tiles * tile,
+                (MAX_K / tile) * tile
+            )));
+        }
         let units = i_tiles as u64 * t_tiles as u64 * j_tiles as u64;
         if units > MAX_JOB_UNITS {
             return Err(CoreError::InvalidJob(format!(
@@ -357,6 +367,15 @@ mod tests {
         let c = Matrix::<i32>::zeros(20, 9).unwrap();
         assert!(t.check_shapes(&a, &Matrix::zeros(17, 9).unwrap(), Some(&c)).is_ok());
         assert!(t.check_shapes(&a, &Matrix::zeros(9, 17).unwrap(), None).is_err());
+    }
+
+    #[test]
+    fn a_k_that_pads_past_max_k_is_refused() {
+        let unit = UnitSpec::square(64).unwrap();
+        assert!(Tiling::new(GemmShape::new(1, 131_008, 1).unwrap(), &unit).is_ok());
+        let e = Tiling::new(GemmShape::new(1, 131_009, 1).unwrap(), &unit).unwrap_err();
+        assert!(e.to_string().contains("at most 131008"), "{e}");
+        assert!(Tiling::new(GemmShape::new(1, MAX_K, 1).unwrap(), &UnitSpec::square(1).unwrap()).is_ok());
     }
 
     #[test]

@@ -78,6 +78,12 @@ pub enum ProverError {
         /// the exact sum
         value: i64,
     },
+    /// The Cout given to an accumulating step is not `Cin + A·B`.
+    #[error("the Cout given for {unit} is not Cin + A·B; no receipt is made for it")]
+    NotTheSum {
+        /// the unit
+        unit: String,
+    },
     /// The compute backend's product disagrees with the CPU reference.
     #[error("compute backend disagrees with the CPU: {0}")]
     ComputeMismatch(String),

@@ -192,9 +192,12 @@ impl Prover {
     }
 
     /// Proves the accumulating step `Cout = Cin + A·B` (accumulating-unit keys) for
-    /// the `cout` given. When `cout` is not exactly that sum (an overflowing sum
-    /// included: no int32 `cout` equals it) the self-check withholds the proof;
-    /// [`Self::prove_accumulate_computed`] refuses an overflow before proving.
+    /// the `cout` given, after checking on the CPU that `Cin + A·B` is exact in int32
+    /// ([`ProverError::AccumulationOverflow`] otherwise) and equals `cout`
+    /// ([`ProverError::NotTheSum`]). The circuit alone would accept an overflowing
+    /// step whose carry moved into the next element (see
+    /// `teraproof_circuits::accumulate`), so this check is what keeps such a receipt
+    /// from ever being made.
     pub fn prove_accumulate<R: RngCore + CryptoRng>(
         &self,
         a: &DataMatrix<i8>,
@@ -203,6 +206,11 @@ impl Prover {
         cout: &DataMatrix<i32>,
         rng: &mut R,
     ) -> Result<Receipt> {
+        teraproof_core::matmul::check_inputs(self.spec(), a, b)?;
+        let sum = accumulate(&self.keys.unit_id(), cin, &teraproof_core::matmul_cpu(a, b)?)?;
+        if (sum.rows(), sum.cols()) != (cout.rows(), cout.cols()) || sum != *cout {
+            return Err(ProverError::NotTheSum { unit: self.keys.unit_id() });
+        }
         self.prove_given(UnitKind::Accumulate, |spec| AccumulateCircuit::prover_witness(spec, a, b, cin, cout), rng)
     }
 

@@ -190,6 +190,17 @@ fn tile_digests_and_shapes_must_agree() {
     job.shape = "13x28x9".parse().unwrap();
     job.ops = job.shape.ops();
     assert!(matches!(check(&job), Err(VerifyError::JobShapeMismatch(_))));
+    // A K that pads past 2^17 − 1 on this unit (a chain's sums could leave int32), and
+    // a shape built in Rust without the parser's checks.
+    let mut job = f.job.clone();
+    job.shape.k = 131_071;
+    job.ops = job.shape.ops();
+    assert!(matches!(check(&job), Err(VerifyError::JobShapeMismatch(m)) if m.contains("pads to 131072")));
+    let mut job = f.job.clone();
+    job.shape.k = 0;
+    job.ops = 0;
+    job.units.clear();
+    assert!(matches!(check(&job), Err(VerifyError::JobShapeMismatch(_))));
     let mut job = f.job.clone();
     job.ops += 1;
     assert!(matches!(check(&job), Err(VerifyError::JobShapeMismatch(_))));
@@ -293,7 +304,18 @@ fn an_overflowing_step_is_refused_before_proving() {
     let mut wrong = out.c.clone();
     *wrong.get_mut(1, 1).unwrap() += 1;
     let err = prover.prove_accumulate(&a, &b, &cin, &wrong, &mut rand::rngs::OsRng).err().unwrap();
-    assert!(matches!(err, ProverError::SelfCheckFailed { .. }), "{err}");
+    assert!(matches!(err, ProverError::NotTheSum { .. }), "{err}");
+    // A Cout the circuit would take (an overflow carried into the next element of its
+    // word) is refused before proving.
+    let mut cin = Matrix::<i32>::zeros(8, 8).unwrap();
+    *cin.get_mut(0, 0).unwrap() = i32::MAX;
+    let mut one = Matrix::<i8>::zeros(8, 8).unwrap();
+    *one.get_mut(0, 0).unwrap() = 1;
+    let mut carried = cin.clone();
+    *carried.get_mut(0, 0).unwrap() = i32::MIN;
+    *carried.get_mut(0, 1).unwrap() = 1;
+    let err = prover.prove_accumulate(&one, &one, &cin, &carried, &mut rand::rngs::OsRng).err().unwrap();
+    assert!(matches!(err, ProverError::AccumulationOverflow { row: 0, col: 0, .. }), "{err}");
     // The compute-unit entry point refuses accumulating keys.
     assert!(matches!(prover.prove(&a, &b, &mut rand::rngs::OsRng), Err(ProverError::WrongKind { .. })));
 }

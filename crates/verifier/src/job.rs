@@ -14,7 +14,8 @@
 //! What that proves: by the compute unit's soundness the first step's dC is the
 //! canonical digest of `A_i0·B_0j`; by the accumulating unit's, each next dCout is the
 //! canonical digest of the partial sum (its int32 condition holds for any chain from
-//! zero with K ≤ 2^17 − 1). So each C tile digest is the digest of
+//! zero whose padded inner dimension is at most 2^17 − 1, which the tiling enforces,
+//! whatever the padding holds). So each C tile digest is the digest of
 //! `Σ_t A_it·B_tj`, the tile of the product of the matrices whose tiles have the
 //! job's A and B digests. A buyer then checks those digests against its own A and B and
 //! the C it received ([`JobVerifier::check_job_data`]).
@@ -59,8 +60,9 @@ pub struct JobVerifier {
 
 /// A job's identity: SHA-256 over a tag, the unit id, the shape and every tile digest
 /// (grids in order, each digest as 32 big-endian bytes). The unit receipts' proofs are
-/// not part of it (proofs are malleable); two job receipts with one statement id
-/// prove the same product.
+/// not part of it (proofs are malleable), nor are the keys: two *valid* job receipts
+/// with one statement id prove the same product, under whichever keys the verifier
+/// holds (a development key's receipts say so in `insecure_dev_setup`).
 pub fn job_statement_id(job: &JobReceipt) -> String {
     let mut h = Sha256::new();
     h.update(b"teraproof.job.v1");
@@ -150,7 +152,11 @@ impl JobVerifier {
         if job.unit != unit.id() {
             return Err(VerifyError::UnitMismatch { expected: unit.id(), found: quoted(&job.unit) });
         }
-        let tiling = Tiling::new(job.shape, &unit)?;
+        // The shape's own bounds again: a job built in Rust need not have come through
+        // the validating parser.
+        let shape = GemmShape::new(job.shape.m, job.shape.k, job.shape.n)
+            .map_err(|e| VerifyError::JobShapeMismatch(e.to_string()))?;
+        let tiling = Tiling::new(shape, &unit)?;
         if job.ops != job.shape.ops() {
             return Err(VerifyError::JobShapeMismatch(format!(
                 "the job claims {} ops but a {} GEMM has {}",
@@ -270,9 +276,12 @@ impl JobVerifier {
             }
             _ => {}
         }
-        let key_id = match kind {
-            UnitKind::Product => self.product.key().id(),
-            UnitKind::Accumulate => self.accumulate.as_ref().map(|v| v.key().id()).unwrap_or_default(),
+        let key_id = match (kind, &self.accumulate) {
+            (UnitKind::Product, _) => self.product.key().id(),
+            (UnitKind::Accumulate, Some(v)) => v.key().id(),
+            (UnitKind::Accumulate, None) => {
+                return Err(VerifyError::JobKeyMismatch("an accumulating unit, and no accumulating key".into()))
+            }
         };
         if receipt.vk_id != key_id {
             return Err(foreign(format!(
@@ -336,10 +345,12 @@ impl JobVerifier {
         }
         let mut failures = Vec::new();
         for (verifier, units) in [(Some(&self.product), &product), (self.accumulate.as_ref(), &accumulate)] {
-            let Some(verifier) = verifier else { continue };
             if units.is_empty() {
                 continue;
             }
+            // Fail closed: receipts are never skipped for want of a key.
+            let verifier = verifier
+                .ok_or_else(|| VerifyError::JobKeyMismatch("accumulating units and no accumulating key".into()))?;
             let receipts: Vec<Receipt> = units.iter().map(|(_, r)| r.clone()).collect();
             match verifier.verify_batch(&receipts) {
                 Ok(_) => {}

@@ -2,7 +2,8 @@
 //!
 //! A receipt is accepted only when, in this order: its JSON parses with the supported
 //! version; its public inputs are canonical (never reduced modulo r); it names this
-//! verifier's key id and unit, with the unit's op count; the key takes three inputs;
+//! verifier's key id and unit (and carries `dcin` exactly when the unit accumulates),
+//! with the unit's op count;
 //! the proof decodes to points on the curve (B in the prime-order subgroup of G2); and
 //! finally the Groth16 pairing equation
 //!
@@ -34,7 +35,8 @@ use crate::proof::decode_proof;
 /// What a successful verification established.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// `unit:dA:dB:dC`, the receipt's identity (never the proof bytes)
+    /// `unit:dA:dB:dC` (`unit:dA:dB:dCin:dCout` for an accumulating unit), the
+    /// receipt's identity (never the proof bytes)
     pub statement_id: String,
     /// the unit proven
     pub unit: UnitSpec,
