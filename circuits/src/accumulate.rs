@@ -33,9 +33,9 @@
 //! what makes the statement true, not a convenience**: when an element of `Cin + A·B`
 //! leaves int32, `win_g + D_g` can still be the canonical packing of some int32
 //! matrix, the overflow carried into the next element of the same word (with
-//! `Cin_0 = 2^31 − 1` and `(A·B)_0 = 1`, the Cout with `Cout_0 = −2^31`, `Cout_1 = Cin_1
-//! + (A·B)_1 + 1` satisfies the circuit; `circuits/tests/accumulate_circuit.rs` shows
-//! it). So the prover refuses any step whose exact sum leaves int32, and a verifier
+//! `Cin_0 = 2^31 − 1` and `(A·B)_0 = 1`, the Cout with `Cout_0 = −2^31` and
+//! `Cout_1 = Cin_1 + (A·B)_1 + 1` satisfies the circuit, as
+//! `circuits/tests/accumulate_circuit.rs` shows). So the prover refuses any step whose exact sum leaves int32, and a verifier
 //! relies only on steps whose int32 condition it can establish, as a job's chains do.
 //!
 //! **Chains from zero.** A job's chain starts with the compute unit, whose dC is the
