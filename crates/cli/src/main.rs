@@ -431,7 +431,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let verifier = Verifier::new(key.clone());
             verifier.verify(&receipt).context("refusing to export a receipt that does not verify")?;
             let proof = teraproof_verifier::decode_proof(&receipt.proof_bytes()?)?;
-            let inputs = [receipt.da.0, receipt.db.0, receipt.dc.0];
+            let inputs = receipt.public_inputs();
             let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("JSON values serialise");
             write(&out.join("proof.json"), &pretty(snarkjs::proof_json(&proof)))?;
             write(&out.join("public.json"), &pretty(snarkjs::public_json(&inputs)))?;
@@ -440,6 +440,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Export(ExportCommand::Solidity { keys, out }) => {
             let key = UnitVerifyingKey::load(&keys)?;
+            if key.kind() != UnitKind::Product {
+                bail!(
+                    "{} holds the accumulating unit's key ({}); the Solidity verifier is for a compute unit's key \
+                     (its parent folder)",
+                    keys.display(),
+                    key.unit_id()
+                );
+            }
             write(&out, &teraproof_verifier::solidity::verifier_contract(&key))?;
             println!(
                 "wrote {} (contract {}, unit {})",

@@ -385,3 +385,32 @@ fn job_prove_verify_resume_and_exit_statuses() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("A's columns must be B's rows"), "{o:?}");
 }
+
+/// An accumulating unit's receipt exports to snarkjs with its four public inputs, and
+/// the Solidity exports (three inputs) refuse the accumulating key and receipt.
+#[test]
+fn exports_of_an_accumulating_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(teraproof(&["setup", "--unit", "CU-2", "--dev-seed", "3", "--out", "KEYS"], d).status.success());
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-2x4x2", "--seed", "2", "--out", "."], d).status.success());
+    let o = teraproof(
+        &["job", "prove", "--keys", "KEYS", "--a", "A.json", "--b", "B.json", "--out", "JOB.json", "--backend", "cpu"],
+        d,
+    );
+    assert!(o.status.success(), "{o:?}");
+    // The second step of the chain is an accumulating unit's receipt.
+    let step = "JOB.json.units/0-0-1.json";
+    let o = teraproof(&["verify", "--keys", "KEYS/accumulate", step], d);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = teraproof(&["export", "snarkjs", "--keys", "KEYS/accumulate", step, "--out", "SNARKJS"], d);
+    assert!(o.status.success(), "{o:?}");
+    let public: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("SNARKJS/public.json")).unwrap()).unwrap();
+    assert_eq!(public.as_array().unwrap().len(), 4);
+    let o = teraproof(&["export", "solidity", "--keys", "KEYS/accumulate", "--out", "V.sol"], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(!d.join("V.sol").exists());
+    let o = teraproof(&["export", "calldata", "--keys", "KEYS/accumulate", step], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+}

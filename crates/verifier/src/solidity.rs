@@ -27,7 +27,7 @@ use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, PrimeField};
 use teraproof_core::Receipt;
 
-use crate::error::Result;
+use crate::error::{Result, VerifyError};
 use crate::key::UnitVerifyingKey;
 use crate::prelude::*;
 use crate::proof::decode_proof;
@@ -68,7 +68,9 @@ fn g2_words(p: &G2Affine) -> [Fq; 4] {
     [x.c1, x.c0, y.c1, y.c0]
 }
 
-/// Solidity source of a verifier contract for `key`'s unit.
+/// Solidity source of a verifier contract for `key`'s unit: a compute unit's key
+/// (three public inputs; an accumulating unit's key has four and is refused by the
+/// CLI, since its receipts are verified as part of a job).
 pub fn verifier_contract(key: &UnitVerifyingKey) -> String {
     let vk = key.vk();
     let mut constants = String::new();
@@ -186,6 +188,13 @@ contract {CONTRACT_NAME} {{
 /// The eleven words `a, b, c, input` of a `verifyProof` call for `receipt`, in ABI
 /// order (the proof is decoded and checked first).
 pub fn call_words(receipt: &Receipt) -> Result<[[u8; 32]; 11]> {
+    if receipt.dcin.is_some() {
+        return Err(VerifyError::MalformedReceipt(
+            "the Solidity verifier takes the compute unit's three inputs; an accumulating unit's receipt has four \
+             and is verified as part of a job"
+                .into(),
+        ));
+    }
     let proof = decode_proof(&receipt.proof_bytes()?)?;
     let [ax, ay] = g1_words(&proof.a);
     let [bx1, bx0, by1, by0] = g2_words(&proof.b);
