@@ -414,3 +414,67 @@ fn exports_of_an_accumulating_unit() {
     let o = teraproof(&["export", "calldata", "--keys", "KEYS/accumulate", step], d);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
 }
+
+/// The fault `job prove` claims to survive: the process killed (SIGKILL) halfway. The
+/// rerun reuses every unit receipt the killed run finished and proves only the rest,
+/// and the job verifies.
+#[test]
+fn a_killed_job_prove_resumes_from_the_receipts_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(teraproof(&["setup", "--unit", "CU-4", "--dev-seed", "5", "--out", "KEYS"], d).status.success());
+    // 2×2 output tiles, chains of 20 steps: 80 units.
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-8x80x8", "--seed", "3", "--out", "."], d).status.success());
+    let args = [
+        "job",
+        "prove",
+        "--keys",
+        "KEYS",
+        "--a",
+        "A.json",
+        "--b",
+        "B.json",
+        "--out",
+        "JOB.json",
+        "--backend",
+        "cpu",
+        "--units-in-flight",
+        "1",
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teraproof"))
+        .args(args)
+        .current_dir(d)
+        .env("TERAPROOF_CACHE", d.join("cache"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let work = d.join("JOB.json.units");
+    let finished = |dir: &Path| {
+        std::fs::read_dir(dir)
+            .map(|e| e.filter_map(|f| f.ok()).filter(|f| f.path().extension().is_some_and(|x| x == "json")).count())
+            .unwrap_or(0)
+    };
+    let start = std::time::Instant::now();
+    while finished(&work) < 5 {
+        assert!(child.try_wait().unwrap().is_none(), "the job finished before it could be killed");
+        assert!(start.elapsed().as_secs() < 120, "no unit receipt appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(child.try_wait().unwrap().is_none(), "the job finished before it could be killed");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!d.join("JOB.json").exists(), "a killed run wrote no job receipt");
+    let done = finished(&work);
+    assert!((5..80).contains(&done), "{done} unit receipts after the kill");
+
+    let o = teraproof(&args, d);
+    assert!(o.status.success(), "{o:?}");
+    let out = stdout(&o);
+    // Units finished after the count above but before the kill are reused too.
+    let reused: usize = out.split(" reused").next().and_then(|s| s.rsplit(' ').next()).unwrap().parse().unwrap();
+    let proven: usize = out.split(" proven").next().and_then(|s| s.rsplit(' ').next()).unwrap().parse().unwrap();
+    assert!(reused >= done && proven + reused == 80 && proven > 0, "{out}");
+    let o = teraproof(&["job", "verify", "--keys", "KEYS", "--a", "A.json", "--b", "B.json", "JOB.json"], d);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+}

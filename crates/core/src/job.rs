@@ -299,18 +299,7 @@ impl JobReceipt {
     /// Parses a job receipt: version first, no repeated keys anywhere, digests
     /// canonical (never reduced), every unit receipt as strict as [`Receipt::from_json`].
     pub fn from_json(text: &str) -> Result<Self> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| CoreError::Json(short_message(e)))?;
-        crate::json::check_unique_keys(text).map_err(CoreError::MalformedReceipt)?;
-        let version = value
-            .get("version")
-            .ok_or_else(|| CoreError::MalformedReceipt("job receipt: missing field `version`".into()))?
-            .as_u64()
-            .ok_or_else(|| {
-                CoreError::MalformedReceipt("job receipt: `version` is not a non-negative integer".into())
-            })?;
-        if version != JOB_RECEIPT_VERSION {
-            return Err(CoreError::UnsupportedReceiptVersion { found: version, supported: JOB_RECEIPT_VERSION });
-        }
+        let value = crate::receipt::parse_versioned(text, JOB_RECEIPT_VERSION, "job receipt: ")?;
         // Unit receipts through their own parser, so that each gets its typed errors.
         if let Some(units) = value.get("units").and_then(|u| u.as_array()) {
             for (index, unit) in units.iter().enumerate() {

@@ -92,16 +92,7 @@ impl Receipt {
     /// canonical decimals below r; no object may repeat a key (readers disagree on which
     /// copy of a repeated `dc` counts, see [`crate::json`]).
     pub fn from_json(text: &str) -> Result<Self> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| CoreError::Json(short_message(e)))?;
-        crate::json::check_unique_keys(text).map_err(CoreError::MalformedReceipt)?;
-        let version = value
-            .get("version")
-            .ok_or_else(|| CoreError::MalformedReceipt("missing field `version`".into()))?
-            .as_u64()
-            .ok_or_else(|| CoreError::MalformedReceipt("`version` is not a non-negative integer".into()))?;
-        if version != RECEIPT_VERSION {
-            return Err(CoreError::UnsupportedReceiptVersion { found: version, supported: RECEIPT_VERSION });
-        }
+        let value = parse_versioned(text, RECEIPT_VERSION, "")?;
         for field in ["da", "db", "dcin", "dc"] {
             match value.get(field) {
                 None if field == "dcin" => {}
@@ -155,6 +146,24 @@ impl Receipt {
             .try_into()
             .map_err(|b: Vec<u8>| CoreError::BadProofEncoding(format!("{} bytes, expected {PROOF_BYTES}", b.len())))
     }
+}
+
+/// The JSON value of a versioned document (a receipt, a job receipt): no object may
+/// repeat a key, and the version is checked before any other field, so that a future
+/// format gets "unsupported version" rather than a field-level complaint. `what` opens
+/// the messages (`""` or `"job receipt: "`).
+pub(crate) fn parse_versioned(text: &str, supported: u64, what: &str) -> Result<serde_json::Value> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| CoreError::Json(short_message(e)))?;
+    crate::json::check_unique_keys(text).map_err(CoreError::MalformedReceipt)?;
+    let version = value
+        .get("version")
+        .ok_or_else(|| CoreError::MalformedReceipt(format!("{what}missing field `version`")))?
+        .as_u64()
+        .ok_or_else(|| CoreError::MalformedReceipt(format!("{what}`version` is not a non-negative integer")))?;
+    if version != supported {
+        return Err(CoreError::UnsupportedReceiptVersion { found: version, supported });
+    }
+    Ok(value)
 }
 
 /// Lowercase hex.
