@@ -93,6 +93,27 @@ impl<'de> Deserialize<'de> for GemmShape {
     }
 }
 
+/// What one unit of a job must prove: the digests its receipt has to carry, as
+/// the job's tiling and partial sums determine them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitStatement {
+    /// digest of the A tile
+    pub da: MatrixDigest,
+    /// digest of the B tile
+    pub db: MatrixDigest,
+    /// digest of the partial sum it starts from (none for a chain's first step)
+    pub dcin: Option<MatrixDigest>,
+    /// digest of the partial sum (or, last in its chain, the C tile) it produces
+    pub dc: MatrixDigest,
+}
+
+impl UnitStatement {
+    /// Whether `receipt` claims exactly this statement (its proof is not checked).
+    pub fn is_claimed_by(&self, receipt: &crate::Receipt) -> bool {
+        receipt.da == self.da && receipt.db == self.db && receipt.dcin == self.dcin && receipt.dc == self.dc
+    }
+}
+
 /// Where a unit sits in a job: output tile `(i, j)`, step `t` of its chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TilePos {

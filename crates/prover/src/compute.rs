@@ -21,6 +21,26 @@ pub trait ComputeBackend: Send + Sync {
     fn matmul(&self, spec: &UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>) -> Result<Matrix<i32>>;
 }
 
+/// `C = A·B` with `compute`; if a device fails mid-run, the CPU takes over with a
+/// warning rather than losing the work. Returns the product and the backend and
+/// device that computed it.
+pub fn compute_with_fallback(
+    compute: &dyn ComputeBackend,
+    spec: &UnitSpec,
+    a: &Matrix<i8>,
+    b: &Matrix<i8>,
+) -> Result<(Matrix<i32>, &'static str, String)> {
+    match compute.matmul(spec, a, b) {
+        Ok(c) => Ok((c, compute.name(), compute.device())),
+        Err(e @ ProverError::Core(_)) => Err(e),
+        Err(e) if compute.name() != CpuCompute.name() => {
+            tracing::warn!(error = %e, "the {} compute backend failed; computing on the CPU", compute.name());
+            Ok((CpuCompute.matmul(spec, a, b)?, CpuCompute.name(), CpuCompute.device()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// The CPU reference (rayon over rows).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CpuCompute;

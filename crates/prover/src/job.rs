@@ -19,11 +19,12 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use teraproof_core::job::{JobKeys, JobReceipt, JobUnit, TilePos, Tiling, JOB_RECEIPT_VERSION};
+use teraproof_core::job::{JobKeys, JobReceipt, JobUnit, TilePos, Tiling, UnitStatement, JOB_RECEIPT_VERSION};
 use teraproof_core::{digest_matrix, matmul_cpu, GemmShape, Matrix, MatrixDigest, Receipt, UnitKind, UnitSpec};
-use teraproof_verifier::{JobVerifier, Verifier, ACCUMULATE_KEYS_DIR};
+use teraproof_verifier::{JobVerifier, ACCUMULATE_KEYS_DIR};
 
 use crate::backend::Backend;
+use crate::compute::ComputeBackend;
 use crate::error::{ProverError, Result};
 use crate::keys::UnitKeys;
 use crate::prove::{accumulate, Prover};
@@ -61,13 +62,175 @@ pub struct JobOutput {
     pub total_ms: f64,
 }
 
-/// A unit ready to prove.
-struct UnitInputs {
-    pos: TilePos,
-    a: Matrix<i8>,
-    b: Matrix<i8>,
-    cin: Option<Matrix<i32>>,
-    cout: Matrix<i32>,
+
+/// A job after its product is computed: the tiling, `C` and every tile digest, ready
+/// for its units to be proven here ([`JobProver::prove_job`]) or on a fleet.
+pub struct PreparedJob {
+    /// the GEMM's shape
+    pub shape: GemmShape,
+    /// how it is cut into units
+    pub tiling: Tiling,
+    /// `C = A·B`
+    pub c: Matrix<i32>,
+    /// digests of A's tiles (I×T), B's (T×J) and C's (I×J)
+    pub tiles: [Vec<Vec<MatrixDigest>>; 3],
+    /// the backend and device that computed C
+    pub compute: (String, String),
+    /// milliseconds computing C
+    pub compute_ms: f64,
+}
+
+/// One unit of a job with everything needed to prove it.
+pub struct UnitWork {
+    /// where it sits
+    pub pos: TilePos,
+    /// its index in job order
+    pub index: usize,
+    /// the A tile
+    pub a: Matrix<i8>,
+    /// the B tile
+    pub b: Matrix<i8>,
+    /// the partial sum it starts from (none for a chain's first step)
+    pub cin: Option<Matrix<i32>>,
+    /// the partial sum it produces (last in its chain: C's tile)
+    pub cout: Matrix<i32>,
+    /// the digests its receipt must carry
+    pub statement: UnitStatement,
+}
+
+impl UnitWork {
+    /// Which circuit proves it.
+    pub fn kind(&self) -> UnitKind {
+        if self.cin.is_some() {
+            UnitKind::Accumulate
+        } else {
+            UnitKind::Product
+        }
+    }
+}
+
+/// The shape of the job `A·B`, refused when A's columns are not B's rows.
+pub fn job_shape(a: &Matrix<i8>, b: &Matrix<i8>) -> Result<GemmShape> {
+    if b.rows() != a.cols() {
+        return Err(ProverError::Core(teraproof_core::CoreError::InvalidJob(format!(
+            "A is {}x{} and B is {}x{}: A's columns must be B's rows",
+            a.rows(),
+            a.cols(),
+            b.rows(),
+            b.cols()
+        ))));
+    }
+    Ok(GemmShape::new(a.rows(), a.cols(), b.cols())?)
+}
+
+impl PreparedJob {
+    /// A job of `tiling` whose product `c` was computed by `compute` in
+    /// `compute_ms`; the tile digests are taken here.
+    pub fn new(
+        tiling: Tiling,
+        a: &Matrix<i8>,
+        b: &Matrix<i8>,
+        c: Matrix<i32>,
+        compute: (String, String),
+        compute_ms: f64,
+    ) -> Self {
+        let (i_tiles, t_tiles, j_tiles) = tiling.grid();
+        let tiles = [
+            tiling.tile_digests(a, i_tiles, t_tiles),
+            tiling.tile_digests(b, t_tiles, j_tiles),
+            tiling.tile_digests(&c, i_tiles, j_tiles),
+        ];
+        Self { shape: tiling.shape(), tiling, c, tiles, compute, compute_ms }
+    }
+
+    /// Computes `C = A·B` for a job of `tiling` with `compute` (the CPU taking over if
+    /// the device fails) and prepares it.
+    pub fn compute(tiling: Tiling, a: &Matrix<i8>, b: &Matrix<i8>, compute: &dyn ComputeBackend) -> Result<Self> {
+        tiling.check_shapes(a, b, None)?;
+        let t = Instant::now();
+        let spec = UnitSpec::new(a.rows(), a.cols(), b.cols())?;
+        let (c, backend, device) = crate::compute::compute_with_fallback(compute, &spec, a, b)?;
+        Ok(Self::new(tiling, a, b, c, (backend.to_string(), device), ms(t)))
+    }
+
+    /// The job's statement id ([`teraproof_verifier::job_statement_id`] of the
+    /// receipt it will have).
+    pub fn statement_id(&self) -> String {
+        let [a, b, c] = &self.tiles;
+        teraproof_verifier::statement_id_of(&self.tiling.unit().id(), self.shape, [a, b, c])
+    }
+
+    /// Walks the units in job order (chain by chain, each chain's steps in order),
+    /// forming the partial sums on the CPU from the tiles, the last of each chain
+    /// checked equal to C's tile, and hands each unit to `f`. Memory: one chain's
+    /// partial sum at a time, plus whatever `f` keeps.
+    pub fn for_each_unit<E: From<ProverError>>(
+        &self,
+        a: &Matrix<i8>,
+        b: &Matrix<i8>,
+        mut f: impl FnMut(UnitWork) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let tiling = &self.tiling;
+        let t_tiles = tiling.grid().1;
+        let [a_tiles, b_tiles, _] = &self.tiles;
+        let accumulate_id = UnitKind::Accumulate.unit_id(&tiling.unit());
+        let mut previous: Option<Matrix<i32>> = None;
+        for (index, pos) in tiling.positions().enumerate() {
+            let TilePos { i, j, t: step } = pos;
+            if step == 0 {
+                previous = None;
+            }
+            let a_tile = tiling.tile_of(a, i, step);
+            let b_tile = tiling.tile_of(b, step, j);
+            let product = matmul_cpu(&a_tile, &b_tile).map_err(ProverError::from)?;
+            let cout = match &previous {
+                None => product,
+                Some(cin) => accumulate(&accumulate_id, cin, &product)?,
+            };
+            if step + 1 == t_tiles && cout != tiling.tile_of(&self.c, i, j) {
+                return Err(E::from(ProverError::ComputeMismatch(format!(
+                    "the product from {} ({}) disagrees with the tiled CPU sums at output tile ({i}, {j}); no \
+                     receipt is made for a wrong C",
+                    self.compute.0, self.compute.1
+                ))));
+            }
+            let statement = UnitStatement {
+                da: a_tiles[i][step],
+                db: b_tiles[step][j],
+                dcin: previous.as_ref().map(digest_matrix),
+                dc: digest_matrix(&cout),
+            };
+            let cin = previous.take();
+            previous = Some(cout.clone());
+            f(UnitWork { pos, index, a: a_tile, b: b_tile, cin, cout, statement })?;
+        }
+        Ok(())
+    }
+
+    /// The job receipt from every unit's receipt in job order; returns C with it.
+    /// The caller verifies it before it leaves.
+    pub fn assemble(self, keys: JobKeys, insecure_dev_setup: bool, receipts: Vec<Receipt>) -> (Matrix<i32>, JobReceipt) {
+        let [a_tiles, b_tiles, c_tiles] = self.tiles;
+        let units = self
+            .tiling
+            .positions()
+            .zip(receipts)
+            .map(|(pos, receipt)| JobUnit { i: pos.i, j: pos.j, t: pos.t, receipt })
+            .collect();
+        let receipt = JobReceipt {
+            version: JOB_RECEIPT_VERSION,
+            shape: self.shape,
+            unit: self.tiling.unit().id(),
+            ops: self.shape.ops(),
+            keys,
+            insecure_dev_setup,
+            a_tiles,
+            b_tiles,
+            c_tiles,
+            units,
+        };
+        (self.c, receipt)
+    }
 }
 
 /// Proves jobs on one unit with its two provers (the compute unit's, and the
@@ -138,6 +301,16 @@ impl JobProver {
         Ok(tiling)
     }
 
+    /// Computes `C = A·B` for a job with this prover's compute backend and prepares
+    /// its tiling and tile digests; refused when `A` and `B` do not chain or the
+    /// job needs keys this prover lacks.
+    pub fn prepare(&self, a: &Matrix<i8>, b: &Matrix<i8>) -> Result<PreparedJob> {
+        let tiling = self.tiling(job_shape(a, b)?)?;
+        let t = Instant::now();
+        let (c, backend, device) = self.product.compute(a, b)?;
+        Ok(PreparedJob::new(tiling, a, b, c, (backend.to_string(), device), ms(t)))
+    }
+
     /// Proves the job `C = A·B`; `progress(done, total)` is called as units finish
     /// (reused ones count as done at once).
     pub fn prove_job(
@@ -148,19 +321,9 @@ impl JobProver {
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<JobOutput> {
         let total_start = Instant::now();
-        let shape = GemmShape::new(a.rows(), a.cols(), b.cols())?;
-        if b.rows() != a.cols() {
-            return Err(ProverError::Core(teraproof_core::CoreError::InvalidJob(format!(
-                "A is {}x{} and B is {}x{}: A's columns must be B's rows",
-                a.rows(),
-                a.cols(),
-                b.rows(),
-                b.cols()
-            ))));
-        }
-        let tiling = self.tiling(shape)?;
-        let (i_tiles, t_tiles, j_tiles) = tiling.grid();
-        let _span = tracing::info_span!("job", %shape, unit = %self.unit(), units = tiling.units()).entered();
+        let job = self.prepare(a, b)?;
+        let tiling = &job.tiling;
+        let _span = tracing::info_span!("job", shape = %job.shape, unit = %self.unit(), units = tiling.units()).entered();
         if let Some(dir) = &options.work_dir {
             std::fs::create_dir_all(dir).map_err(|error| ProverError::Io {
                 action: "cannot create",
@@ -168,136 +331,81 @@ impl JobProver {
                 error,
             })?;
         }
-
-        let t = Instant::now();
-        let (c, compute_backend, compute_device) = self.product.compute(a, b)?;
-        let compute_ms = ms(t);
-        let a_tiles = tiling.tile_digests(a, i_tiles, t_tiles);
-        let b_tiles = tiling.tile_digests(b, t_tiles, j_tiles);
-        let c_tiles = tiling.tile_digests(&c, i_tiles, j_tiles);
+        let (compute_backend, compute_device) = job.compute.clone();
 
         let total = tiling.units();
         let done = AtomicUsize::new(0);
         let receipts: Mutex<Vec<Option<Receipt>>> = Mutex::new(vec![None; total]);
         let mut reused = 0;
-        let mut pending: Vec<UnitInputs> = Vec::new();
+        let mut pending: Vec<UnitWork> = Vec::new();
         let batch = options.units_in_flight.max(1);
-        let mut first_error: Option<ProverError> = None;
-        let flush = |pending: &mut Vec<UnitInputs>| -> Result<()> {
-            let results: Vec<Result<(TilePos, Receipt)>> = pending
+        let flush = |pending: &mut Vec<UnitWork>| -> Result<()> {
+            let results: Vec<Result<(usize, Receipt)>> = pending
                 .par_iter()
                 .map(|unit| {
                     let mut receipt = self.prove_unit(unit)?;
-                    receipt.prover.compute_backend = compute_backend.to_string();
+                    receipt.prover.compute_backend = compute_backend.clone();
                     receipt.prover.compute_device = compute_device.clone();
                     if let Some(dir) = &options.work_dir {
                         write_atomically(&unit_path(dir, unit.pos), receipt.to_json().as_bytes())?;
                     }
                     progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                    Ok((unit.pos, receipt))
+                    Ok((unit.index, receipt))
                 })
                 .collect();
             pending.clear();
             let mut slots = receipts.lock().expect("no panics while holding the lock");
             for result in results {
-                let (pos, receipt) = result?;
-                slots[tiling.index_of(pos)] = Some(receipt);
+                let (index, receipt) = result?;
+                slots[index] = Some(receipt);
             }
             Ok(())
         };
 
-        // Job order: chain by chain, each chain's steps in order.
-        let mut previous: Option<Matrix<i32>> = None;
-        for pos in tiling.positions() {
-            let TilePos { i, j, t: step } = pos;
-            if step == 0 {
-                previous = None;
-            }
-            let a_tile = tiling.tile_of(a, i, step);
-            let b_tile = tiling.tile_of(b, step, j);
-            let product = matmul_cpu(&a_tile, &b_tile)?;
-            let cout = match &previous {
-                None => product,
-                Some(cin) => accumulate(&UnitKind::Accumulate.unit_id(&self.unit()), cin, &product)?,
-            };
-            if step + 1 == t_tiles && cout != tiling.tile_of(&c, i, j) {
-                return Err(ProverError::ComputeMismatch(format!(
-                    "the product from {compute_backend} ({compute_device}) disagrees with the tiled CPU sums \
-                     at output tile ({i}, {j}); no receipt is made for a wrong C"
-                )));
-            }
-            let expected = Expected {
-                da: a_tiles[i][step],
-                db: b_tiles[step][j],
-                dcin: previous.as_ref().map(digest_matrix),
-                dc: digest_matrix(&cout),
-            };
-            let found = options.work_dir.as_ref().and_then(|dir| self.reusable(dir, pos, &expected));
+        job.for_each_unit(a, b, |unit| -> Result<()> {
+            let found = options.work_dir.as_ref().and_then(|dir| self.reusable(dir, &unit));
             if let Some(receipt) = found {
-                receipts.lock().expect("no panics while holding the lock")[tiling.index_of(pos)] = Some(receipt);
+                receipts.lock().expect("no panics while holding the lock")[unit.index] = Some(receipt);
                 reused += 1;
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             } else {
-                pending.push(UnitInputs { pos, a: a_tile, b: b_tile, cin: previous.take(), cout: cout.clone() });
+                pending.push(unit);
             }
-            previous = Some(cout);
             if pending.len() >= batch {
-                if let Err(e) = flush(&mut pending) {
-                    first_error = Some(e);
-                    break;
-                }
+                flush(&mut pending)?;
             }
-        }
-        if let Some(e) = first_error {
-            return Err(e);
-        }
+            Ok(())
+        })?;
         if !pending.is_empty() {
             flush(&mut pending)?;
         }
 
         let receipts = receipts.into_inner().expect("no panics while holding the lock");
-        let units: Vec<JobUnit> = tiling
-            .positions()
-            .zip(receipts)
-            .map(|(pos, r)| JobUnit {
-                i: pos.i,
-                j: pos.j,
-                t: pos.t,
-                receipt: r.expect("every unit was proven or reused"),
-            })
-            .collect();
-        let receipt = JobReceipt {
-            version: JOB_RECEIPT_VERSION,
-            shape,
-            unit: self.unit().id(),
-            ops: shape.ops(),
-            keys: JobKeys {
-                product: self.product.vk_id().to_string(),
-                accumulate: (t_tiles > 1).then(|| self.accumulate.as_ref().map(|p| p.vk_id().to_string())).flatten(),
-            },
-            insecure_dev_setup: self.product.manifest().insecure_dev_setup,
-            a_tiles,
-            b_tiles,
-            c_tiles,
-            units,
-        };
+        let receipts = receipts.into_iter().map(|r| r.expect("every unit was proven or reused")).collect();
+        let keys = self.job_keys(tiling);
+        let insecure = self.product.manifest().insecure_dev_setup;
+        let compute_ms = job.compute_ms;
+        let compute = job.compute.clone();
+        let (c, receipt) = job.assemble(keys, insecure, receipts);
         // The job as a buyer will check it, before it leaves: no invalid job receipt
         // is ever written.
         self.verifier.verify_gemm_job(&receipt)?;
         let proved = total - reused;
         tracing::info!(proved, reused, total_ms = ms(total_start), "job proved");
-        Ok(JobOutput {
-            c,
-            receipt,
-            proved,
-            reused,
-            compute: (compute_backend.to_string(), compute_device),
-            compute_ms,
-            total_ms: ms(total_start),
-        })
+        Ok(JobOutput { c, receipt, proved, reused, compute, compute_ms, total_ms: ms(total_start) })
     }
 
-    fn prove_unit(&self, unit: &UnitInputs) -> Result<Receipt> {
+    /// The key ids a job receipt of `tiling` names.
+    pub fn job_keys(&self, tiling: &Tiling) -> JobKeys {
+        JobKeys {
+            product: self.product.vk_id().to_string(),
+            accumulate: (tiling.grid().1 > 1)
+                .then(|| self.accumulate.as_ref().map(|p| p.vk_id().to_string()))
+                .flatten(),
+        }
+    }
+
+    fn prove_unit(&self, unit: &UnitWork) -> Result<Receipt> {
         let mut rng = rand::rngs::OsRng;
         match &unit.cin {
             None => self.product.prove_product(&unit.a, &unit.b, &unit.cout, &mut rng),
@@ -308,33 +416,21 @@ impl JobProver {
         }
     }
 
-    /// A receipt in the work folder for `pos` that proves exactly the expected
+    /// A receipt in the work folder for `unit` that proves exactly the expected
     /// statement and verifies; anything else (missing, unreadable, another job's,
     /// forged) is ignored and the unit is proven again.
-    fn reusable(&self, dir: &Path, pos: TilePos, expected: &Expected) -> Option<Receipt> {
-        let path = unit_path(dir, pos);
+    fn reusable(&self, dir: &Path, unit: &UnitWork) -> Option<Receipt> {
+        let path = unit_path(dir, unit.pos);
         let text = std::fs::read_to_string(&path).ok()?;
         let receipt = Receipt::from_json(&text).ok()?;
-        let same = receipt.da == expected.da
-            && receipt.db == expected.db
-            && receipt.dcin == expected.dcin
-            && receipt.dc == expected.dc;
-        let verifier: &Verifier = if pos.t == 0 { self.verifier.product() } else { self.verifier.accumulate()? };
-        match (same, verifier.verify(&receipt)) {
-            (true, Ok(_)) => Some(receipt),
-            (_, result) => {
-                tracing::warn!(path = %path.display(), ?result, "a unit receipt in the work folder is not this unit's; proving it again");
+        match self.verifier.verify_unit(unit.pos, &unit.statement, &receipt) {
+            Ok(_) => Some(receipt),
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "a unit receipt in the work folder is not this unit's; proving it again");
                 None
             }
         }
     }
-}
-
-struct Expected {
-    da: MatrixDigest,
-    db: MatrixDigest,
-    dcin: Option<MatrixDigest>,
-    dc: MatrixDigest,
 }
 
 /// The work folder's file for the unit at `pos`.

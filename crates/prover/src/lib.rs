@@ -21,9 +21,9 @@ pub mod prove;
 pub mod qap;
 
 pub use backend::{ArkworksMsm, Backend, BaseSet, CpuMsm, MsmBackend, SharedMsm};
-pub use compute::{ComputeBackend, CpuCompute, CudaCompute};
+pub use compute::{compute_with_fallback, ComputeBackend, CpuCompute, CudaCompute};
 pub use cuda_msm::CudaMsm;
 pub use error::{ProverError, Result};
-pub use job::{plan, JobOptions, JobOutput, JobPlan, JobProver};
+pub use job::{job_shape, plan, JobOptions, JobOutput, JobPlan, JobProver, PreparedJob, UnitWork};
 pub use keys::{constraints_of, setup_dev, setup_dev_of_kind, setup_with_rng, setup_with_rng_of_kind, UnitKeys};
 pub use prove::{ProofOutput, Prover};

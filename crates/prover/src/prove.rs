@@ -107,15 +107,7 @@ impl Prover {
         a: &DataMatrix<i8>,
         b: &DataMatrix<i8>,
     ) -> Result<(DataMatrix<i32>, &'static str, String)> {
-        match self.compute.matmul(spec, a, b) {
-            Ok(c) => Ok((c, self.compute.name(), self.compute.device())),
-            Err(e @ ProverError::Core(_)) => Err(e),
-            Err(e) if self.compute.name() != CpuCompute.name() => {
-                tracing::warn!(error = %e, "the {} compute backend failed; computing on the CPU", self.compute.name());
-                Ok((CpuCompute.matmul(spec, a, b)?, CpuCompute.name(), CpuCompute.device()))
-            }
-            Err(e) => Err(e),
-        }
+        crate::compute::compute_with_fallback(self.compute.as_ref(), spec, a, b)
     }
 
     /// `C = A·B` for matrices of any shape (a job's whole GEMM) with this prover's
@@ -124,6 +116,11 @@ impl Prover {
     pub fn compute(&self, a: &DataMatrix<i8>, b: &DataMatrix<i8>) -> Result<(DataMatrix<i32>, &'static str, String)> {
         let spec = UnitSpec::new(a.rows(), a.cols(), b.cols())?;
         self.compute_product(&spec, a, b)
+    }
+
+    /// The id of the unit this prover proves (`mm-i8-…` or `mma-i8-…`).
+    pub fn unit_id(&self) -> String {
+        self.keys.unit_id()
     }
 
     /// The shape of the unit this prover proves.

@@ -124,6 +124,13 @@ pub enum VerifyError {
     /// The job receipt names other keys than this verifier's, or its flag differs.
     #[error("job key mismatch: {0}")]
     JobKeyMismatch(String),
+    /// A unit receipt checked on its own claims other digests than the job's unit at
+    /// its position must carry.
+    #[error("the receipt given for unit {pos} proves another statement than the job's unit there (its digests differ)")]
+    NotThisUnit {
+        /// the unit's position
+        pos: teraproof_core::TilePos,
+    },
     /// A unit of the job has no receipt.
     #[error("unit {pos} of the job has no receipt")]
     MissingUnit {

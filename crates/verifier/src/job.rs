@@ -25,13 +25,13 @@ use std::path::Path;
 
 use alloc::collections::BTreeSet;
 use sha2::{Digest, Sha256};
-use teraproof_core::job::{JobReceipt, TilePos, Tiling, JOB_RECEIPT_VERSION};
+use teraproof_core::job::{JobReceipt, TilePos, Tiling, UnitStatement, JOB_RECEIPT_VERSION};
 use teraproof_core::{GemmShape, Matrix, MatrixDigest, Receipt, UnitKind, UnitSpec};
 
 use crate::error::{quoted, Result, VerifyError};
 use crate::key::UnitVerifyingKey;
 use crate::prelude::*;
-use crate::verify::Verifier;
+use crate::verify::{Verified, Verifier};
 
 /// The folder inside a key directory that holds the accumulating unit's keys.
 pub const ACCUMULATE_KEYS_DIR: &str = "accumulate";
@@ -64,14 +64,20 @@ pub struct JobVerifier {
 /// with one statement id prove the same product, under whichever keys the verifier
 /// holds (a development key's receipts say so in `insecure_dev_setup`).
 pub fn job_statement_id(job: &JobReceipt) -> String {
+    statement_id_of(&job.unit, job.shape, [&job.a_tiles, &job.b_tiles, &job.c_tiles])
+}
+
+/// [`job_statement_id`] from a job's parts, before any unit is proven (a fleet names
+/// a job by it, so that a coordinator run again finds the receipts already made).
+pub fn statement_id_of(unit: &str, shape: GemmShape, tiles: [&[Vec<MatrixDigest>]; 3]) -> String {
     let mut h = Sha256::new();
     h.update(b"teraproof.job.v1");
-    h.update((job.unit.len() as u64).to_le_bytes());
-    h.update(job.unit.as_bytes());
-    for d in [job.shape.m, job.shape.k, job.shape.n] {
+    h.update((unit.len() as u64).to_le_bytes());
+    h.update(unit.as_bytes());
+    for d in [shape.m, shape.k, shape.n] {
         h.update((d as u64).to_le_bytes());
     }
-    for grid in [&job.a_tiles, &job.b_tiles, &job.c_tiles] {
+    for grid in tiles {
         h.update((grid.len() as u64).to_le_bytes());
         for row in grid {
             h.update((row.len() as u64).to_le_bytes());
@@ -144,6 +150,24 @@ impl JobVerifier {
     /// The accumulating unit's verifier, when this verifier has its key.
     pub fn accumulate(&self) -> Option<&Verifier> {
         self.accumulate.as_ref()
+    }
+
+    /// One unit receipt on its own, as the job's unit at `pos` that must prove
+    /// `statement`: it claims exactly that statement and verifies under the key of
+    /// its kind (a chain's first step is a compute unit, every later step an
+    /// accumulating unit). A fleet's coordinator checks each receipt so as it arrives.
+    pub fn verify_unit(&self, pos: TilePos, statement: &UnitStatement, receipt: &Receipt) -> Result<Verified> {
+        if !statement.is_claimed_by(receipt) {
+            return Err(VerifyError::NotThisUnit { pos });
+        }
+        let verifier = if pos.t == 0 {
+            &self.product
+        } else {
+            self.accumulate.as_ref().ok_or_else(|| {
+                VerifyError::BadKey("an accumulating unit cannot be checked without the accumulating unit's key".into())
+            })?
+        };
+        verifier.verify(receipt)
     }
 
     /// The tiling a job receipt claims, checked against this verifier's unit.

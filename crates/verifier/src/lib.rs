@@ -38,7 +38,7 @@ mod prelude {
 }
 
 pub use error::{Result, VerifyError};
-pub use job::{job_statement_id, JobVerifier, VerifiedJob, ACCUMULATE_KEYS_DIR};
+pub use job::{job_statement_id, statement_id_of, JobVerifier, VerifiedJob, ACCUMULATE_KEYS_DIR};
 pub use key::{KeyManifest, UnitVerifyingKey};
 pub use proof::{decode_proof, encode_proof};
 pub use verify::{Verified, Verifier};
