@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: installs the JavaScript tools the interop tests run
-# (the real snarkjs and solc, pinned by the package-lock.json files under tools/),
-# then runs every test.
+# (the real snarkjs and solc, pinned by the package-lock.json files under tools/) and
+# redis-server for the fleet's, then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,5 +18,8 @@ if cuda_env=$(scripts/cuda-tools.sh); then
 else
     echo "could not install the CUDA tool wheels: the kernel compile checks will skip"
 fi
+
+# redis-server for the fleet's tests (they start their own on a loopback port).
+scripts/install-redis.sh
 
 cargo test --workspace

@@ -51,12 +51,24 @@ pub(crate) enum JobCommand {
         #[arg(long)]
         c_out: Option<PathBuf>,
         /// folder for the unit receipts as they are made (default: OUT.units)
-        #[arg(long)]
+        #[arg(long, conflicts_with = "fleet")]
         work: Option<PathBuf>,
         /// units proven at once (default: the CPU threads; 1 proves one unit at a time
         /// with parallel MSMs)
-        #[arg(long)]
+        #[arg(long, conflicts_with = "fleet")]
         units_in_flight: Option<usize>,
+        /// prove the units on a fleet of `teraproof worker`s through this Redis
+        /// (redis://[:PASSWORD@]HOST:PORT or rediss://); C is computed here, and only the
+        /// verifying keys are read
+        #[arg(long, value_name = "URL")]
+        fleet: Option<String>,
+        /// with --fleet: PEM file of the authority that signed a rediss:// server's certificate
+        #[arg(long, requires = "fleet", value_name = "FILE")]
+        fleet_ca: Option<PathBuf>,
+        /// with --fleet: most units in Redis at once (the inputs of a job of any size
+        /// never have to fit in the server)
+        #[arg(long, default_value_t = 1024, requires = "fleet")]
+        max_queued: usize,
         /// backend for C and the MSMs: auto, cpu, cuda, cuda:N
         #[arg(long, default_value = "auto")]
         backend: String,
@@ -90,7 +102,16 @@ pub(crate) fn run(command: JobCommand) -> Result<ExitCode> {
         JobCommand::Plan { unit, shape, keys, backend } => {
             plan_job(&unit, &shape, keys.as_deref(), backend.parse()?)?;
         }
-        JobCommand::Prove { keys, a, b, out, c_out, work, units_in_flight, backend } => {
+        JobCommand::Prove { keys, a, b, out, c_out, fleet: Some(url), fleet_ca, max_queued, backend, .. } => {
+            let outputs: Vec<&Path> = std::iter::once(out.as_path()).chain(c_out.as_deref()).collect();
+            check_outputs(&outputs, &[&a, &b], &keys)?;
+            if max_queued == 0 {
+                bail!("--max-queued must be at least 1");
+            }
+            let fleet = crate::fleet::FleetArgs { url, ca: fleet_ca };
+            crate::fleet::prove_job(&keys, &a, &b, &out, c_out.as_deref(), &fleet, max_queued, backend.parse()?)?;
+        }
+        JobCommand::Prove { keys, a, b, out, c_out, work, units_in_flight, backend, .. } => {
             let work = work.unwrap_or_else(|| {
                 let mut name = out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
                 name.push(".units");

@@ -4,6 +4,7 @@
 
 mod bench;
 mod demo;
+mod fleet;
 mod gpu_bench;
 mod job;
 mod job_bench;
@@ -148,6 +149,12 @@ enum Command {
     /// Jobs: a GEMM of any shape proven as chains of standard units and verified as one.
     #[command(subcommand)]
     Job(job::JobCommand),
+    /// A fleet worker: proves the units `job prove --fleet` enqueues in Redis, for the
+    /// keys given, until SIGTERM or ^C (which finish the current unit first).
+    Worker(fleet::WorkerArgs),
+    /// The fleet: `fleet status --fleet URL`.
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
     /// Export for other verifiers: a receipt for snarkjs, the key as a Solidity contract, calldata.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -424,6 +431,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }));
         }
         Command::Job(command) => return job::run(command),
+        Command::Worker(args) => fleet::worker(args)?,
+        Command::Fleet(command) => fleet::run(command)?,
         Command::Export(ExportCommand::Snarkjs { keys, receipt, out }) => {
             use teraproof_verifier::snarkjs;
             let key = UnitVerifyingKey::load(&keys)?;
@@ -702,14 +711,18 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A worker says what it does, unit by unit; everything else only warns.
+    let default_filter = if matches!(cli.command, Command::Worker(_)) { "warn,teraproof_fleet=info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TERAPROOF_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .init();
-    match run(Cli::parse()) {
+    match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -80,7 +80,8 @@ fn client(options: &ConnectOptions) -> Result<Client> {
     }
     match (&options.ca, url.starts_with("rediss://")) {
         (Some(ca), true) => {
-            let root_cert = std::fs::read(ca).map_err(|e| bad(format!("cannot read the CA file {}: {e}", ca.display())))?;
+            let root_cert =
+                std::fs::read(ca).map_err(|e| bad(format!("cannot read the CA file {}: {e}", ca.display())))?;
             Client::build_with_tls(url, redis::TlsCertificates { client_tls: None, root_cert: Some(root_cert) })
                 .map_err(|e| bad(e.to_string()))
         }

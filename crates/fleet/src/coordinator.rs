@@ -19,7 +19,7 @@ use teraproof_core::{Matrix, Receipt, TilePos};
 use teraproof_prover::{PreparedJob, UnitWork};
 use teraproof_verifier::JobVerifier;
 
-use crate::conn::{ConnectOptions, Conn};
+use crate::conn::{Conn, ConnectOptions};
 use crate::error::{FleetError, Result};
 use crate::names;
 use crate::stream;
@@ -44,7 +44,12 @@ pub struct CoordinatorOptions {
 
 impl Default for CoordinatorOptions {
     fn default() -> Self {
-        Self { max_queued: 1024, keep_for: Duration::from_secs(24 * 3600), max_rejections: 3, poll: Duration::from_millis(500) }
+        Self {
+            max_queued: 1024,
+            keep_for: Duration::from_secs(24 * 3600),
+            max_rejections: 3,
+            poll: Duration::from_millis(500),
+        }
     }
 }
 
@@ -150,7 +155,9 @@ impl Coordinator {
         }
         let keys = JobKeys {
             product: self.verifier.product().key().id().to_string(),
-            accumulate: (tiling.grid().1 > 1).then(|| self.verifier.accumulate().map(|v| v.key().id().to_string())).flatten(),
+            accumulate: (tiling.grid().1 > 1)
+                .then(|| self.verifier.accumulate().map(|v| v.key().id().to_string()))
+                .flatten(),
         };
         let insecure = self.verifier.product().key().insecure_dev_setup();
         let job_id = job.statement_id();
@@ -163,9 +170,23 @@ impl Coordinator {
         let keep_s = self.options.keep_for.as_secs().max(1);
         self.conn.run("HSET meta", |c| {
             redis::pipe()
-                .cmd("HSET").arg(&meta).arg("unit").arg(&unit).arg("shape").arg(&shape).arg("units").arg(total).ignore()
-                .cmd("EXPIRE").arg(&meta).arg(keep_s).ignore()
-                .cmd("SADD").arg(names::JOBS).arg(&job_id).ignore()
+                .cmd("HSET")
+                .arg(&meta)
+                .arg("unit")
+                .arg(&unit)
+                .arg("shape")
+                .arg(&shape)
+                .arg("units")
+                .arg(total)
+                .ignore()
+                .cmd("EXPIRE")
+                .arg(&meta)
+                .arg(keep_s)
+                .ignore()
+                .cmd("SADD")
+                .arg(names::JOBS)
+                .arg(&job_id)
+                .ignore()
                 .query::<()>(c)
         })?;
         let existing: Vec<Vec<u8>> =
@@ -219,9 +240,17 @@ impl Coordinator {
         let (receipts_key, done_key) = (names::receipts(&job_id), names::done(&job_id));
         self.conn.run("EXPIRE", |c| {
             redis::pipe()
-                .cmd("EXPIRE").arg(&receipts_key).arg(keep_s).ignore()
-                .cmd("DEL").arg(&done_key).ignore()
-                .cmd("SREM").arg(names::JOBS).arg(&job_id).ignore()
+                .cmd("EXPIRE")
+                .arg(&receipts_key)
+                .arg(keep_s)
+                .ignore()
+                .cmd("DEL")
+                .arg(&done_key)
+                .ignore()
+                .cmd("SREM")
+                .arg(names::JOBS)
+                .arg(&job_id)
+                .ignore()
                 .query::<()>(c)
         })?;
         (run.progress)(FleetProgress { done: total, total, workers: run.workers, rejected: run.rejected });
@@ -243,12 +272,13 @@ impl Coordinator {
     fn enqueue(&mut self, run: &mut Run, index: usize, blob: Vec<u8>) -> Result<()> {
         let t = Instant::now();
         let (pos, _) = run.statements[index].expect("walked before enqueued");
-        let vk = if pos.t == 0 { run.keys.product.clone() } else { run.keys.accumulate.clone().expect("checked up front") };
+        let vk =
+            if pos.t == 0 { run.keys.product.clone() } else { run.keys.accumulate.clone().expect("checked up front") };
         let stream = names::tasks(&vk);
         let task = TaskRef { job: run.job_id.clone(), unit: index, key: vk };
         let key = names::inputs(&run.job_id, index);
         let keep_s = self.options.keep_for.as_secs().max(1);
-        let (_, entry): ((), String) = self.conn.run("XADD task", |c| {
+        let (entry,): (String,) = self.conn.run("XADD task", |c| {
             let mut xadd = redis::cmd("XADD");
             xadd.arg(&stream).arg("*");
             for (k, v) in task.fields() {
@@ -281,9 +311,10 @@ impl Coordinator {
             Err(format!("a {len}-byte receipt, over the {MAX_RECEIPT_BYTES}-byte cap"))
         } else {
             let bytes: Vec<u8> = self.conn.run("HGET", |c| redis::cmd("HGET").arg(&receipts).arg(index).query(c))?;
-            match String::from_utf8(bytes).map_err(|_| "a receipt that is not UTF-8".to_string()).and_then(|text| {
-                Receipt::from_json(&text).map_err(|e| format!("a receipt that does not parse: {e}"))
-            }) {
+            match String::from_utf8(bytes)
+                .map_err(|_| "a receipt that is not UTF-8".to_string())
+                .and_then(|text| Receipt::from_json(&text).map_err(|e| format!("a receipt that does not parse: {e}")))
+            {
                 Ok(receipt) => {
                     run.collect += t.elapsed();
                     let v = Instant::now();
@@ -349,7 +380,15 @@ impl Coordinator {
         if entries.is_empty() {
             let poll_ms = self.options.poll.as_millis() as u64;
             let waited = self.conn.run("XREAD", |c| {
-                redis::cmd("XREAD").arg("COUNT").arg(512).arg("BLOCK").arg(poll_ms).arg("STREAMS").arg(&done_key).arg(&last).query::<Value>(c)
+                redis::cmd("XREAD")
+                    .arg("COUNT")
+                    .arg(512)
+                    .arg("BLOCK")
+                    .arg(poll_ms)
+                    .arg("STREAMS")
+                    .arg(&done_key)
+                    .arg(&last)
+                    .query::<Value>(c)
             })?;
             entries = stream::read_reply(&waited)?;
             if entries.is_empty() {
@@ -358,7 +397,8 @@ impl Coordinator {
         }
         for (_, entry) in entries {
             run.last_done = entry.id.clone();
-            let Some(index) = entry.text("unit").and_then(|u| u.parse::<usize>().ok()).filter(|&i| i < run.accepted.len())
+            let Some(index) =
+                entry.text("unit").and_then(|u| u.parse::<usize>().ok()).filter(|&i| i < run.accepted.len())
             else {
                 continue;
             };
@@ -377,7 +417,12 @@ impl Coordinator {
             run.workers = crate::status::live_workers(&mut self.conn)?;
             run.workers_checked = Some(Instant::now());
         }
-        (run.progress)(FleetProgress { done: run.done, total: run.accepted.len(), workers: run.workers, rejected: run.rejected });
+        (run.progress)(FleetProgress {
+            done: run.done,
+            total: run.accepted.len(),
+            workers: run.workers,
+            rejected: run.rejected,
+        });
         Ok(())
     }
 
@@ -398,4 +443,3 @@ impl Coordinator {
         Ok(())
     }
 }
-

@@ -39,7 +39,7 @@ pub mod stream;
 pub mod task;
 pub mod worker;
 
-pub use conn::{redacted, ConnectOptions, Conn};
+pub use conn::{redacted, Conn, ConnectOptions};
 pub use coordinator::{Coordinator, CoordinatorOptions, FleetJobOutput, FleetProgress};
 pub use error::{FleetError, Result};
 pub use status::{status, FleetStatus};

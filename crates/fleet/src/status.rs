@@ -113,8 +113,9 @@ pub fn status(conn: &mut Conn) -> Result<FleetStatus> {
         streams.push(StreamStatus { name: key, queued: length.saturating_sub(pending), pending });
     }
     let dead: u64 = conn.run("XLEN", |c| redis::cmd("XLEN").arg(names::DEAD).query(c))?;
-    let recent: Value =
-        conn.run("XREVRANGE", |c| redis::cmd("XREVRANGE").arg(names::DEAD).arg("+").arg("-").arg("COUNT").arg(5).query(c))?;
+    let recent: Value = conn.run("XREVRANGE", |c| {
+        redis::cmd("XREVRANGE").arg(names::DEAD).arg("+").arg("-").arg("COUNT").arg(5).query(c)
+    })?;
     let recent_dead = crate::stream::read_reply(&Value::Array(vec![Value::Array(vec![
         Value::BulkString(names::DEAD.as_bytes().to_vec()),
         recent,
@@ -172,7 +173,15 @@ impl fmt::Display for FleetStatus {
         }
         writeln!(f, "jobs         {} in progress", self.jobs.len())?;
         for j in &self.jobs {
-            writeln!(f, "  {}… {} on {}: {}/{} receipts", &j.id[..j.id.len().min(12)], j.shape, j.unit, j.receipts, j.units)?;
+            writeln!(
+                f,
+                "  {}… {} on {}: {}/{} receipts",
+                &j.id[..j.id.len().min(12)],
+                j.shape,
+                j.unit,
+                j.receipts,
+                j.units
+            )?;
         }
         Ok(())
     }

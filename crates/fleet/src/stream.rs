@@ -144,8 +144,7 @@ mod tests {
         ] {
             assert!(read_reply(&bad).is_err(), "{bad:?}");
         }
-        let pending =
-            Value::Array(vec![Value::Array(vec![bulk(b"1-0"), bulk(b"w1"), Value::Int(10), Value::Int(3)])]);
+        let pending = Value::Array(vec![Value::Array(vec![bulk(b"1-0"), bulk(b"w1"), Value::Int(10), Value::Int(3)])]);
         assert_eq!(pending_deliveries(&pending).unwrap(), Some(("w1".into(), 3)));
         assert_eq!(pending_deliveries(&Value::Array(vec![])).unwrap(), None);
         assert!(pending_deliveries(&Value::Int(1)).is_err());

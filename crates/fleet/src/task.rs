@@ -64,7 +64,12 @@ pub(crate) fn shown(bytes: &[u8]) -> String {
 impl TaskRef {
     /// The entry's fields, for XADD.
     pub fn fields(&self) -> [(&'static str, String); 4] {
-        [("v", TASK_VERSION.into()), ("job", self.job.clone()), ("unit", self.unit.to_string()), ("key", self.key.clone())]
+        [
+            ("v", TASK_VERSION.into()),
+            ("job", self.job.clone()),
+            ("unit", self.unit.to_string()),
+            ("key", self.key.clone()),
+        ]
     }
 
     /// Parses an entry's fields strictly: exactly `v`, `job`, `unit`, `key`, once each.
@@ -92,11 +97,17 @@ impl TaskRef {
         }
         let job = text("job", job.ok_or_else(|| missing("job"))?)?;
         if !is_hex_id(job) {
-            return Err(FleetError::BadTask(format!("job \"{}\" is not a 64-digit lowercase hex id", shown(job.as_bytes()))));
+            return Err(FleetError::BadTask(format!(
+                "job \"{}\" is not a 64-digit lowercase hex id",
+                shown(job.as_bytes())
+            )));
         }
         let key = text("key", key.ok_or_else(|| missing("key"))?)?;
         if !is_hex_id(key) {
-            return Err(FleetError::BadTask(format!("key \"{}\" is not a 64-digit lowercase hex id", shown(key.as_bytes()))));
+            return Err(FleetError::BadTask(format!(
+                "key \"{}\" is not a 64-digit lowercase hex id",
+                shown(key.as_bytes())
+            )));
         }
         let unit_text = text("unit", unit.ok_or_else(|| missing("unit"))?)?;
         let unit = (!unit_text.is_empty() && unit_text.len() <= 8 && unit_text.bytes().all(|b| b.is_ascii_digit()))
@@ -104,7 +115,10 @@ impl TaskRef {
             .flatten()
             .filter(|u| *u < MAX_UNITS)
             .ok_or_else(|| {
-                FleetError::BadTask(format!("unit \"{}\" is not an index below {MAX_UNITS}", shown(unit_text.as_bytes())))
+                FleetError::BadTask(format!(
+                    "unit \"{}\" is not an index below {MAX_UNITS}",
+                    shown(unit_text.as_bytes())
+                ))
             })?;
         Ok(Self { job: job.into(), unit, key: key.into() })
     }
@@ -190,7 +204,8 @@ impl UnitInputs {
         let b = Matrix::new(n, n, body[nn..2 * nn].iter().map(|&x| x as i8).collect())?;
         let cin = (kind == UnitKind::Accumulate)
             .then(|| {
-                let words = body[2 * nn..].chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().expect("four bytes")));
+                let words =
+                    body[2 * nn..].chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().expect("four bytes")));
                 Matrix::new(n, n, words.collect())
             })
             .transpose()?;

@@ -25,7 +25,7 @@ use teraproof_core::UnitKind;
 use teraproof_prover::{Prover, ProverError};
 use teraproof_verifier::Verifier;
 
-use crate::conn::{ConnectOptions, Conn};
+use crate::conn::{Conn, ConnectOptions};
 use crate::error::{FleetError, Result};
 use crate::names::{self, GROUP};
 use crate::stream::{self, Entry};
@@ -154,7 +154,9 @@ impl Worker {
         tracing::info!(worker = %self.options.name, url = %self.conn.url(), streams = self.keyed.len(), "worker started");
         let result = (|| {
             while !stop.load(Ordering::Relaxed) {
-                if let Some((k, entry)) = self.next_task()? {
+                // Every entry read is handled, even after a stop request: an entry
+                // delivered to us and dropped would wait a whole lease for a reclaim.
+                for (k, entry) in self.next_tasks()? {
                     self.handle(k, entry)?;
                 }
             }
@@ -224,10 +226,24 @@ impl Worker {
             if let Some((stream, entry, _)) = current {
                 // Renew only our own lease: a task reclaimed by another worker stays theirs.
                 let renewed = conn.run("XCLAIM", |c| {
-                    let owner = redis::cmd("XPENDING").arg(&stream).arg(GROUP).arg(&entry).arg(&entry).arg(1).query::<Value>(c)?;
-                    let mine = matches!(stream::pending_deliveries(&owner), Ok(Some((consumer, _))) if consumer == name);
+                    let owner = redis::cmd("XPENDING")
+                        .arg(&stream)
+                        .arg(GROUP)
+                        .arg(&entry)
+                        .arg(&entry)
+                        .arg(1)
+                        .query::<Value>(c)?;
+                    let mine =
+                        matches!(stream::pending_deliveries(&owner), Ok(Some((consumer, _))) if consumer == name);
                     if mine {
-                        redis::cmd("XCLAIM").arg(&stream).arg(GROUP).arg(&name).arg(0).arg(&entry).arg("JUSTID").query::<Value>(c)?;
+                        redis::cmd("XCLAIM")
+                            .arg(&stream)
+                            .arg(GROUP)
+                            .arg(&name)
+                            .arg(0)
+                            .arg(&entry)
+                            .arg("JUSTID")
+                            .query::<Value>(c)?;
                     }
                     Ok(())
                 });
@@ -235,27 +251,46 @@ impl Worker {
                     tracing::warn!(error = %e, "lease renewal failed");
                 }
             }
-            std::thread::sleep(tick);
+            let slept = Instant::now();
+            while slept.elapsed() < tick && !shared.lock().expect("worker does not panic holding the lock").stopping {
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }))
     }
 
-    /// The next task: first an entry of a dead worker whose lease ran out, else a new one.
-    fn next_task(&mut self) -> Result<Option<(usize, Entry)>> {
+    /// The next tasks: first an entry of a dead worker whose lease ran out, else new
+    /// ones (at most one per stream: XREADGROUP's COUNT is per stream).
+    fn next_tasks(&mut self) -> Result<Vec<(usize, Entry)>> {
         let me = self.options.name.clone();
         let lease_ms = self.options.lease.as_millis() as u64;
         for k in 0..self.keyed.len() {
             let stream = self.keyed[k].stream.clone();
-            let reply = self.conn.run("XAUTOCLAIM", |c| {
-                redis::cmd("XAUTOCLAIM").arg(&stream).arg(GROUP).arg(&me).arg(lease_ms).arg("0-0").arg("COUNT").arg(1).query::<Value>(c)
-            })?;
+            let claimed = self.conn.run("XAUTOCLAIM", |c| {
+                redis::cmd("XAUTOCLAIM")
+                    .arg(&stream)
+                    .arg(GROUP)
+                    .arg(&me)
+                    .arg(lease_ms)
+                    .arg("0-0")
+                    .arg("COUNT")
+                    .arg(1)
+                    .query::<Value>(c)
+            });
+            let reply = match claimed {
+                Err(FleetError::Redis { reason, .. }) if reason.contains("NOGROUP") => {
+                    ensure_group(&mut self.conn, &stream)?;
+                    continue;
+                }
+                other => other?,
+            };
             if let Some(entry) = stream::autoclaim_reply(&reply)?.into_iter().next() {
                 tracing::info!(stream = %stream, entry = %entry.id, "reclaimed a task whose lease ran out");
-                return Ok(Some((k, entry)));
+                return Ok(vec![(k, entry)]);
             }
         }
         let streams: Vec<String> = self.keyed.iter().map(|k| k.stream.clone()).collect();
         let block_ms = self.options.block.as_millis() as u64;
-        let reply = self.conn.run("XREADGROUP", |c| {
+        let read = self.conn.run("XREADGROUP", |c| {
             let mut cmd = redis::cmd("XREADGROUP");
             cmd.arg("GROUP").arg(GROUP).arg(&me).arg("COUNT").arg(1).arg("BLOCK").arg(block_ms).arg("STREAMS");
             for s in &streams {
@@ -265,9 +300,24 @@ impl Worker {
                 cmd.arg(">");
             }
             cmd.query::<Value>(c)
-        })?;
-        let entry = stream::read_reply(&reply)?.into_iter().next();
-        Ok(entry.and_then(|(key, entry)| self.keyed.iter().position(|k| k.stream == key).map(|k| (k, entry))))
+        });
+        let reply = match read {
+            // The streams or their group vanished under us (a server restarted without
+            // its data, a FLUSHALL): make them again and read on.
+            Err(FleetError::Redis { reason, .. }) if reason.contains("NOGROUP") || reason.contains("UNBLOCKED") => {
+                tracing::warn!(%reason, "the task streams vanished; creating them again");
+                for s in &streams {
+                    ensure_group(&mut self.conn, s)?;
+                }
+                return Ok(Vec::new());
+            }
+            other => other?,
+        };
+        let entries = stream::read_reply(&reply)?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(key, entry)| self.keyed.iter().position(|k| k.stream == key).map(|k| (k, entry)))
+            .collect())
     }
 
     /// Acknowledges and deletes an entry (and forgets its last error).
@@ -275,24 +325,53 @@ impl Worker {
         let field = names::error_field(stream, entry);
         self.conn.run("XACK", |c| {
             redis::pipe()
-                .cmd("XACK").arg(stream).arg(GROUP).arg(entry).ignore()
-                .cmd("XDEL").arg(stream).arg(entry).ignore()
-                .cmd("HDEL").arg(names::ERRORS).arg(&field).ignore()
+                .cmd("XACK")
+                .arg(stream)
+                .arg(GROUP)
+                .arg(entry)
+                .ignore()
+                .cmd("XDEL")
+                .arg(stream)
+                .arg(entry)
+                .ignore()
+                .cmd("HDEL")
+                .arg(names::ERRORS)
+                .arg(&field)
+                .ignore()
                 .query::<()>(c)
         })
     }
 
     /// Moves a task to the dead-letter stream with its reason (and tells its job's
     /// coordinator, when the entry names a job).
-    fn dead_letter(&mut self, k: usize, entry: &Entry, task: Option<&TaskRef>, deliveries: u64, reason: &str) -> Result<()> {
+    fn dead_letter(
+        &mut self,
+        k: usize,
+        entry: &Entry,
+        task: Option<&TaskRef>,
+        deliveries: u64,
+        reason: &str,
+    ) -> Result<()> {
         let stream = self.keyed[k].stream.clone();
         tracing::warn!(stream = %stream, entry = %entry.id, reason, "dead-lettering a task");
         let name = self.options.name.clone();
         self.conn.run("XADD dead", |c| {
             let mut cmd = redis::cmd("XADD");
-            cmd.arg(names::DEAD).arg("MAXLEN").arg("~").arg(100_000).arg("*")
-                .arg("stream").arg(&stream).arg("entry").arg(&entry.id).arg("worker").arg(&name)
-                .arg("deliveries").arg(deliveries).arg("reason").arg(reason);
+            cmd.arg(names::DEAD)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(100_000)
+                .arg("*")
+                .arg("stream")
+                .arg(&stream)
+                .arg("entry")
+                .arg(&entry.id)
+                .arg("worker")
+                .arg(&name)
+                .arg("deliveries")
+                .arg(deliveries)
+                .arg("reason")
+                .arg(reason);
             if let Some(t) = task {
                 cmd.arg("job").arg(&t.job).arg("unit").arg(t.unit);
             }
@@ -300,8 +379,18 @@ impl Worker {
         })?;
         if let Some(t) = task {
             self.conn.run("XADD done", |c| {
-                redis::cmd("XADD").arg(names::done(&t.job)).arg("MAXLEN").arg("~").arg(1_000_000).arg("*")
-                    .arg("unit").arg(t.unit).arg("dead").arg(reason).arg("entry").arg(&entry.id)
+                redis::cmd("XADD")
+                    .arg(names::done(&t.job))
+                    .arg("MAXLEN")
+                    .arg("~")
+                    .arg(1_000_000)
+                    .arg("*")
+                    .arg("unit")
+                    .arg(t.unit)
+                    .arg("dead")
+                    .arg(reason)
+                    .arg("entry")
+                    .arg(&entry.id)
                     .query::<Value>(c)
             })?;
         }
@@ -387,14 +476,29 @@ impl Worker {
     fn announce(&mut self, task: &TaskRef) -> Result<()> {
         let name = self.options.name.clone();
         self.conn.run("XADD done", |c| {
-            redis::cmd("XADD").arg(names::done(&task.job)).arg("MAXLEN").arg("~").arg(1_000_000).arg("*")
-                .arg("unit").arg(task.unit).arg("worker").arg(&name)
+            redis::cmd("XADD")
+                .arg(names::done(&task.job))
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(1_000_000)
+                .arg("*")
+                .arg("unit")
+                .arg(task.unit)
+                .arg("worker")
+                .arg(&name)
                 .query::<Value>(c)
         })?;
         Ok(())
     }
 
-    fn prove_and_store(&mut self, k: usize, entry: &Entry, task: &TaskRef, inputs: &UnitInputs, deliveries: u64) -> Result<()> {
+    fn prove_and_store(
+        &mut self,
+        k: usize,
+        entry: &Entry,
+        task: &TaskRef,
+        inputs: &UnitInputs,
+        deliveries: u64,
+    ) -> Result<()> {
         let stream = self.keyed[k].stream.clone();
         let what = format!("job {}… unit {} {} since {}", &task.job[..12], task.unit, inputs.pos, now_s());
         self.shared.lock().expect("keeper does not panic holding the lock").current =
@@ -407,7 +511,8 @@ impl Worker {
             Some(cin) => keyed.prover.prove_accumulate_computed(&inputs.a, &inputs.b, cin, &mut rng).map(|o| o.receipt),
         };
         // The one check that does not trust the prover: our verifier, before storing.
-        let checked = made.map_err(FleetError::from).and_then(|r| keyed.verifier.verify(&r).map(|_| r).map_err(FleetError::from));
+        let checked =
+            made.map_err(FleetError::from).and_then(|r| keyed.verifier.verify(&r).map(|_| r).map_err(FleetError::from));
         if let Some(rest) = self.options.min_unit.checked_sub(start.elapsed()) {
             std::thread::sleep(rest);
         }
@@ -422,14 +527,16 @@ impl Worker {
                 tracing::warn!(unit = task.unit, error = %e, "proving a task failed; it stays pending");
                 let field = names::error_field(&stream, &entry.id);
                 let msg = e.to_string();
-                self.conn.run("HSET", |c| redis::cmd("HSET").arg(names::ERRORS).arg(&field).arg(&msg).query::<Value>(c))?;
+                self.conn
+                    .run("HSET", |c| redis::cmd("HSET").arg(names::ERRORS).arg(&field).arg(&msg).query::<Value>(c))?;
                 self.shared.lock().expect("keeper does not panic holding the lock").stats.failed += 1;
                 return Ok(());
             }
         };
         let receipts = names::receipts(&task.job);
         let json = receipt.to_json();
-        let first: bool = self.conn.run("HSETNX", |c| redis::cmd("HSETNX").arg(&receipts).arg(task.unit).arg(&json).query(c))?;
+        let first: bool =
+            self.conn.run("HSETNX", |c| redis::cmd("HSETNX").arg(&receipts).arg(task.unit).arg(&json).query(c))?;
         self.announce(task)?;
         self.finish(&stream, &entry.id)?;
         let mut shared = self.shared.lock().expect("keeper does not panic holding the lock");
@@ -442,4 +549,3 @@ impl Worker {
         Ok(())
     }
 }
-

@@ -62,7 +62,6 @@ pub struct JobOutput {
     pub total_ms: f64,
 }
 
-
 /// A job after its product is computed: the tiling, `C` and every tile digest, ready
 /// for its units to be proven here ([`JobProver::prove_job`]) or on a fleet.
 pub struct PreparedJob {
@@ -209,7 +208,12 @@ impl PreparedJob {
 
     /// The job receipt from every unit's receipt in job order; returns C with it.
     /// The caller verifies it before it leaves.
-    pub fn assemble(self, keys: JobKeys, insecure_dev_setup: bool, receipts: Vec<Receipt>) -> (Matrix<i32>, JobReceipt) {
+    pub fn assemble(
+        self,
+        keys: JobKeys,
+        insecure_dev_setup: bool,
+        receipts: Vec<Receipt>,
+    ) -> (Matrix<i32>, JobReceipt) {
         let [a_tiles, b_tiles, c_tiles] = self.tiles;
         let units = self
             .tiling
@@ -323,7 +327,8 @@ impl JobProver {
         let total_start = Instant::now();
         let job = self.prepare(a, b)?;
         let tiling = &job.tiling;
-        let _span = tracing::info_span!("job", shape = %job.shape, unit = %self.unit(), units = tiling.units()).entered();
+        let _span =
+            tracing::info_span!("job", shape = %job.shape, unit = %self.unit(), units = tiling.units()).entered();
         if let Some(dir) = &options.work_dir {
             std::fs::create_dir_all(dir).map_err(|error| ProverError::Io {
                 action: "cannot create",

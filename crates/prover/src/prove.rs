@@ -118,6 +118,11 @@ impl Prover {
         self.compute_product(&spec, a, b)
     }
 
+    /// The MSM backend's name (`cpu`, `cpu-arkworks`, `cuda`).
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
     /// The id of the unit this prover proves (`mm-i8-…` or `mma-i8-…`).
     pub fn unit_id(&self) -> String {
         self.keys.unit_id()

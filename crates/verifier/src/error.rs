@@ -126,7 +126,9 @@ pub enum VerifyError {
     JobKeyMismatch(String),
     /// A unit receipt checked on its own claims other digests than the job's unit at
     /// its position must carry.
-    #[error("the receipt given for unit {pos} proves another statement than the job's unit there (its digests differ)")]
+    #[error(
+        "the receipt given for unit {pos} proves another statement than the job's unit there (its digests differ)"
+    )]
     NotThisUnit {
         /// the unit's position
         pos: teraproof_core::TilePos,
