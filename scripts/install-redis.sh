@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Installs redis-server (Debian's package) when it is missing: the fleet's tests start
+# Installs redis-server and openssl (Debian packages) when missing: the fleet's tests start
 # their own server on a loopback port. Needs root or sudo; says so plainly otherwise.
 set -euo pipefail
-if command -v redis-server >/dev/null 2>&1; then
+# openssl makes the TLS test's certificates.
+missing=""
+command -v redis-server >/dev/null 2>&1 || missing="redis-server"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+if [ -z "$missing" ]; then
     exit 0
 fi
 if [ "$(id -u)" -eq 0 ]; then
@@ -10,12 +14,12 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null 2>&1; then
     sudo="sudo"
 else
-    echo "redis-server is missing and this user cannot install packages: install Debian's redis-server package" >&2
+    echo "$missing missing and this user cannot install packages: install Debian's redis-server and openssl packages" >&2
     exit 1
 fi
-echo "installing redis-server (Debian package) for the fleet tests"
+echo "installing$missing (Debian packages) for the fleet tests"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq >/dev/null
-$sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # The package may start a system server on 6379; the tests never use it.
 redis-server --version

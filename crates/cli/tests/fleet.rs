@@ -20,13 +20,80 @@ struct Redis {
     port: u16,
     dir: PathBuf,
     password: Option<String>,
+    /// (cert, key, CA) for a TLS-only server
+    tls: Option<[PathBuf; 3]>,
     child: Option<Child>,
 }
 
 impl Redis {
     fn start(dir: &Path, password: Option<&str>) -> Self {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut redis = Redis { port, dir: dir.join("redis"), password: password.map(String::from), child: None };
+        let mut redis =
+            Redis { port, dir: dir.join("redis"), password: password.map(String::from), tls: None, child: None };
+        std::fs::create_dir_all(&redis.dir).unwrap();
+        redis.spawn();
+        redis
+    }
+
+    /// A server that speaks only TLS, with a certificate for 127.0.0.1 signed by a CA
+    /// made here (`ca.pem` in `dir`).
+    fn start_tls(dir: &Path) -> Self {
+        let openssl = |args: &[&str]| {
+            let o = Command::new("openssl")
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .expect("openssl runs (scripts/install-redis.sh installs it)");
+            assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=teraproof test CA",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]);
+        std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ]);
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let tls = [dir.join("server.pem"), dir.join("server.key"), dir.join("ca.pem")];
+        let mut redis = Redis { port, dir: dir.join("redis"), password: None, tls: Some(tls), child: None };
         std::fs::create_dir_all(&redis.dir).unwrap();
         redis.spawn();
         redis
@@ -43,11 +110,33 @@ impl Redis {
         if let Some(p) = &self.password {
             cmd.args(["--requirepass", p]);
         }
+        if let Some([cert, key, ca]) = &self.tls {
+            // TLS only: the plain port is closed.
+            cmd.args(["--tls-port", &self.port.to_string(), "--port", "0", "--tls-auth-clients", "no"])
+                .arg("--tls-cert-file")
+                .arg(cert)
+                .arg("--tls-key-file")
+                .arg(key)
+                .arg("--tls-ca-cert-file")
+                .arg(ca);
+        }
         let child = cmd.spawn().unwrap_or_else(|e| {
             panic!("cannot start redis-server ({e}): install it with scripts/install-redis.sh (scripts/test.sh does)")
         });
         self.child = Some(child);
         let start = Instant::now();
+        if self.tls.is_some() {
+            // The test does not speak TLS itself: wait for the port to listen.
+            while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "redis-server did not come up on port {}",
+                    self.port
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            return;
+        }
         while self.connection().is_err() {
             assert!(start.elapsed() < Duration::from_secs(20), "redis-server did not come up on port {}", self.port);
             std::thread::sleep(Duration::from_millis(50));
@@ -55,6 +144,9 @@ impl Redis {
     }
 
     fn url(&self) -> String {
+        if self.tls.is_some() {
+            return format!("rediss://127.0.0.1:{}", self.port);
+        }
         match &self.password {
             Some(p) => format!("redis://:{p}@127.0.0.1:{}", self.port),
             None => format!("redis://127.0.0.1:{}", self.port),
@@ -446,4 +538,85 @@ fn a_worker_with_other_keys_takes_none_of_the_tasks() {
     let (units, _) = worker_counts(&stranger.stop());
     assert_eq!(units, 0);
     assert_eq!(worker_counts(&right.stop()).0, UNITS as u64);
+}
+
+#[test]
+fn a_tls_fleet_with_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    job_folder(d, &[1]);
+    let redis = Redis::start_tls(d);
+    let url = redis.url();
+    // Without the CA the server's certificate is not trusted: a clear error.
+    let o = run(&["fleet", "status", "--fleet", &url], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let ca = d.join("ca.pem");
+    let ca = ca.to_str().unwrap();
+    let worker = Command::new(BIN)
+        .args(["worker", "--fleet", &url, "--fleet-ca", ca, "--keys", "keys-1", "--backend", "cpu", "--name", "tls"])
+        .current_dir(d)
+        .stderr(std::fs::File::create(d.join("tls.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let worker = WorkerProc { child: Some(worker), log: d.join("tls.log") };
+    let o = run(
+        &[
+            "job",
+            "prove",
+            "--keys",
+            "keys-1",
+            "--a",
+            "A.json",
+            "--b",
+            "B.json",
+            "--out",
+            "job.json",
+            "--backend",
+            "cpu",
+        ]
+        .into_iter()
+        .chain(["--fleet", &url, "--fleet-ca", ca])
+        .collect::<Vec<_>>(),
+        d,
+    );
+    assert!(o.status.success(), "{o:?}");
+    let v = run(&["job", "verify", "--keys", "keys-1", "job.json"], d);
+    assert_eq!(v.status.code(), Some(0), "{v:?}");
+    let status = run(&["fleet", "status", "--fleet", &url, "--fleet-ca", ca], d);
+    assert!(String::from_utf8_lossy(&status.stdout).contains("workers      1 alive"), "{status:?}");
+    assert_eq!(worker_counts(&worker.stop()).0, UNITS as u64);
+}
+
+#[test]
+fn receipts_in_redis_that_do_not_verify_are_deleted_and_proven_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    job_folder(d, &[1]);
+    let redis = Redis::start(d, None);
+    // A first run, so that the job's id and a genuine receipt are known.
+    let w = WorkerProc::start(&redis, d, "keys-1", "w1", &[]);
+    let id = assert_job_done(&redis, d, coordinator(&redis, d, "job.json"), "job.json");
+    let receipts = format!("tp:job:{id}:receipts");
+    let genuine: String = redis.query(redis::cmd("HGET").arg(&receipts).arg(0));
+    // A hostile or broken worker's leftovers: garbage, an oversized value, another
+    // unit's genuine receipt, and a receipt with its proof changed.
+    let mut forged: serde_json::Value = serde_json::from_str(&genuine).unwrap();
+    let proof = forged["proof"].as_str().unwrap().to_string();
+    let flipped = if proof.ends_with('0') { "1" } else { "0" };
+    forged["proof"] = serde_json::Value::String(format!("{}{flipped}", &proof[..proof.len() - 1]));
+    for (unit, value) in
+        [(0, "not json".to_string()), (1, "x".repeat(100_000)), (2, genuine.clone()), (3, forged.to_string())]
+    {
+        redis.query::<()>(redis::cmd("HSET").arg(&receipts).arg(unit).arg(value));
+    }
+    let o = coordinator(&redis, d, "job2.json").wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        stdout.contains("4 proven by the fleet, 8 already there") && stdout.contains("4 receipts rejected"),
+        "{stdout}"
+    );
+    let v = run(&["job", "verify", "--keys", "keys-1", "job2.json"], d);
+    assert_eq!(v.status.code(), Some(0), "{v:?}");
+    assert_eq!(worker_counts(&w.stop()).0, UNITS as u64 + 4);
 }
