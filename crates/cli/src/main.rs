@@ -5,6 +5,7 @@
 mod bench;
 mod demo;
 mod fleet;
+mod fleet_bench;
 mod gpu_bench;
 mod job;
 mod job_bench;
@@ -203,6 +204,33 @@ enum BenchWhat {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// A job on a fleet: its proving time with each number of worker processes (on this
+    /// machine, against the Redis given), the coordinator's cost per unit and Redis
+    /// memory per queued unit.
+    Fleet {
+        /// the fleet's Redis: redis://[:PASSWORD@]HOST:PORT
+        #[arg(long = "fleet", value_name = "URL")]
+        url: String,
+        /// the unit to cut the job into
+        #[arg(long, default_value = "CU-16")]
+        unit: String,
+        /// the GEMM's shape MxKxN (64x64x64 on CU-16: 64 units)
+        #[arg(long, default_value = "64x64x64")]
+        shape: String,
+        /// worker processes, one run each
+        #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2])]
+        workers: Vec<usize>,
+        /// CPU threads each worker proves with (0: this machine's threads shared out
+        /// among the workers)
+        #[arg(long, default_value_t = 0)]
+        threads_per_worker: usize,
+        /// backend for C and the workers' MSMs: auto, cpu, cuda, cuda:N
+        #[arg(long, default_value = "auto")]
+        backend: String,
+        /// write the figures as JSON here
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// int8 GEMM timings and TOPS: our CUDA kernel, cuBLASLt and the CPU reference.
     Gemm {
         /// shapes (ids or catalog names)
@@ -365,6 +393,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench { what: Some(BenchWhat::Job { unit, shape, in_flight, backend, json }), .. } => {
             job_bench::run(&unit, &shape, &in_flight, backend.parse()?, json.as_deref())?
         }
+        Command::Bench {
+            what: Some(BenchWhat::Fleet { url, unit, shape, workers, threads_per_worker, backend, json }),
+            ..
+        } => fleet_bench::run(&url, &unit, &shape, &workers, threads_per_worker, &backend, json.as_deref())?,
         Command::Bench { what: None, units, repeats, backend, json, svg } => {
             bench::run(&units, repeats, backend.parse()?, json.as_deref(), svg.as_deref())?
         }

@@ -126,6 +126,8 @@ struct Run<'a> {
     progress: &'a mut dyn FnMut(FleetProgress),
     workers: usize,
     workers_checked: Option<Instant>,
+    /// inputs of accepted units, deleted with the next read
+    to_delete: Vec<String>,
 }
 
 impl Coordinator {
@@ -212,6 +214,7 @@ impl Coordinator {
             progress,
             workers: 0,
             workers_checked: None,
+            to_delete: Vec::new(),
         };
         let mut reused = 0;
         job.for_each_unit(a, b, |unit: UnitWork| -> Result<()> {
@@ -302,15 +305,17 @@ impl Coordinator {
         let Some((pos, statement)) = run.statements[index] else { return Ok(false) };
         let t = Instant::now();
         let receipts = names::receipts(&run.job_id);
-        let len: usize = self.conn.run("HSTRLEN", |c| redis::cmd("HSTRLEN").arg(&receipts).arg(index).query(c))?;
-        if len == 0 {
+        // One round trip: the length (checked before anything is parsed) and the value.
+        let (len, bytes): (usize, Option<Vec<u8>>) = self.conn.run("HGET", |c| {
+            redis::pipe().cmd("HSTRLEN").arg(&receipts).arg(index).cmd("HGET").arg(&receipts).arg(index).query(c)
+        })?;
+        let Some(bytes) = bytes.filter(|_| len > 0) else {
             run.collect += t.elapsed();
             return Ok(false);
-        }
-        let verdict = if len > MAX_RECEIPT_BYTES {
-            Err(format!("a {len}-byte receipt, over the {MAX_RECEIPT_BYTES}-byte cap"))
+        };
+        let verdict = if len > MAX_RECEIPT_BYTES || bytes.len() > MAX_RECEIPT_BYTES {
+            Err(format!("a {}-byte receipt, over the {MAX_RECEIPT_BYTES}-byte cap", len.max(bytes.len())))
         } else {
-            let bytes: Vec<u8> = self.conn.run("HGET", |c| redis::cmd("HGET").arg(&receipts).arg(index).query(c))?;
             match String::from_utf8(bytes)
                 .map_err(|_| "a receipt that is not UTF-8".to_string())
                 .and_then(|text| Receipt::from_json(&text).map_err(|e| format!("a receipt that does not parse: {e}")))
@@ -331,8 +336,8 @@ impl Coordinator {
                 run.accepted[index] = Some(receipt);
                 run.done += 1;
                 if run.in_flight.remove(&index).is_some() {
-                    let key = names::inputs(&run.job_id, index);
-                    self.conn.run("DEL", |c| redis::cmd("DEL").arg(&key).query::<Value>(c))?;
+                    // Deleted with the next read, in the same round trip.
+                    run.to_delete.push(names::inputs(&run.job_id, index));
                 }
                 true
             }
@@ -372,8 +377,13 @@ impl Coordinator {
         let done_key = names::done(&run.job_id);
         let t = Instant::now();
         let last = run.last_done.clone();
-        let quick = self.conn.run("XREAD", |c| {
-            redis::cmd("XREAD").arg("COUNT").arg(512).arg("STREAMS").arg(&done_key).arg(&last).query::<Value>(c)
+        let to_delete = std::mem::take(&mut run.to_delete);
+        let (quick,): (Value,) = self.conn.run("XREAD", |c| {
+            let mut pipe = redis::pipe();
+            if !to_delete.is_empty() {
+                pipe.cmd("DEL").arg(&to_delete).ignore();
+            }
+            pipe.cmd("XREAD").arg("COUNT").arg(512).arg("STREAMS").arg(&done_key).arg(&last).query(c)
         })?;
         let mut entries = stream::read_reply(&quick)?;
         run.collect += t.elapsed();

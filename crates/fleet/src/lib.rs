@@ -39,6 +39,9 @@ pub mod stream;
 pub mod task;
 pub mod worker;
 
+/// The Redis client the fleet runs on, for callers that inspect the server.
+pub use redis;
+
 pub use conn::{redacted, Conn, ConnectOptions};
 pub use coordinator::{Coordinator, CoordinatorOptions, FleetJobOutput, FleetProgress};
 pub use error::{FleetError, Result};
