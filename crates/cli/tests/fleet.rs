@@ -620,3 +620,98 @@ fn receipts_in_redis_that_do_not_verify_are_deleted_and_proven_again() {
     assert_eq!(v.status.code(), Some(0), "{v:?}");
     assert_eq!(worker_counts(&w.stop()).0, UNITS as u64 + 4);
 }
+
+#[test]
+fn sigterm_finishes_the_current_unit_before_the_worker_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    job_folder(d, &[1]);
+    let redis = Redis::start(d, None);
+    let slow = WorkerProc::start(&redis, d, "keys-1", "slow", &["--min-unit-ms", "3000"]);
+    let job = coordinator(&redis, d, "job.json");
+    let stream = format!("tp:tasks:{}", vk_id(d));
+    let pending = || -> usize {
+        let rows: redis::RedisResult<Vec<redis::Value>> = redis::cmd("XPENDING")
+            .arg(&stream)
+            .arg("provers")
+            .arg("-")
+            .arg("+")
+            .arg(10)
+            .query(&mut redis.connection().unwrap());
+        rows.map(|r| r.len()).unwrap_or(0)
+    };
+    wait_for("the slow worker to take a task", Duration::from_secs(60), || pending() == 1);
+    let log = slow.stop();
+    assert_eq!(worker_counts(&log).0, 1, "the unit in hand was finished: {log}");
+    assert_eq!(pending(), 0, "and acknowledged");
+    let rest = WorkerProc::start(&redis, d, "keys-1", "rest", &[]);
+    assert_job_done(&redis, d, job, "job.json");
+    assert_eq!(worker_counts(&rest.stop()).0, UNITS as u64 - 1);
+}
+
+#[test]
+fn a_task_that_outlives_its_deliveries_is_dead_lettered_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    job_folder(d, &[1]);
+    let redis = Redis::start(d, None);
+    let vk = vk_id(d);
+    let stream = format!("tp:tasks:{vk}");
+    // A well-formed task of a job no coordinator waits for: a CU-4 compute unit.
+    let job = "cd".repeat(32);
+    let mut inputs = b"TPU1\x00".to_vec();
+    for x in [4u32, 0, 0, 0] {
+        inputs.extend_from_slice(&x.to_le_bytes());
+    }
+    inputs.extend((0..32).map(|x| x as u8));
+    let mut con = redis.connection().unwrap();
+    redis::cmd("SET").arg(format!("tp:job:{job}:in:0")).arg(inputs).query::<()>(&mut con).unwrap();
+    redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(&stream)
+        .arg("provers")
+        .arg("0")
+        .arg("MKSTREAM")
+        .query::<()>(&mut con)
+        .unwrap();
+    redis::cmd("XADD")
+        .arg(&stream)
+        .arg("*")
+        .arg("v")
+        .arg("1")
+        .arg("job")
+        .arg(&job)
+        .arg("unit")
+        .arg(0)
+        .arg("key")
+        .arg(&vk)
+        .query::<String>(&mut con)
+        .unwrap();
+    // Its first worker dies on it; the second delivery is one more than allowed.
+    let args = ["--lease-secs", "1", "--max-deliveries", "1", "--min-unit-ms", "20000"];
+    let mut victim = WorkerProc::start(&redis, d, "keys-1", "victim", &args);
+    let pending = || -> usize {
+        let rows: redis::RedisResult<Vec<redis::Value>> = redis::cmd("XPENDING")
+            .arg(&stream)
+            .arg("provers")
+            .arg("-")
+            .arg("+")
+            .arg(10)
+            .query(&mut redis.connection().unwrap());
+        rows.map(|r| r.len()).unwrap_or(0)
+    };
+    wait_for("the victim to take the task", Duration::from_secs(60), || pending() == 1);
+    victim.kill9();
+    let next = WorkerProc::start(&redis, d, "keys-1", "next", &["--lease-secs", "1", "--max-deliveries", "1"]);
+    wait_for("the dead letter", Duration::from_secs(60), || {
+        redis.query::<usize>(redis::cmd("XLEN").arg("tp:dead")) == 1
+    });
+    let dead: Vec<(String, Vec<(String, String)>)> = redis.query(redis::cmd("XRANGE").arg("tp:dead").arg("-").arg("+"));
+    let field = |k: &str| dead[0].1.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+    assert!(field("reason").contains("delivered 2 times without a result"), "{dead:?}");
+    assert_eq!((field("job"), field("unit"), field("deliveries")), (job.clone(), "0".into(), "2".into()));
+    assert_eq!(pending(), 0);
+    let receipts: usize = redis.query(redis::cmd("HLEN").arg(format!("tp:job:{job}:receipts")));
+    assert_eq!(receipts, 0, "no receipt for a dead-lettered task");
+    assert_eq!(worker_counts(&next.stop()), (0, 0));
+}

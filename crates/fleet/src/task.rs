@@ -310,5 +310,24 @@ mod tests {
         fn decoding_anything_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
             let _ = UnitInputs::decode(&bytes);
         }
+
+        #[test]
+        fn parsing_any_fields_never_panics(
+            fields in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        proptest::strategy::Just(b"v".to_vec()),
+                        proptest::strategy::Just(b"job".to_vec()),
+                        proptest::strategy::Just(b"unit".to_vec()),
+                        proptest::strategy::Just(b"key".to_vec()),
+                        proptest::collection::vec(proptest::prelude::any::<u8>(), 0..8),
+                    ],
+                    proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+                ),
+                0..6,
+            )
+        ) {
+            let _ = TaskRef::parse(&fields);
+        }
     }
 }
