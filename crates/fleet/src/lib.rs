@@ -1,7 +1,7 @@
 //! # teraproof-fleet
 //!
 //! A job's units proven by many workers through **Redis Streams** with consumer
-//! groups (docs/DESIGN.md, "The fleet"): no home-made scheduler, no protocol of our own.
+//! groups (docs/fleet.md; DESIGN §11): no home-made scheduler, no protocol of our own.
 //!
 //! - [`Coordinator`] (`teraproof job prove --fleet URL`): computes C and the partial
 //!   sums, writes each unit's inputs in a compact binary form ([`task`]), enqueues one

@@ -343,3 +343,39 @@ fn the_buyers_check_refuses_a_job_with_short_grids() {
     ));
     assert!(matches!(check(&job), Err(VerifyError::JobShapeMismatch(_))));
 }
+
+#[test]
+fn a_unit_receipt_checked_on_its_own_must_be_the_job_unit_at_its_position() {
+    let f = fixture();
+    let v = verifier();
+    let prepared = f.prover.prepare(&f.a, &f.b).unwrap();
+    assert_eq!(prepared.statement_id(), teraproof_verifier::job_statement_id(&f.job));
+    let mut units = Vec::new();
+    prepared
+        .for_each_unit(&f.a, &f.b, |u| -> Result<(), ProverError> {
+            units.push((u.pos, u.statement));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(units.len(), f.job.units.len());
+    // Honest: each receipt is its position's unit.
+    for ((pos, statement), unit) in units.iter().zip(&f.job.units) {
+        v.verify_unit(*pos, statement, &unit.receipt).unwrap();
+    }
+    // Another position's receipt (a chain start at a later step's place, and the reverse).
+    let (pos1, st1) = units[1];
+    assert!(
+        matches!(v.verify_unit(pos1, &st1, &f.job.units[0].receipt), Err(VerifyError::NotThisUnit { pos }) if pos == pos1)
+    );
+    let (pos0, st0) = units[0];
+    assert!(matches!(v.verify_unit(pos0, &st0, &f.job.units[1].receipt), Err(VerifyError::NotThisUnit { .. })));
+    // The right digests but a changed proof.
+    let mut forged = f.job.units[1].receipt.clone();
+    let last = forged.proof.pop().unwrap();
+    forged.proof.push(if last == '0' { '1' } else { '0' });
+    assert!(v.verify_unit(pos1, &st1, &forged).is_err());
+    // A step after the first, checked without the accumulating unit's key.
+    let product_only = JobVerifier::new(v.product().key().clone(), None).unwrap();
+    assert!(matches!(product_only.verify_unit(pos1, &st1, &f.job.units[1].receipt), Err(VerifyError::BadKey(_))));
+    product_only.verify_unit(pos0, &st0, &f.job.units[0].receipt).unwrap();
+}

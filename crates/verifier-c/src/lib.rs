@@ -71,6 +71,7 @@ impl From<&VerifyError> for TpStatus {
             }
             VerifyError::JobShapeMismatch(_)
             | VerifyError::MissingUnit { .. }
+            | VerifyError::NotThisUnit { .. }
             | VerifyError::RepeatedUnit { .. }
             | VerifyError::ReorderedUnit { .. }
             | VerifyError::ForeignUnit { .. }
