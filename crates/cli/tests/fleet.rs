@@ -397,6 +397,9 @@ fn redis_restarted_mid_job_loses_nothing() {
     assert!(u1 + u2 >= UNITS as u64);
 }
 
+/// A stream entry's fields as bytes.
+type Fields = Vec<(&'static [u8], Vec<u8>)>;
+
 #[test]
 fn poison_tasks_are_dead_lettered_and_the_job_still_finishes() {
     let dir = tempfile::tempdir().unwrap();
@@ -431,7 +434,7 @@ fn poison_tasks_are_dead_lettered_and_the_job_still_finishes() {
             (b"key", vk.as_bytes().to_vec()),
         ]
     };
-    let poisons: Vec<(Vec<(&[u8], Vec<u8>)>, &str)> = vec![
+    let poisons: Vec<(Fields, &str)> = vec![
         (vec![(b"garbage", b"x".to_vec())], "unknown field"),
         (vec![(&[0xff, 0xfe], b"x".to_vec())], "unknown field"),
         (

@@ -147,7 +147,7 @@ impl Coordinator {
         progress: &mut dyn FnMut(FleetProgress),
     ) -> Result<FleetJobOutput> {
         let start = Instant::now();
-        let tiling = job.tiling.clone();
+        let tiling = job.tiling;
         let total = tiling.units();
         if tiling.grid().1 > 1 && self.verifier.accumulate().is_none() {
             return Err(FleetError::Keys(format!(
