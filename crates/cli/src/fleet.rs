@@ -93,8 +93,8 @@ fn provers_of(dir: &Path, backend: Backend) -> Result<Vec<Prover>> {
 
 pub(crate) fn worker(args: WorkerArgs) -> Result<()> {
     let backend: Backend = args.backend.parse()?;
-    if !(args.lease_secs.is_finite() && args.lease_secs >= 0.5) {
-        bail!("--lease-secs must be at least 0.5");
+    if !(args.lease_secs.is_finite() && (0.5..=86_400.0).contains(&args.lease_secs)) {
+        bail!("--lease-secs must be between 0.5 and 86400");
     }
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -167,6 +167,7 @@ pub(crate) fn prove_job(
     c_out: Option<&Path>,
     fleet: &FleetArgs,
     max_queued: usize,
+    give_up_after: Option<u64>,
     backend: Backend,
 ) -> Result<FleetJobOutput> {
     let pb = spinner("loading the verifying keys");
@@ -190,7 +191,11 @@ pub(crate) fn prove_job(
     let compute = backend.compute()?;
     let job = PreparedJob::compute(tiling, &a, &b, compute.as_ref())?;
     pb.set_message("connecting to the fleet");
-    let options = CoordinatorOptions { max_queued, ..CoordinatorOptions::default() };
+    let options = CoordinatorOptions {
+        max_queued,
+        give_up_after: give_up_after.map(Duration::from_secs),
+        ..CoordinatorOptions::default()
+    };
     let mut coordinator = Coordinator::new(&fleet.connect(), verifier, options)?;
     pb.finish_and_clear();
     eprintln!(
@@ -235,7 +240,8 @@ pub(crate) fn prove_job(
         kinds(UnitKind::Accumulate),
         output.rejected
     );
-    println!("statement   {}", output.job_id);
+    println!("statement   {}", output.statement);
+    println!("fleet job   {} (its name in Redis)", output.job_id);
     if output.receipt.insecure_dev_setup {
         println!("WARNING: keys come from an INSECURE development setup; the job receipt says so");
     }

@@ -69,6 +69,10 @@ pub(crate) enum JobCommand {
         /// never have to fit in the server)
         #[arg(long, default_value_t = 1024, requires = "fleet")]
         max_queued: usize,
+        /// with --fleet: give up (exit 1, the job resumable) when no unit finished for this
+        /// many seconds; by default wait for workers as long as it takes
+        #[arg(long, requires = "fleet", value_name = "SECS")]
+        give_up_after: Option<u64>,
         /// backend for C and the MSMs: auto, cpu, cuda, cuda:N
         #[arg(long, default_value = "auto")]
         backend: String,
@@ -102,14 +106,27 @@ pub(crate) fn run(command: JobCommand) -> Result<ExitCode> {
         JobCommand::Plan { unit, shape, keys, backend } => {
             plan_job(&unit, &shape, keys.as_deref(), backend.parse()?)?;
         }
-        JobCommand::Prove { keys, a, b, out, c_out, fleet: Some(url), fleet_ca, max_queued, backend, .. } => {
+        JobCommand::Prove {
+            keys,
+            a,
+            b,
+            out,
+            c_out,
+            fleet: Some(url),
+            fleet_ca,
+            max_queued,
+            give_up_after,
+            backend,
+            ..
+        } => {
             let outputs: Vec<&Path> = std::iter::once(out.as_path()).chain(c_out.as_deref()).collect();
             check_outputs(&outputs, &[&a, &b], &keys)?;
             if max_queued == 0 {
                 bail!("--max-queued must be at least 1");
             }
             let fleet = crate::fleet::FleetArgs { url, ca: fleet_ca };
-            crate::fleet::prove_job(&keys, &a, &b, &out, c_out.as_deref(), &fleet, max_queued, backend.parse()?)?;
+            let backend = backend.parse()?;
+            crate::fleet::prove_job(&keys, &a, &b, &out, c_out.as_deref(), &fleet, max_queued, give_up_after, backend)?;
         }
         JobCommand::Prove { keys, a, b, out, c_out, work, units_in_flight, backend, .. } => {
             let work = work.unwrap_or_else(|| {

@@ -159,6 +159,18 @@ impl Redis {
         Ok(con)
     }
 
+    /// Entries of `stream` delivered and not yet acknowledged (of `consumer`, when
+    /// given); 0 before the stream and its group exist.
+    fn pending(&self, stream: &str, consumer: Option<&str>) -> usize {
+        let mut cmd = redis::cmd("XPENDING");
+        cmd.arg(stream).arg("provers").arg("-").arg("+").arg(10);
+        if let Some(c) = consumer {
+            cmd.arg(c);
+        }
+        let rows: redis::RedisResult<Vec<redis::Value>> = cmd.query(&mut self.connection().unwrap());
+        rows.map(|r| r.len()).unwrap_or(0)
+    }
+
     fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> T {
         cmd.query(&mut self.connection().unwrap()).unwrap()
     }
@@ -282,14 +294,16 @@ fn assert_job_done(redis: &Redis, dir: &Path, coordinator: Child, out: &str) -> 
     let o = coordinator.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(o.status.success(), "coordinator failed: {stdout}\n{}", String::from_utf8_lossy(&o.stderr));
-    let id = stdout.lines().find_map(|l| l.strip_prefix("statement   ")).unwrap().trim().to_string();
+    let statement = stdout.lines().find_map(|l| l.strip_prefix("statement   ")).unwrap().trim().to_string();
+    let id =
+        stdout.lines().find_map(|l| l.strip_prefix("fleet job   ")).unwrap().split(' ').next().unwrap().to_string();
     let receipts: Vec<String> = redis.query(redis::cmd("HKEYS").arg(format!("tp:job:{id}:receipts")));
     let mut units: Vec<usize> = receipts.iter().map(|k| k.parse().unwrap()).collect();
     units.sort();
     assert_eq!(units, (0..UNITS).collect::<Vec<_>>(), "one receipt per unit");
     let v = run(&["job", "verify", "--keys", "keys-1", out], dir);
     assert_eq!(v.status.code(), Some(0), "{v:?}");
-    assert!(String::from_utf8_lossy(&v.stdout).contains(&format!("{UNITS} units, statement {id}")));
+    assert!(String::from_utf8_lossy(&v.stdout).contains(&format!("{UNITS} units, statement {statement}")));
     let dead: Vec<redis::Value> = redis.query(redis::cmd("XRANGE").arg("tp:dead").arg("-").arg("+"));
     let dead_text = format!("{dead:?}");
     assert!(!dead_text.contains(&id), "a unit of the job was dead-lettered: {dead_text}");
@@ -346,18 +360,8 @@ fn a_worker_killed_mid_unit_has_its_unit_reclaimed_and_finished_by_another() {
     // The victim is slow (every unit takes 20 s), so it is surely mid-unit when killed.
     let mut victim = WorkerProc::start(&redis, d, "keys-1", "victim", &["--lease-secs", "1", "--min-unit-ms", "20000"]);
     let job = coordinator(&redis, d, "job.json");
-    // (Before the victim has made the stream and its group, nothing is pending.)
-    let pending_of_victim = || -> usize {
-        let rows: redis::RedisResult<Vec<redis::Value>> = redis::cmd("XPENDING")
-            .arg(format!("tp:tasks:{}", vk_id(d)))
-            .arg("provers")
-            .arg("-")
-            .arg("+")
-            .arg(10)
-            .arg("victim")
-            .query(&mut redis.connection().unwrap());
-        rows.map(|r| r.len()).unwrap_or(0)
-    };
+    let stream = format!("tp:tasks:{}", vk_id(d));
+    let pending_of_victim = || redis.pending(&stream, Some("victim"));
     wait_for("the victim to take a task", Duration::from_secs(60), || pending_of_victim() == 1);
     victim.kill9();
     assert_eq!(pending_of_victim(), 1, "the killed worker's task is still pending");
@@ -633,16 +637,7 @@ fn sigterm_finishes_the_current_unit_before_the_worker_exits() {
     let slow = WorkerProc::start(&redis, d, "keys-1", "slow", &["--min-unit-ms", "3000"]);
     let job = coordinator(&redis, d, "job.json");
     let stream = format!("tp:tasks:{}", vk_id(d));
-    let pending = || -> usize {
-        let rows: redis::RedisResult<Vec<redis::Value>> = redis::cmd("XPENDING")
-            .arg(&stream)
-            .arg("provers")
-            .arg("-")
-            .arg("+")
-            .arg(10)
-            .query(&mut redis.connection().unwrap());
-        rows.map(|r| r.len()).unwrap_or(0)
-    };
+    let pending = || redis.pending(&stream, None);
     wait_for("the slow worker to take a task", Duration::from_secs(60), || pending() == 1);
     let log = slow.stop();
     assert_eq!(worker_counts(&log).0, 1, "the unit in hand was finished: {log}");
@@ -693,16 +688,7 @@ fn a_task_that_outlives_its_deliveries_is_dead_lettered_with_the_reason() {
     // Its first worker dies on it; the second delivery is one more than allowed.
     let args = ["--lease-secs", "1", "--max-deliveries", "1", "--min-unit-ms", "20000"];
     let mut victim = WorkerProc::start(&redis, d, "keys-1", "victim", &args);
-    let pending = || -> usize {
-        let rows: redis::RedisResult<Vec<redis::Value>> = redis::cmd("XPENDING")
-            .arg(&stream)
-            .arg("provers")
-            .arg("-")
-            .arg("+")
-            .arg(10)
-            .query(&mut redis.connection().unwrap());
-        rows.map(|r| r.len()).unwrap_or(0)
-    };
+    let pending = || redis.pending(&stream, None);
     wait_for("the victim to take the task", Duration::from_secs(60), || pending() == 1);
     victim.kill9();
     let next = WorkerProc::start(&redis, d, "keys-1", "next", &["--lease-secs", "1", "--max-deliveries", "1"]);
@@ -717,4 +703,60 @@ fn a_task_that_outlives_its_deliveries_is_dead_lettered_with_the_reason() {
     let receipts: usize = redis.query(redis::cmd("HLEN").arg(format!("tp:job:{job}:receipts")));
     assert_eq!(receipts, 0, "no receipt for a dead-lettered task");
     assert_eq!(worker_counts(&next.stop()), (0, 0));
+}
+
+#[test]
+fn a_unit_of_the_job_dead_lettered_stops_the_coordinator_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    job_folder(d, &[1]);
+    let redis = Redis::start(d, None);
+    let stream = format!("tp:tasks:{}", vk_id(d));
+    let job = coordinator(&redis, d, "job.json");
+    wait_for("the tasks", Duration::from_secs(60), || redis.query::<usize>(redis::cmd("XLEN").arg(&stream)) == 4);
+    // Damage the inputs of the job's first unit, as a faulty server or operator might.
+    let keys: Vec<String> = redis.query(redis::cmd("KEYS").arg("tp:job:*:in:0"));
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    redis.query::<()>(redis::cmd("SET").arg(&keys[0]).arg("TPU1 damaged"));
+    let w = WorkerProc::start(&redis, d, "keys-1", "w1", &[]);
+    let o = job.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("unit (0, 0, 0) of the job was dead-lettered") && stderr.contains("header"), "{stderr}");
+    assert!(!d.join("job.json").exists(), "no job receipt is written");
+    drop(w);
+}
+
+#[test]
+fn a_coordinator_with_no_workers_gives_up_when_told_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    job_folder(d, &[1]);
+    let redis = Redis::start(d, None);
+    let o = run(
+        &[
+            "job",
+            "prove",
+            "--keys",
+            "keys-1",
+            "--a",
+            "A.json",
+            "--b",
+            "B.json",
+            "--out",
+            "job.json",
+            "--backend",
+            "cpu",
+        ]
+        .into_iter()
+        .chain(["--fleet", &redis.url(), "--give-up-after", "2"])
+        .collect::<Vec<_>>(),
+        d,
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no unit finished for 2 s (0 workers alive") && stderr.contains("0 of 12 units"),
+        "{stderr}"
+    );
 }

@@ -2,7 +2,10 @@
 //! command runs through [`Conn::run`], which reconnects (with back-off, for up to
 //! [`Conn::reconnect_for`]) when the connection drops, is refused, or the server is
 //! still loading its append-only file after a restart, and then runs the command again.
-//! Every command the fleet sends is safe to repeat (see the crate docs).
+//! The fleet's commands are safe to repeat, with one exception the worker handles: a
+//! read of new entries (XREADGROUP `>`, XAUTOCLAIM) whose reply was lost leaves the
+//! entries pending under this worker, so after a reconnect the worker reads its own
+//! pending entries first.
 //!
 //! `redis://[:PASSWORD@]HOST:PORT[/DB]` and `rediss://…` (TLS) are accepted; a TLS
 //! server with a certificate from a private authority is trusted with
@@ -25,6 +28,8 @@ pub struct ConnectOptions {
     pub ca: Option<PathBuf>,
     /// how long to keep trying when Redis is unreachable before giving up
     pub reconnect_for: Duration,
+    /// how long one reply may take before the connection counts as lost
+    pub read_timeout: Duration,
 }
 
 impl ConnectOptions {
@@ -34,6 +39,7 @@ impl ConnectOptions {
             url: url.into(),
             ca: std::env::var_os("TERAPROOF_FLEET_CA").map(PathBuf::from),
             reconnect_for: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -42,8 +48,8 @@ impl ConnectOptions {
 pub fn redacted(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else { return url.into() };
     let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
+    // The last '@' ends the credentials, even when a password holds a '/' or an '@'.
+    match rest.rfind('@') {
         Some(at) => {
             let user = rest[..at].split(':').next().unwrap_or("");
             format!("{}{user}:***@{}", &url[..scheme_end + 3], &rest[at + 1..])
@@ -70,6 +76,7 @@ pub struct Conn {
     /// how long to keep trying when Redis is unreachable
     pub reconnect_for: Duration,
     reconnects: u64,
+    read_timeout: Duration,
 }
 
 fn client(options: &ConnectOptions) -> Result<Client> {
@@ -101,6 +108,7 @@ impl Conn {
             con: None,
             reconnect_for: options.reconnect_for,
             reconnects: 0,
+            read_timeout: options.read_timeout,
         };
         conn.run("PING", |c| redis::cmd("PING").query::<String>(c))?;
         Ok(conn)
@@ -116,6 +124,25 @@ impl Conn {
         self.reconnects
     }
 
+    /// Creates the consumer group of the task stream `stream` (from the stream's
+    /// start, so that tasks added before any worker came are delivered); an existing
+    /// group is kept.
+    pub fn ensure_group(&mut self, stream: &str) -> Result<()> {
+        let created = self.run("XGROUP CREATE", |c| {
+            redis::cmd("XGROUP")
+                .arg("CREATE")
+                .arg(stream)
+                .arg(crate::names::GROUP)
+                .arg("0")
+                .arg("MKSTREAM")
+                .query::<redis::Value>(c)
+        });
+        match created {
+            Err(FleetError::Redis { reason, .. }) if reason.contains("BUSYGROUP") => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
     /// Runs `f` on the connection, reconnecting and running it again while Redis is
     /// unreachable, for up to [`Conn::reconnect_for`]; `what` names the command in
     /// the error.
@@ -128,7 +155,7 @@ impl Conn {
                 Some(con) => f(con),
                 None => match self.client.get_connection_with_timeout(Duration::from_secs(5)) {
                     Ok(mut con) => {
-                        let _ = con.set_read_timeout(Some(Duration::from_secs(30)));
+                        let _ = con.set_read_timeout(Some(self.read_timeout));
                         let r = f(&mut con);
                         self.con = Some(con);
                         if warned {
@@ -151,12 +178,11 @@ impl Conn {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_secs(1));
                 }
-                Err(e) => {
-                    if is_transient(&e) {
-                        self.con = None;
-                    }
-                    return Err(FleetError::Redis { url: self.shown.clone(), reason: format!("{what}: {e}") });
+                Err(e) if is_transient(&e) => {
+                    self.con = None;
+                    return Err(FleetError::Unreachable { url: self.shown.clone(), reason: format!("{what}: {e}") });
                 }
+                Err(e) => return Err(FleetError::Redis { url: self.shown.clone(), reason: format!("{what}: {e}") }),
             }
         }
     }
@@ -171,6 +197,7 @@ mod tests {
         assert_eq!(redacted("redis://:s3cret@host:6379"), "redis://:***@host:6379");
         assert_eq!(redacted("rediss://user:s3cret@host:6379/2"), "rediss://user:***@host:6379/2");
         assert_eq!(redacted("redis://host:6379"), "redis://host:6379");
+        assert_eq!(redacted("redis://:a/b@c@host:6379"), "redis://:***@host:6379");
         let e = Conn::open(&ConnectOptions::new("http://:s3cret@host")).err().unwrap().to_string();
         assert!(e.contains("redis://HOST:PORT") && !e.contains("s3cret"), "{e}");
     }

@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use redis::Value;
+use sha2::{Digest, Sha256};
 use teraproof_core::job::{JobKeys, JobReceipt, UnitStatement};
 use teraproof_core::{Matrix, Receipt, TilePos};
 use teraproof_prover::{PreparedJob, UnitWork};
@@ -24,10 +25,15 @@ use crate::error::{FleetError, Result};
 use crate::names;
 use crate::stream;
 use crate::task::{TaskRef, UnitInputs};
-use crate::worker::ensure_group;
 
 /// The largest unit receipt the coordinator reads (they are about 1 KB).
 pub const MAX_RECEIPT_BYTES: usize = 64 * 1024;
+
+/// HGET that answers with the value's length instead when it is over ARGV[2] bytes.
+const BOUNDED_HGET: &str = "local n = redis.call('HSTRLEN', KEYS[1], ARGV[1]) \
+    if n == 0 then return false end \
+    if n > tonumber(ARGV[2]) then return n end \
+    return redis.call('HGET', KEYS[1], ARGV[1])";
 
 /// How the coordinator behaves.
 #[derive(Debug, Clone)]
@@ -40,6 +46,8 @@ pub struct CoordinatorOptions {
     pub max_rejections: usize,
     /// how long one wait for receipts blocks (progress is reported in between)
     pub poll: Duration,
+    /// give up when no unit finished for this long (none: wait for workers forever)
+    pub give_up_after: Option<Duration>,
 }
 
 impl Default for CoordinatorOptions {
@@ -49,6 +57,7 @@ impl Default for CoordinatorOptions {
             keep_for: Duration::from_secs(24 * 3600),
             max_rejections: 3,
             poll: Duration::from_millis(500),
+            give_up_after: None,
         }
     }
 }
@@ -78,7 +87,9 @@ pub struct FleetJobOutput {
     pub reused: usize,
     /// receipts rejected (and their units enqueued again)
     pub rejected: usize,
-    /// the job's statement id (its name in Redis)
+    /// the job's statement id
+    pub statement: String,
+    /// the job's name in Redis: its statement id and key ids, hashed
     pub job_id: String,
     /// milliseconds the coordinator spent enqueuing (Redis round trips)
     pub enqueue_ms: f64,
@@ -94,6 +105,7 @@ pub struct FleetJobOutput {
 
 struct InFlight {
     blob: Vec<u8>,
+    stream: String,
     entry: String,
 }
 
@@ -102,6 +114,19 @@ pub struct Coordinator {
     conn: Conn,
     verifier: JobVerifier,
     options: CoordinatorOptions,
+}
+
+/// A job's name in Redis: SHA-256 over its statement id and both key ids, so that the
+/// same product under other keys (development and production keys, two suppliers on
+/// one server) is another job with receipts of its own.
+pub fn fleet_job_id(statement: &str, keys: &JobKeys) -> String {
+    let mut h = Sha256::new();
+    h.update(b"teraproof.fleet.job.v1");
+    for part in [statement, keys.product.as_str(), keys.accumulate.as_deref().unwrap_or("")] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    teraproof_core::receipt::encode_hex(&h.finalize())
 }
 
 fn ms(d: Duration) -> f64 {
@@ -128,6 +153,10 @@ struct Run<'a> {
     workers_checked: Option<Instant>,
     /// inputs of accepted units, deleted with the next read
     to_delete: Vec<String>,
+    /// when a unit last finished
+    progressed: Instant,
+    /// when in-flight tasks were last checked for having vanished
+    swept: Instant,
 }
 
 impl Coordinator {
@@ -162,11 +191,12 @@ impl Coordinator {
                 .flatten(),
         };
         let insecure = self.verifier.product().key().insecure_dev_setup();
-        let job_id = job.statement_id();
+        let statement = job.statement_id();
+        let job_id = fleet_job_id(&statement, &keys);
         let _span = tracing::info_span!("fleet_job", job = %&job_id[..12], units = total).entered();
 
         for vk in std::iter::once(&keys.product).chain(keys.accumulate.as_ref()) {
-            ensure_group(&mut self.conn, &names::tasks(vk))?;
+            self.conn.ensure_group(&names::tasks(vk))?;
         }
         let (meta, shape, unit) = (names::meta(&job_id), job.shape.to_string(), tiling.unit().id());
         let keep_s = self.options.keep_for.as_secs().max(1);
@@ -215,6 +245,8 @@ impl Coordinator {
             workers: 0,
             workers_checked: None,
             to_delete: Vec::new(),
+            progressed: Instant::now(),
+            swept: Instant::now(),
         };
         let mut reused = 0;
         job.for_each_unit(a, b, |unit: UnitWork| -> Result<()> {
@@ -264,6 +296,7 @@ impl Coordinator {
             reused,
             rejected: run.rejected,
             job_id,
+            statement,
             enqueue_ms: ms(run.enqueue),
             collect_ms: ms(run.collect),
             verify_ms: ms(run.verify),
@@ -290,7 +323,7 @@ impl Coordinator {
             redis::pipe().cmd("SET").arg(&key).arg(&blob).arg("EX").arg(keep_s).ignore().add_command(xadd).query(c)
         })?;
         run.input_bytes += blob.len() as u64;
-        run.in_flight.insert(index, InFlight { blob, entry });
+        run.in_flight.insert(index, InFlight { blob, stream, entry });
         run.enqueue += t.elapsed();
         Ok(())
     }
@@ -305,16 +338,25 @@ impl Coordinator {
         let Some((pos, statement)) = run.statements[index] else { return Ok(false) };
         let t = Instant::now();
         let receipts = names::receipts(&run.job_id);
-        // One round trip: the length (checked before anything is parsed) and the value.
-        let (len, bytes): (usize, Option<Vec<u8>>) = self.conn.run("HGET", |c| {
-            redis::pipe().cmd("HSTRLEN").arg(&receipts).arg(index).cmd("HGET").arg(&receipts).arg(index).query(c)
+        // One round trip, bounded: the script returns the value only when it is under
+        // the cap, else its length; nothing larger is ever sent to us.
+        let reply: Value = self.conn.run("EVAL", |c| {
+            redis::cmd("EVAL").arg(BOUNDED_HGET).arg(1).arg(&receipts).arg(index).arg(MAX_RECEIPT_BYTES).query(c)
         })?;
+        let (len, bytes) = match reply {
+            Value::Nil => (0, None),
+            Value::Int(n) => (n.max(0) as usize, Some(Vec::new())),
+            other => match crate::stream::bytes(&other) {
+                Some(b) => (b.len(), Some(b)),
+                None => (0, None),
+            },
+        };
         let Some(bytes) = bytes.filter(|_| len > 0) else {
             run.collect += t.elapsed();
             return Ok(false);
         };
         let verdict = if len > MAX_RECEIPT_BYTES || bytes.len() > MAX_RECEIPT_BYTES {
-            Err(format!("a {}-byte receipt, over the {MAX_RECEIPT_BYTES}-byte cap", len.max(bytes.len())))
+            Err(format!("a {len}-byte receipt, over the {MAX_RECEIPT_BYTES}-byte cap"))
         } else {
             match String::from_utf8(bytes)
                 .map_err(|_| "a receipt that is not UTF-8".to_string())
@@ -335,6 +377,7 @@ impl Coordinator {
             Ok(receipt) => {
                 run.accepted[index] = Some(receipt);
                 run.done += 1;
+                run.progressed = Instant::now();
                 if run.in_flight.remove(&index).is_some() {
                     // Deleted with the next read, in the same round trip.
                     run.to_delete.push(names::inputs(&run.job_id, index));
@@ -366,13 +409,9 @@ impl Coordinator {
     /// reports progress.
     fn collect(&mut self, run: &mut Run) -> Result<()> {
         if self.conn.reconnects() != run.reconnects {
+            // Redis may have lost writes (a restart from an older file): check now.
             run.reconnects = self.conn.reconnects();
-            let outstanding: Vec<usize> = run.in_flight.keys().copied().collect();
-            tracing::warn!(units = outstanding.len(), "reconnected to Redis: enqueuing the outstanding units again");
-            for index in outstanding {
-                let f = run.in_flight.remove(&index).expect("listed");
-                self.enqueue(run, index, f.blob)?;
-            }
+            self.sweep(run)?;
         }
         let done_key = names::done(&run.job_id);
         let t = Instant::now();
@@ -401,7 +440,7 @@ impl Coordinator {
                     .query::<Value>(c)
             })?;
             entries = stream::read_reply(&waited)?;
-            if entries.is_empty() {
+            if entries.is_empty() || run.swept.elapsed() > Duration::from_secs(5) {
                 self.sweep(run)?;
             }
         }
@@ -424,8 +463,18 @@ impl Coordinator {
         }
         let due = run.workers_checked.is_none_or(|t| t.elapsed() > Duration::from_secs(2));
         if due {
-            run.workers = crate::status::live_workers(&mut self.conn)?;
+            run.workers = crate::status::live_workers_for(&mut self.conn, &run.keys.product)?;
             run.workers_checked = Some(Instant::now());
+        }
+        if let Some(limit) = self.options.give_up_after {
+            if run.progressed.elapsed() > limit && run.done < run.accepted.len() {
+                return Err(FleetError::Stalled {
+                    secs: run.progressed.elapsed().as_secs(),
+                    workers: run.workers,
+                    done: run.done,
+                    total: run.accepted.len(),
+                });
+            }
         }
         (run.progress)(FleetProgress {
             done: run.done,
@@ -436,18 +485,66 @@ impl Coordinator {
         Ok(())
     }
 
-    /// When nothing was announced for a poll: picks up receipts whose announcement
-    /// was lost (a worker that died between storing and announcing, a trimmed stream).
+    /// Every few seconds, and when nothing was announced for a poll: checks each
+    /// in-flight unit. A receipt whose announcement was lost is picked up; a task that
+    /// vanished without a receipt (dead-lettered with its announcement lost, or lost
+    /// by a server that restarted from an older file) is enqueued again, and a unit
+    /// whose task vanishes more than `max_rejections` times stops the job.
     fn sweep(&mut self, run: &mut Run) -> Result<()> {
+        run.swept = Instant::now();
+        if run.in_flight.is_empty() {
+            return Ok(());
+        }
         let t = Instant::now();
-        let keys: Vec<Vec<u8>> =
-            self.conn.run("HKEYS", |c| redis::cmd("HKEYS").arg(names::receipts(&run.job_id)).query(c))?;
-        run.collect += t.elapsed();
-        for k in keys {
-            if let Some(index) = std::str::from_utf8(&k).ok().and_then(|s| s.parse::<usize>().ok()) {
-                if run.in_flight.contains_key(&index) {
-                    self.try_accept(run, index, true)?;
+        let mut units: Vec<usize> = run.in_flight.keys().copied().collect();
+        units.sort_unstable();
+        let receipts = names::receipts(&run.job_id);
+        // The entries first, then the receipts, in one pipeline: a worker stores the
+        // receipt before it deletes the entry, so "no entry and no receipt" is a loss.
+        let (entries, stored): (Vec<Value>, Vec<bool>) = self.conn.run("sweep", |c| {
+            let mut pipe = redis::pipe();
+            for u in &units {
+                let f = &run.in_flight[u];
+                pipe.cmd("XRANGE").arg(&f.stream).arg(&f.entry).arg(&f.entry);
+            }
+            let (mut first, mut second) = (Vec::new(), Vec::new());
+            let replies: Vec<Value> = {
+                for u in &units {
+                    pipe.cmd("HEXISTS").arg(&receipts).arg(*u);
                 }
+                pipe.query(c)?
+            };
+            for (n, r) in replies.into_iter().enumerate() {
+                if n < units.len() {
+                    first.push(r);
+                } else {
+                    second.push(matches!(r, Value::Int(1)));
+                }
+            }
+            Ok((first, second))
+        })?;
+        run.collect += t.elapsed();
+        for ((index, entry), has_receipt) in units.into_iter().zip(entries).zip(stored) {
+            if has_receipt {
+                self.try_accept(run, index, true)?;
+                continue;
+            }
+            let gone = matches!(&entry, Value::Array(rows) if rows.is_empty());
+            if gone {
+                let (pos, _) = run.statements[index].expect("in flight, so walked");
+                let n = run.rejections.entry(index).or_insert(0);
+                *n += 1;
+                if *n > self.options.max_rejections {
+                    return Err(FleetError::DeadLettered {
+                        pos,
+                        reason: format!(
+                            "its task vanished {n} times without a receipt; see the dead letters (tp:dead)"
+                        ),
+                    });
+                }
+                tracing::warn!(unit = index, %pos, "a task vanished without a receipt; enqueuing it again");
+                let f = run.in_flight.remove(&index).expect("listed");
+                self.enqueue(run, index, f.blob)?;
             }
         }
         Ok(())

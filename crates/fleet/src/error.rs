@@ -13,8 +13,15 @@ pub enum FleetError {
         /// why
         reason: String,
     },
-    /// Redis could not be reached (or answered with an error) for longer than the
-    /// reconnect window.
+    /// Redis could not be reached for longer than the reconnect window.
+    #[error("redis at {url} unreachable: {reason}")]
+    Unreachable {
+        /// the server, password hidden
+        url: String,
+        /// the last error
+        reason: String,
+    },
+    /// Redis answered a command with an error (or a reply of the wrong form).
     #[error("redis at {url}: {reason}")]
     Redis {
         /// the server, password hidden
@@ -26,6 +33,18 @@ pub enum FleetError {
     /// Workers dead-letter such tasks; nothing read from Redis is trusted.
     #[error("malformed task: {0}")]
     BadTask(String),
+    /// The coordinator saw no unit finish for longer than it was told to wait.
+    #[error("no unit finished for {secs} s ({workers} workers alive for this job's keys); {done} of {total} units done. Run the job again to resume")]
+    Stalled {
+        /// seconds without progress
+        secs: u64,
+        /// live workers holding the job's compute-unit key
+        workers: usize,
+        /// units done
+        done: usize,
+        /// units in the job
+        total: usize,
+    },
     /// A unit of the coordinator's job was dead-lettered by the workers.
     #[error("unit {pos} of the job was dead-lettered by the fleet: {reason}")]
     DeadLettered {

@@ -6,9 +6,10 @@ use std::fmt;
 use redis::Value;
 
 use crate::conn::Conn;
-use crate::error::Result;
+use crate::error::{FleetError, Result};
 use crate::names::{self, GROUP};
 use crate::stream::bytes;
+use crate::task::shown;
 
 /// A worker's heartbeat fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,91 +95,128 @@ pub fn live_workers(conn: &mut Conn) -> Result<usize> {
     Ok(scan(conn, &format!("{}*", names::WORKER_PREFIX))?.len())
 }
 
+/// Live workers whose heartbeat lists the key `vk` (by its first 12 hex digits, as
+/// the heartbeat does).
+pub fn live_workers_for(conn: &mut Conn, vk: &str) -> Result<usize> {
+    let prefix: String = vk.chars().take(12).collect();
+    let mut n = 0;
+    for key in scan(conn, &format!("{}*", names::WORKER_PREFIX))? {
+        let keys =
+            tolerant(conn.run("HGET", |c| redis::cmd("HGET").arg(&key).arg("keys").query::<Option<Vec<u8>>>(c)))?;
+        if keys.flatten().is_some_and(|k| String::from_utf8_lossy(&k).contains(&prefix)) {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// A reply, or `None` when Redis answered with an error (a key of the wrong type or
+/// form, another program's or a damaged one): one odd key must not spoil the report.
+/// Redis being unreachable is still an error.
+fn tolerant<T>(r: Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e @ FleetError::Unreachable { .. }) => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
 /// The fleet's state.
 pub fn status(conn: &mut Conn) -> Result<FleetStatus> {
     let mut workers = Vec::new();
     for key in scan(conn, &format!("{}*", names::WORKER_PREFIX))? {
-        let flat: Vec<Value> = conn.run("HGETALL", |c| redis::cmd("HGETALL").arg(&key).query(c))?;
+        let Some(flat) = tolerant(conn.run("HGETALL", |c| redis::cmd("HGETALL").arg(&key).query::<Vec<Value>>(c)))?
+        else {
+            continue;
+        };
         let fields = flat.chunks_exact(2).map(|kv| (text(&kv[0]), text(&kv[1]))).collect();
-        workers.push(WorkerBeat { name: key[names::WORKER_PREFIX.len()..].to_string(), fields });
+        let name = key.strip_prefix(names::WORKER_PREFIX).unwrap_or(&key).to_string();
+        workers.push(WorkerBeat { name, fields });
     }
     let mut streams = Vec::new();
     for key in scan(conn, "tp:tasks:*")? {
-        let length: u64 = conn.run("XLEN", |c| redis::cmd("XLEN").arg(&key).query(c))?;
-        let summary: Value = conn.run("XPENDING", |c| redis::cmd("XPENDING").arg(&key).arg(GROUP).query(c))?;
+        let Some(length) = tolerant(conn.run("XLEN", |c| redis::cmd("XLEN").arg(&key).query::<u64>(c)))? else {
+            continue;
+        };
+        // No group yet (no worker or coordinator has come): nothing is pending.
+        let summary =
+            tolerant(conn.run("XPENDING", |c| redis::cmd("XPENDING").arg(&key).arg(GROUP).query::<Value>(c)))?;
         let pending = match &summary {
-            Value::Array(parts) => parts.first().and_then(|v| text(v).parse().ok()).unwrap_or(0),
+            Some(Value::Array(parts)) => parts.first().and_then(|v| text(v).parse().ok()).unwrap_or(0),
             _ => 0,
         };
         streams.push(StreamStatus { name: key, queued: length.saturating_sub(pending), pending });
     }
-    let dead: u64 = conn.run("XLEN", |c| redis::cmd("XLEN").arg(names::DEAD).query(c))?;
-    let recent: Value = conn.run("XREVRANGE", |c| {
-        redis::cmd("XREVRANGE").arg(names::DEAD).arg("+").arg("-").arg("COUNT").arg(5).query(c)
-    })?;
-    let recent_dead = crate::stream::read_reply(&Value::Array(vec![Value::Array(vec![
-        Value::BulkString(names::DEAD.as_bytes().to_vec()),
-        recent,
-    ])]))?
-    .into_iter()
-    .map(|(_, e)| {
-        let reason = e.text("reason").unwrap_or("").to_string();
-        (e.id, reason)
-    })
-    .collect();
-    let ids: Vec<Vec<u8>> = conn.run("SMEMBERS", |c| redis::cmd("SMEMBERS").arg(names::JOBS).query(c))?;
+    let dead = tolerant(conn.run("XLEN", |c| redis::cmd("XLEN").arg(names::DEAD).query::<u64>(c)))?.unwrap_or(0);
+    let recent = tolerant(conn.run("XREVRANGE", |c| {
+        redis::cmd("XREVRANGE").arg(names::DEAD).arg("+").arg("-").arg("COUNT").arg(5).query::<Value>(c)
+    }))?
+    .unwrap_or(Value::Array(Vec::new()));
+    let wrapped = Value::Array(vec![Value::Array(vec![Value::BulkString(names::DEAD.as_bytes().to_vec()), recent])]);
+    let recent_dead = crate::stream::read_reply(&wrapped)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(_, e)| {
+            let reason = e.text("reason").unwrap_or("").to_string();
+            (e.id, reason)
+        })
+        .collect();
+    let ids = tolerant(conn.run("SMEMBERS", |c| redis::cmd("SMEMBERS").arg(names::JOBS).query::<Vec<Vec<u8>>>(c)))?
+        .unwrap_or_default();
     let mut jobs = Vec::new();
     for id in ids {
         let id = String::from_utf8_lossy(&id).into_owned();
-        let (unit, shape, units): (Option<String>, Option<String>, Option<u64>) = conn.run("HMGET", |c| {
-            redis::cmd("HMGET").arg(names::meta(&id)).arg("unit").arg("shape").arg("units").query(c)
-        })?;
-        let receipts: u64 = conn.run("HLEN", |c| redis::cmd("HLEN").arg(names::receipts(&id)).query(c))?;
-        jobs.push(JobStatus {
-            id,
-            unit: unit.unwrap_or_default(),
-            shape: shape.unwrap_or_default(),
-            units: units.unwrap_or(0),
-            receipts,
-        });
+        let meta = tolerant(conn.run("HMGET", |c| {
+            redis::cmd("HMGET").arg(names::meta(&id)).arg("unit").arg("shape").arg("units").query::<Vec<Value>>(c)
+        }))?
+        .unwrap_or_default();
+        let field = |i: usize| meta.get(i).map(text).unwrap_or_default();
+        let receipts =
+            tolerant(conn.run("HLEN", |c| redis::cmd("HLEN").arg(names::receipts(&id)).query::<u64>(c)))?.unwrap_or(0);
+        jobs.push(JobStatus { unit: field(0), shape: field(1), units: field(2).parse().unwrap_or(0), receipts, id });
     }
     Ok(FleetStatus { workers, streams, dead, recent_dead, jobs })
 }
 
 impl fmt::Display for FleetStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Everything here was written by someone else: cut and made printable.
+        let show = |s: &str| shown(s.as_bytes());
         writeln!(f, "workers      {} alive", self.workers.len())?;
         for w in &self.workers {
-            let g = |k| w.get(k).unwrap_or("?");
+            let g = |k| show(w.get(k).unwrap_or("?"));
             writeln!(
                 f,
                 "  {:<24} {} units ({} repeated, {} dead-lettered, {} failed); {}; {}; keys {}",
-                w.name,
+                show(&w.name),
                 g("units"),
                 g("duplicates"),
                 g("dead"),
                 g("failed"),
                 g("current"),
                 g("device"),
-                g("keys")
+                w.get("keys")
+                    .map(|k| k.chars().filter(|c| !c.is_control()).take(200).collect::<String>())
+                    .unwrap_or_default()
             )?;
         }
         writeln!(f, "task streams {}", self.streams.len())?;
         for s in &self.streams {
-            writeln!(f, "  {:<24} {} queued, {} pending", crate::task::shown(s.name.as_bytes()), s.queued, s.pending)?;
+            writeln!(f, "  {:<24} {} queued, {} pending", show(&s.name), s.queued, s.pending)?;
         }
         writeln!(f, "dead letters {}", self.dead)?;
         for (id, reason) in &self.recent_dead {
-            writeln!(f, "  {id}: {}", crate::task::shown(reason.as_bytes()))?;
+            writeln!(f, "  {}: {}", show(id), show(reason))?;
         }
         writeln!(f, "jobs         {} in progress", self.jobs.len())?;
         for j in &self.jobs {
+            let id: String = j.id.chars().take(12).collect();
             writeln!(
                 f,
                 "  {}… {} on {}: {}/{} receipts",
-                &j.id[..j.id.len().min(12)],
-                j.shape,
-                j.unit,
+                show(&id),
+                show(&j.shape),
+                show(&j.unit),
                 j.receipts,
                 j.units
             )?;

@@ -91,11 +91,14 @@ pub fn read_reply(v: &Value) -> Result<Vec<(String, Entry)>> {
     Ok(out)
 }
 
-/// The claimed entries of an XAUTOCLAIM reply `[next, [entries], [deleted]]`.
-pub fn autoclaim_reply(v: &Value) -> Result<Vec<Entry>> {
+/// The cursor to go on from and the claimed entries of an XAUTOCLAIM reply
+/// `[next, [entries], [deleted]]`.
+pub fn autoclaim_reply(v: &Value) -> Result<(String, Vec<Entry>)> {
     let what = "XAUTOCLAIM";
     let parts = items(v).filter(|p| p.len() >= 2).ok_or_else(|| odd(what))?;
-    items(&parts[1]).ok_or_else(|| odd(what))?.iter().map(|e| entry(e, what)).collect()
+    let next = string(&parts[0]).ok_or_else(|| odd(what))?;
+    let entries = items(&parts[1]).ok_or_else(|| odd(what))?.iter().map(|e| entry(e, what)).collect::<Result<_>>()?;
+    Ok((next, entries))
 }
 
 /// The delivery count of the one entry in an `XPENDING key group id id 1` reply;

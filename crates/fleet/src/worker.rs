@@ -31,6 +31,9 @@ use crate::names::{self, GROUP};
 use crate::stream::{self, Entry};
 use crate::task::{encoded_len, TaskRef, UnitInputs};
 
+/// How long a job's `done` stream outlives its last announcement (a day).
+const DONE_KEEP_S: u64 = 24 * 3600;
+
 /// How a worker behaves.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -90,8 +93,11 @@ struct Keyed {
 #[derive(Default)]
 struct Shared {
     stats: WorkerStats,
-    /// (stream, entry, what) of the task being proven
-    current: Option<(String, String, String)>,
+    /// (stream, entry) of every entry delivered to us and not yet finished: the
+    /// keeper renews all their leases, not only the one being proven
+    held: Vec<(String, String)>,
+    /// the task being proven, in words
+    current: Option<String>,
     stopping: bool,
 }
 
@@ -102,22 +108,14 @@ pub struct Worker {
     options: WorkerOptions,
     keyed: Vec<Keyed>,
     shared: Arc<Mutex<Shared>>,
+    /// where each stream's XAUTOCLAIM scan goes on from
+    cursors: Vec<String>,
+    /// the connection's reconnect count when we last read our own pending entries
+    reconnects_seen: u64,
 }
 
 fn now_s() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-/// Creates the consumer group of `stream` (from the stream's start, so that tasks
-/// added before any worker came are delivered); an existing group is kept.
-pub(crate) fn ensure_group(conn: &mut Conn, stream: &str) -> Result<()> {
-    let created = conn.run("XGROUP CREATE", |c| {
-        redis::cmd("XGROUP").arg("CREATE").arg(stream).arg(GROUP).arg("0").arg("MKSTREAM").query::<Value>(c)
-    });
-    match created {
-        Err(FleetError::Redis { reason, .. }) if reason.contains("BUSYGROUP") => Ok(()),
-        other => other.map(|_| ()),
-    }
 }
 
 impl Worker {
@@ -137,9 +135,10 @@ impl Worker {
         }
         let mut conn = Conn::open(connect)?;
         for k in &keyed {
-            ensure_group(&mut conn, &k.stream)?;
+            conn.ensure_group(&k.stream)?;
         }
-        Ok(Self { conn, connect: connect.clone(), options, keyed, shared: Arc::default() })
+        let cursors = vec!["0-0".to_string(); keyed.len()];
+        Ok(Self { conn, connect: connect.clone(), options, keyed, shared: Arc::default(), cursors, reconnects_seen: 0 })
     }
 
     /// The worker's consumer name.
@@ -154,24 +153,81 @@ impl Worker {
         tracing::info!(worker = %self.options.name, url = %self.conn.url(), streams = self.keyed.len(), "worker started");
         let result = (|| {
             while !stop.load(Ordering::Relaxed) {
-                // Every entry read is handled, even after a stop request: an entry
-                // delivered to us and dropped would wait a whole lease for a reclaim.
-                for (k, entry) in self.next_tasks()? {
-                    self.handle(k, entry)?;
+                let batch = self.next_tasks()?;
+                let held = batch.iter().map(|(k, e)| (self.keyed[*k].stream.clone(), e.id.clone())).collect();
+                self.lock().held = held;
+                for (k, entry) in batch {
+                    let id = entry.id.clone();
+                    if stop.load(Ordering::Relaxed) {
+                        // Not started: hand it back at once rather than make it wait a lease.
+                        self.release(k, &id);
+                    } else if let Err(e) = self.handle(k, entry) {
+                        match e {
+                            // Redis gone for the whole reconnect window: stop, and let a
+                            // supervisor start us again.
+                            FleetError::Unreachable { .. } => return Err(e),
+                            // Anything else is this task's trouble, not the worker's: the
+                            // entry stays pending and comes back, until its deliveries run out.
+                            e => self.task_failed(k, &id, &e),
+                        }
+                    }
+                    let stream = self.keyed[k].stream.clone();
+                    self.lock().held.retain(|(s, e)| !(s == &stream && e == &id));
                 }
             }
             Ok(())
         })();
-        self.shared.lock().expect("keeper does not panic holding the lock").stopping = true;
+        self.lock().stopping = true;
         let _ = keeper.join();
-        let stats = self.shared.lock().expect("keeper does not panic holding the lock").stats;
+        let stats = self.lock().stats;
         tracing::info!(worker = %self.options.name, ?stats, "worker stopped");
         result.map(|()| stats)
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().expect("the keeper does not panic holding the lock")
+    }
+
+    /// Makes an entry we hold but will not prove at once reclaimable by others (its
+    /// idle time set to a whole lease; no delivery is counted).
+    fn release(&mut self, k: usize, entry: &str) {
+        let (stream, me) = (self.keyed[k].stream.clone(), self.options.name.clone());
+        let lease_ms = self.options.lease.as_millis() as u64;
+        let released = self.conn.run("XCLAIM", |c| {
+            redis::cmd("XCLAIM")
+                .arg(&stream)
+                .arg(GROUP)
+                .arg(&me)
+                .arg(0)
+                .arg(entry)
+                .arg("IDLE")
+                .arg(lease_ms)
+                .arg("JUSTID")
+                .query::<Value>(c)
+        });
+        if let Err(e) = released {
+            tracing::warn!(error = %e, "could not hand back an unstarted task; it is reclaimed after its lease");
+        }
+    }
+
+    /// Records a task's error for its dead letter (best effort) and counts it.
+    fn task_failed(&mut self, k: usize, entry: &str, error: &FleetError) {
+        tracing::warn!(entry, %error, "a task failed; it stays pending for another delivery");
+        let field = names::error_field(&self.keyed[k].stream, entry);
+        let msg = error.to_string();
+        let _ =
+            self.conn.run("HSET", |c| redis::cmd("HSET").arg(names::ERRORS).arg(&field).arg(&msg).query::<Value>(c));
+        self.lock().stats.failed += 1;
+    }
+
     /// The heartbeat and lease keeper, on its own connection.
     fn start_keeper(&self) -> Result<std::thread::JoinHandle<()>> {
-        let mut conn = Conn::open(&self.connect)?;
+        // Short timeouts: a keeper stuck on a dead connection would let our leases lapse.
+        let tick_guess = (self.options.lease / 4).clamp(Duration::from_millis(100), Duration::from_secs(2));
+        let mut options = self.connect.clone();
+        options.read_timeout = (2 * tick_guess).max(Duration::from_secs(1));
+        options.reconnect_for = tick_guess;
+        let mut conn = Conn::open(&options)?;
         let shared = Arc::clone(&self.shared);
         let name = self.options.name.clone();
         let tick = (self.options.lease / 4).clamp(Duration::from_millis(100), Duration::from_secs(2));
@@ -180,9 +236,9 @@ impl Worker {
         let backend = self.options.device.clone();
         let started = now_s();
         Ok(std::thread::spawn(move || loop {
-            let (stats, current, stopping) = {
+            let (stats, held, current, stopping) = {
                 let s = shared.lock().expect("worker does not panic holding the lock");
-                (s.stats, s.current.clone(), s.stopping)
+                (s.stats, s.held.clone(), s.current.clone(), s.stopping)
             };
             let key = names::worker(&name);
             if stopping {
@@ -208,7 +264,7 @@ impl Worker {
                     .arg("failed")
                     .arg(stats.failed)
                     .arg("current")
-                    .arg(current.as_ref().map(|c| c.2.as_str()).unwrap_or("idle"))
+                    .arg(current.as_deref().unwrap_or("idle"))
                     .arg("device")
                     .arg(&backend)
                     .arg("keys")
@@ -223,7 +279,7 @@ impl Worker {
             if let Err(e) = beat {
                 tracing::warn!(error = %e, "heartbeat failed");
             }
-            if let Some((stream, entry, _)) = current {
+            for (stream, entry) in held {
                 // Renew only our own lease: a task reclaimed by another worker stays theirs.
                 let renewed = conn.run("XCLAIM", |c| {
                     let owner = redis::cmd("XPENDING")
@@ -265,31 +321,44 @@ impl Worker {
         let lease_ms = self.options.lease.as_millis() as u64;
         for k in 0..self.keyed.len() {
             let stream = self.keyed[k].stream.clone();
+            let cursor = self.cursors[k].clone();
             let claimed = self.conn.run("XAUTOCLAIM", |c| {
                 redis::cmd("XAUTOCLAIM")
                     .arg(&stream)
                     .arg(GROUP)
                     .arg(&me)
                     .arg(lease_ms)
-                    .arg("0-0")
+                    .arg(&cursor)
                     .arg("COUNT")
                     .arg(1)
                     .query::<Value>(c)
             });
             let reply = match claimed {
                 Err(FleetError::Redis { reason, .. }) if reason.contains("NOGROUP") => {
-                    ensure_group(&mut self.conn, &stream)?;
+                    self.conn.ensure_group(&stream)?;
                     continue;
                 }
                 other => other?,
             };
-            if let Some(entry) = stream::autoclaim_reply(&reply)?.into_iter().next() {
+            // Follow the scan's cursor: one call looks at a few pending entries only, and
+            // a dead worker's entry may sit behind live ones.
+            let (next, claimed) = stream::autoclaim_reply(&reply)?;
+            self.cursors[k] = next;
+            if let Some(entry) = claimed.into_iter().next() {
                 tracing::info!(stream = %stream, entry = %entry.id, "reclaimed a task whose lease ran out");
                 return Ok(vec![(k, entry)]);
             }
         }
         let streams: Vec<String> = self.keyed.iter().map(|k| k.stream.clone()).collect();
         let block_ms = self.options.block.as_millis() as u64;
+        // After a reconnect, our own pending entries first: a read whose reply was lost
+        // left its entries delivered to us, unseen.
+        let from = if self.conn.reconnects() != self.reconnects_seen {
+            self.reconnects_seen = self.conn.reconnects();
+            "0"
+        } else {
+            ">"
+        };
         let read = self.conn.run("XREADGROUP", |c| {
             let mut cmd = redis::cmd("XREADGROUP");
             cmd.arg("GROUP").arg(GROUP).arg(&me).arg("COUNT").arg(1).arg("BLOCK").arg(block_ms).arg("STREAMS");
@@ -297,7 +366,7 @@ impl Worker {
                 cmd.arg(s);
             }
             for _ in &streams {
-                cmd.arg(">");
+                cmd.arg(from);
             }
             cmd.query::<Value>(c)
         });
@@ -307,7 +376,7 @@ impl Worker {
             Err(FleetError::Redis { reason, .. }) if reason.contains("NOGROUP") || reason.contains("UNBLOCKED") => {
                 tracing::warn!(%reason, "the task streams vanished; creating them again");
                 for s in &streams {
-                    ensure_group(&mut self.conn, s)?;
+                    self.conn.ensure_group(s)?;
                 }
                 return Ok(Vec::new());
             }
@@ -378,24 +447,10 @@ impl Worker {
             cmd.query::<Value>(c)
         })?;
         if let Some(t) = task {
-            self.conn.run("XADD done", |c| {
-                redis::cmd("XADD")
-                    .arg(names::done(&t.job))
-                    .arg("MAXLEN")
-                    .arg("~")
-                    .arg(1_000_000)
-                    .arg("*")
-                    .arg("unit")
-                    .arg(t.unit)
-                    .arg("dead")
-                    .arg(reason)
-                    .arg("entry")
-                    .arg(&entry.id)
-                    .query::<Value>(c)
-            })?;
+            self.announce(t, &[("dead", reason), ("entry", &entry.id)])?;
         }
         self.finish(&stream, &entry.id)?;
-        self.shared.lock().expect("keeper does not panic holding the lock").stats.dead += 1;
+        self.lock().stats.dead += 1;
         Ok(())
     }
 
@@ -409,9 +464,12 @@ impl Worker {
         let pending = self.conn.run("XPENDING", |c| {
             redis::cmd("XPENDING").arg(&stream).arg(GROUP).arg(&id).arg(&id).arg(1).query::<Value>(c)
         })?;
-        let Some((_, deliveries)) = stream::pending_deliveries(&pending)? else {
+        let Some((owner, deliveries)) = stream::pending_deliveries(&pending)? else {
             return Ok(()); // acknowledged by another worker meanwhile
         };
+        if owner != self.options.name {
+            return Ok(()); // reclaimed by another worker meanwhile: theirs now
+        }
         let task = TaskRef::parse(&fields);
         if deliveries > self.options.max_deliveries {
             let field = names::error_field(&stream, &id);
@@ -439,9 +497,9 @@ impl Worker {
         if exists {
             // A repeated delivery (or a crash between storing and acknowledging):
             // the first receipt stands; announce it again in case that was lost.
-            self.announce(&task)?;
+            self.announce(&task, &[])?;
             self.finish(&stream, &id)?;
-            self.shared.lock().expect("keeper does not panic holding the lock").stats.duplicates += 1;
+            self.lock().stats.duplicates += 1;
             return Ok(());
         }
         let (kind, spec) = (self.keyed[k].prover.kind(), *self.keyed[k].prover.spec());
@@ -473,11 +531,14 @@ impl Worker {
         self.prove_and_store(k, &entry, &task, &inputs, deliveries)
     }
 
-    fn announce(&mut self, task: &TaskRef) -> Result<()> {
+    /// Tells the job's coordinator the unit has a receipt. Best effort: the
+    /// coordinator's sweep finds a receipt whose announcement was lost.
+    fn announce(&mut self, task: &TaskRef, fields: &[(&str, &str)]) -> Result<()> {
         let name = self.options.name.clone();
-        self.conn.run("XADD done", |c| {
-            redis::cmd("XADD")
-                .arg(names::done(&task.job))
+        let done = names::done(&task.job);
+        let announced = self.conn.run("XADD done", |c| {
+            let mut xadd = redis::cmd("XADD");
+            xadd.arg(&done)
                 .arg("MAXLEN")
                 .arg("~")
                 .arg(1_000_000)
@@ -485,10 +546,20 @@ impl Worker {
                 .arg("unit")
                 .arg(task.unit)
                 .arg("worker")
-                .arg(&name)
-                .query::<Value>(c)
-        })?;
-        Ok(())
+                .arg(&name);
+            for (k, v) in fields {
+                xadd.arg(*k).arg(*v);
+            }
+            redis::pipe().add_command(xadd).ignore().cmd("EXPIRE").arg(&done).arg(DONE_KEEP_S).ignore().query::<()>(c)
+        });
+        match announced {
+            Err(e @ FleetError::Unreachable { .. }) => Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not announce a unit; its coordinator's sweep will find it");
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        }
     }
 
     fn prove_and_store(
@@ -501,8 +572,7 @@ impl Worker {
     ) -> Result<()> {
         let stream = self.keyed[k].stream.clone();
         let what = format!("job {}… unit {} {} since {}", &task.job[..12], task.unit, inputs.pos, now_s());
-        self.shared.lock().expect("keeper does not panic holding the lock").current =
-            Some((stream.clone(), entry.id.clone(), what));
+        self.lock().current = Some(what);
         let start = Instant::now();
         let mut rng = rand::rngs::OsRng;
         let keyed = &self.keyed[k];
@@ -516,7 +586,7 @@ impl Worker {
         if let Some(rest) = self.options.min_unit.checked_sub(start.elapsed()) {
             std::thread::sleep(rest);
         }
-        self.shared.lock().expect("keeper does not panic holding the lock").current = None;
+        self.lock().current = None;
         let receipt = match checked {
             Ok(r) => r,
             Err(FleetError::Prover(e @ ProverError::AccumulationOverflow { .. })) => {
@@ -524,12 +594,7 @@ impl Worker {
             }
             Err(e) => {
                 // Left pending for another delivery, its error kept for the dead letter.
-                tracing::warn!(unit = task.unit, error = %e, "proving a task failed; it stays pending");
-                let field = names::error_field(&stream, &entry.id);
-                let msg = e.to_string();
-                self.conn
-                    .run("HSET", |c| redis::cmd("HSET").arg(names::ERRORS).arg(&field).arg(&msg).query::<Value>(c))?;
-                self.shared.lock().expect("keeper does not panic holding the lock").stats.failed += 1;
+                self.task_failed(k, &entry.id, &e);
                 return Ok(());
             }
         };
@@ -537,9 +602,9 @@ impl Worker {
         let json = receipt.to_json();
         let first: bool =
             self.conn.run("HSETNX", |c| redis::cmd("HSETNX").arg(&receipts).arg(task.unit).arg(&json).query(c))?;
-        self.announce(task)?;
+        self.announce(task, &[])?;
         self.finish(&stream, &entry.id)?;
-        let mut shared = self.shared.lock().expect("keeper does not panic holding the lock");
+        let mut shared = self.lock();
         if first {
             shared.stats.units += 1;
         } else {
