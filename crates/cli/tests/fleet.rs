@@ -2,8 +2,9 @@
 //! an append-only file in a temporary folder, and stopped at the end), with the faults
 //! it claims to survive injected: a worker killed with SIGKILL mid-unit, Redis
 //! restarted mid-job, poison tasks, a task delivered twice, a worker with other keys.
-//! Every test ends with the same checks: each unit has exactly one receipt in Redis,
-//! the job receipt verifies, and nothing of the job was dead-lettered.
+//! Every test whose job finishes ends with the same checks (`assert_job_done`): each
+//! unit has exactly one receipt in Redis, the job receipt verifies, and nothing of the
+//! job was dead-lettered; the two that stop a job check that no job receipt is written.
 //!
 //! `redis-server` comes from Debian's package (scripts/test.sh installs it when
 //! missing); without it these tests fail, saying so.
