@@ -4,7 +4,7 @@
 set -euo pipefail
 # openssl makes the TLS test's certificates.
 missing=""
-command -v redis-server >/dev/null 2>&1 || missing="redis-server"
+command -v redis-server >/dev/null 2>&1 || missing=" redis-server"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 if [ -z "$missing" ]; then
     exit 0
@@ -14,7 +14,7 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null 2>&1; then
     sudo="sudo"
 else
-    echo "$missing missing and this user cannot install packages: install Debian's redis-server and openssl packages" >&2
+    echo "missing:$missing; this user cannot install packages: install Debian's redis-server and openssl packages" >&2
     exit 1
 fi
 echo "installing$missing (Debian packages) for the fleet tests"
