@@ -9,7 +9,7 @@ use crate::conn::Conn;
 use crate::error::{FleetError, Result};
 use crate::names::{self, GROUP};
 use crate::stream::bytes;
-use crate::task::shown;
+use crate::task::{shown, shown_up_to};
 
 /// A worker's heartbeat fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +185,14 @@ impl fmt::Display for FleetStatus {
         writeln!(f, "workers      {} alive", self.workers.len())?;
         for w in &self.workers {
             let g = |k| show(w.get(k).unwrap_or("?"));
+            let since = |k| w.get(k).and_then(|v| v.parse::<u64>().ok());
+            let current = match (w.get("current"), since("current_since"), since("updated")) {
+                (Some("idle") | None, _, _) => "idle".to_string(),
+                (Some(task), Some(from), Some(now)) if from > 0 => {
+                    format!("{} for {} s", shown_up_to(task.as_bytes(), 80), now.saturating_sub(from))
+                }
+                (Some(task), _, _) => shown_up_to(task.as_bytes(), 80),
+            };
             writeln!(
                 f,
                 "  {:<24} {} units ({} repeated, {} dead-lettered, {} failed); {}; {}; keys {}",
@@ -193,7 +201,7 @@ impl fmt::Display for FleetStatus {
                 g("duplicates"),
                 g("dead"),
                 g("failed"),
-                g("current"),
+                current,
                 g("device"),
                 w.get("keys")
                     .map(|k| k.chars().filter(|c| !c.is_control()).take(200).collect::<String>())

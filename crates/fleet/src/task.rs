@@ -53,9 +53,14 @@ fn text<'a>(name: &str, value: &'a [u8]) -> Result<&'a str> {
 
 /// Cuts text from outside to a length fit for a message.
 pub(crate) fn shown(bytes: &[u8]) -> String {
+    shown_up_to(bytes, 40)
+}
+
+/// [`shown`] with room for `n` characters.
+pub(crate) fn shown_up_to(bytes: &[u8], n: usize) -> String {
     let s = String::from_utf8_lossy(bytes);
-    let mut out: String = s.chars().take(40).map(|c| if c.is_control() { '?' } else { c }).collect();
-    if s.chars().count() > 40 {
+    let mut out: String = s.chars().take(n).map(|c| if c.is_control() { '?' } else { c }).collect();
+    if s.chars().count() > n {
         out.push('…');
     }
     out

@@ -96,8 +96,8 @@ struct Shared {
     /// (stream, entry) of every entry delivered to us and not yet finished: the
     /// keeper renews all their leases, not only the one being proven
     held: Vec<(String, String)>,
-    /// the task being proven, in words
-    current: Option<String>,
+    /// the task being proven, in words, and since when (unix seconds)
+    current: Option<(String, u64)>,
     stopping: bool,
 }
 
@@ -264,7 +264,9 @@ impl Worker {
                     .arg("failed")
                     .arg(stats.failed)
                     .arg("current")
-                    .arg(current.as_deref().unwrap_or("idle"))
+                    .arg(current.as_ref().map(|c| c.0.as_str()).unwrap_or("idle"))
+                    .arg("current_since")
+                    .arg(current.as_ref().map(|c| c.1).unwrap_or(0))
                     .arg("device")
                     .arg(&backend)
                     .arg("keys")
@@ -571,8 +573,8 @@ impl Worker {
         deliveries: u64,
     ) -> Result<()> {
         let stream = self.keyed[k].stream.clone();
-        let what = format!("job {}… unit {} {} since {}", &task.job[..12], task.unit, inputs.pos, now_s());
-        self.lock().current = Some(what);
+        let what = format!("job {}… unit {} {}", &task.job[..12], task.unit, inputs.pos);
+        self.lock().current = Some((what, now_s()));
         let start = Instant::now();
         let mut rng = rand::rngs::OsRng;
         let keyed = &self.keyed[k];
