@@ -288,7 +288,10 @@ fn verify_jobs(keys: &Path, matrices: [Option<PathBuf>; 3], receipts: &[PathBuf]
     let (mut invalid, mut unchecked) = (false, false);
     for path in receipts {
         let verdict: std::result::Result<teraproof_verifier::VerifiedJob, (bool, String)> = (|| {
-            let bytes = std::fs::read(path).map_err(|e| (false, format!("cannot read {}: {e}", path.display())))?;
+            let bytes = crate::read_capped(path, crate::JOB_RECEIPT_CAP, "job receipt").map_err(|e| match e {
+                crate::ReadError::TooLarge { .. } => (true, format!("malformed job receipt: {e}")),
+                e => (false, format!("cannot read {}: {e}", path.display())),
+            })?;
             let text = String::from_utf8(bytes).map_err(|e| (true, format!("not UTF-8 text ({e})")))?;
             let job = JobReceipt::from_json(&text).map_err(|e| (true, VerifyError::from(e).to_string()))?;
             let verified = verifier.verify_gemm_job(&job).map_err(|e| (true, e.to_string()))?;

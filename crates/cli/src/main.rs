@@ -291,8 +291,62 @@ enum ExportCommand {
     },
 }
 
+/// The most a unit receipt file may hold (a receipt is about 1 KB).
+pub(crate) const RECEIPT_CAP: u64 = 64 << 10;
+/// The most a job receipt file may hold (about a million unit receipts).
+pub(crate) const JOB_RECEIPT_CAP: u64 = 1 << 30;
+/// The most a matrix JSON file may hold (larger matrices go in .npy files, whose
+/// reading is bounded by their data).
+pub(crate) const MATRIX_JSON_CAP: u64 = 1 << 30;
+
+/// "64 KiB", "1 GiB".
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
+}
+
+/// Why a capped read stopped.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// the file could not be opened or read
+    Io(std::io::Error),
+    /// the file holds more than the cap for its kind
+    TooLarge { cap: u64, what: &'static str },
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::TooLarge { cap, what } => {
+                write!(f, "it holds more than {}, the most a {what} may; not read further", human_bytes(*cap))
+            }
+        }
+    }
+}
+
+/// Reads at most `cap` bytes of `path` (a `what`), refusing a file that holds more:
+/// `verify /dev/zero` stops at the cap instead of reading until memory runs out.
+pub(crate) fn read_capped(path: &Path, cap: u64, what: &'static str) -> std::result::Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    if bytes.len() as u64 > cap {
+        return Err(ReadError::TooLarge { cap, what });
+    }
+    Ok(bytes)
+}
+
+/// A receipt file as text, capped.
 pub(crate) fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    let bytes = read_capped(path, RECEIPT_CAP, "receipt")
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))
 }
 
 pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
@@ -315,7 +369,17 @@ pub(crate) fn read_matrix<T: teraproof_core::npy::NpyElement>(path: &Path) -> Re
         return Matrix::<T>::from_npy(std::io::Cursor::new(magic).chain(reader)).with_context(invalid);
     }
     let mut bytes = magic;
-    reader.read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
+    (&mut reader)
+        .take(MATRIX_JSON_CAP + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > MATRIX_JSON_CAP {
+        bail!(
+            "cannot read {}: {}; save large matrices as .npy",
+            path.display(),
+            ReadError::TooLarge { cap: MATRIX_JSON_CAP, what: "matrix JSON file" }
+        );
+    }
     let text =
         String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is neither .npy nor JSON text", path.display()))?;
     Matrix::<T>::from_json(&text).with_context(invalid)
@@ -515,7 +579,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{} {}", out.join("A.json").display(), out.join("B.json").display());
         }
         Command::Digest { matrix } => {
-            let text = read(&matrix)?;
+            let bytes = read_capped(&matrix, MATRIX_JSON_CAP, "matrix JSON file")
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", matrix.display()))?;
+            let text =
+                String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not JSON text", matrix.display()))?;
             let parsed =
                 AnyMatrix::from_json(&text).with_context(|| format!("{} is not a valid matrix", matrix.display()))?;
             let digest = match &parsed {
@@ -674,8 +741,14 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
     for (slot, path) in verdicts.iter_mut().zip(receipts) {
         // Only a file that cannot be read is unchecked: bytes that are not UTF-8 are a
         // malformed receipt, the supplier's fault, not the verifier's.
-        let bytes = match std::fs::read(path) {
+        let bytes = match read_capped(path, RECEIPT_CAP, "receipt") {
             Ok(bytes) => bytes,
+            // A file too large to be a receipt is the supplier's: invalid, like any
+            // other malformed receipt.
+            Err(e @ ReadError::TooLarge { .. }) => {
+                *slot = Some(Verdict::Invalid(format!("malformed receipt: {e}")));
+                continue;
+            }
             Err(e) => {
                 *slot = Some(Verdict::Unchecked(format!("cannot read {}: {e}", path.display())));
                 continue;
@@ -742,7 +815,32 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
     })
 }
 
+/// The status of a command whose stdout was closed under it (`teraproof verify … |
+/// head -1`): 128 + SIGPIPE, as if the signal had ended it, so that a pipeline with
+/// `pipefail` does not take an unfinished check for a passed one.
+const CLOSED_PIPE_STATUS: i32 = 141;
+
+/// Printing to a closed pipe panics in Rust's `println!`; that is no crash but the
+/// reader leaving, so end quietly with [`CLOSED_PIPE_STATUS`] instead of a panic
+/// message and status 101.
+fn exit_quietly_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(CLOSED_PIPE_STATUS);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     // A worker says what it does, unit by unit; everything else only warns.
     let default_filter = if matches!(cli.command, Command::Worker(_)) { "warn,teraproof_fleet=info" } else { "warn" };

@@ -478,3 +478,46 @@ fn a_killed_job_prove_resumes_from_the_receipts_it_wrote() {
     let o = teraproof(&["job", "verify", "--keys", "KEYS", "--a", "A.json", "--b", "B.json", "JOB.json"], d);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
 }
+
+#[test]
+fn reads_are_capped_and_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(teraproof(&["setup", "--unit", "CU-4", "--dev-seed", "3", "--out", "K"], d).status.success());
+    assert!(teraproof(&["inputs", "--unit", "CU-4", "--seed", "2", "--out", "."], d).status.success());
+    assert!(teraproof(&["prove", "--keys", "K", "--a", "A.json", "--b", "B.json", "--out", "R.json"], d)
+        .status
+        .success());
+    // An endless file is refused at the cap of its kind, as the supplier's fault.
+    let o = teraproof(&["verify", "--keys", "K", "/dev/zero"], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stdout(&o).contains("more than 64 KiB, the most a receipt may"), "{o:?}");
+    let o = teraproof(&["job", "verify", "--keys", "K", "/dev/zero"], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stdout(&o).contains("more than 1 GiB, the most a job receipt may"), "{o:?}");
+    // A key folder whose keys.json does not end is refused, not read without end.
+    std::fs::create_dir(d.join("K2")).unwrap();
+    std::fs::copy(d.join("K/verifying_key.bin"), d.join("K2/verifying_key.bin")).unwrap();
+    std::fs::write(d.join("K2/keys.json"), vec![b' '; (1 << 20) + 1]).unwrap();
+    let o = teraproof(&["verify", "--keys", "K2", "R.json"], d);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the most a key file may"), "{o:?}");
+    // stdout closed after the first line of a long report: status 141, no panic.
+    let many: Vec<&str> = std::iter::repeat_n("R.json", 3000).collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teraproof"))
+        .args(["verify", "--keys", "K"])
+        .args(&many)
+        .current_dir(d)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    assert_eq!(&first, b"valid ");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

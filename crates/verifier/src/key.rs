@@ -167,8 +167,8 @@ impl UnitVerifyingKey {
     pub fn load(dir: &Path) -> Result<Self> {
         let manifest = read_manifest(dir)?;
         let path = dir.join(VERIFYING_KEY_FILE);
-        let bytes =
-            std::fs::read(&path).map_err(|e| VerifyError::BadKey(format!("cannot read {}: {e}", path.display())))?;
+        let bytes = read_capped(&path, MAX_KEY_FILE_BYTES)
+            .map_err(|e| VerifyError::BadKey(format!("cannot read {}: {e}", path.display())))?;
         Self::from_manifest(&manifest, &bytes)
     }
 
@@ -224,13 +224,34 @@ impl KeyManifest {
     }
 }
 
+/// The most keys.json or verifying_key.bin may hold (both are well under a kilobyte
+/// or two): a damaged or hostile key folder cannot make loading read without end.
+#[cfg(feature = "std")]
+pub const MAX_KEY_FILE_BYTES: u64 = 1 << 20;
+
+#[cfg(feature = "std")]
+fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it holds more than {} KiB, the most a key file may", cap >> 10),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Reads and checks `keys.json` in `dir`.
 #[cfg(feature = "std")]
 pub fn read_manifest(dir: &Path) -> Result<KeyManifest> {
     let path = dir.join(MANIFEST_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let bytes = read_capped(&path, MAX_KEY_FILE_BYTES).map_err(|e| {
         VerifyError::BadKey(format!("cannot read {}: {e} (is {} a key directory?)", path.display(), dir.display()))
     })?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| VerifyError::BadKey(format!("{} is not UTF-8 text", path.display())))?;
     KeyManifest::from_json(&text).map_err(|e| match e {
         VerifyError::BadKey(reason) => VerifyError::BadKey(format!("{}: {reason}", path.display())),
         other => other,
