@@ -118,6 +118,8 @@ pub fn run(
     json_out: Option<&Path>,
     svg: Option<&Path>,
 ) -> Result<()> {
+    let outputs: Vec<&Path> = json_out.into_iter().chain(svg).collect();
+    crate::check_outputs(&outputs, &[], None)?;
     let specs: Vec<UnitSpec> = units.iter().map(|u| u.parse()).collect::<Result<_, _>>()?;
     let pb = ProgressBar::new(specs.len() as u64);
     pb.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]").expect("static template"));

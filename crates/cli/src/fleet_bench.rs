@@ -62,6 +62,7 @@ pub fn run(
     backend: &str,
     json_out: Option<&Path>,
 ) -> Result<()> {
+    crate::check_outputs(&json_out.into_iter().collect::<Vec<_>>(), &[], None)?;
     let spec: UnitSpec = unit.parse()?;
     let shape: GemmShape = shape.parse()?;
     if workers.is_empty() || workers.contains(&0) {

@@ -120,7 +120,7 @@ pub(crate) fn run(command: JobCommand) -> Result<ExitCode> {
             ..
         } => {
             let outputs: Vec<&Path> = std::iter::once(out.as_path()).chain(c_out.as_deref()).collect();
-            check_outputs(&outputs, &[&a, &b], &keys)?;
+            check_outputs(&outputs, &[&a, &b], Some(&keys))?;
             if max_queued == 0 {
                 bail!("--max-queued must be at least 1");
             }
@@ -218,7 +218,7 @@ fn prove_job(
     backend: Backend,
 ) -> Result<()> {
     let outputs: Vec<&Path> = std::iter::once(out).chain(c_out).collect();
-    check_outputs(&outputs, &[a, b], keys)?;
+    check_outputs(&outputs, &[a, b], Some(keys))?;
     let pb = spinner(crate::preparing(backend, "loading the keys"));
     let prover = JobProver::load(keys, backend).with_context(|| format!("cannot load keys from {}", keys.display()))?;
     pb.set_message("reading A and B");

@@ -170,6 +170,9 @@ enum Command {
         /// output directory
         #[arg(long)]
         out: PathBuf,
+        /// replace A.json and B.json when they exist
+        #[arg(long)]
+        force: bool,
     },
     /// Print the canonical digest (DESIGN §3) of a matrix JSON file, as a decimal.
     Digest {
@@ -349,11 +352,29 @@ pub(crate) fn read(path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))
 }
 
+/// Writes `text` to `path` atomically (see [`write_bytes`]).
 pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    write_bytes(path, text.as_bytes())
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it into place: a failed
+/// write (a full disk) leaves no half-made file, and a symbolic or hard link at `path`
+/// is replaced, never written through, so the file it pointed to is untouched. The
+/// folder is made when missing.
+pub(crate) fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = parent.join(tmp_name);
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(anyhow::anyhow!("cannot write {}: {e}", path.display()));
     }
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    Ok(())
 }
 
 /// A matrix file: `.npy` (recognised by its magic bytes, read as a stream) or matrix
@@ -390,10 +411,7 @@ pub(crate) fn write_matrix<T: teraproof_core::npy::NpyElement>(path: &Path, matr
     if path.extension().is_some_and(|e| e == "npy") {
         let mut bytes = Vec::new();
         matrix.write_npy(&mut bytes)?;
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+        write_bytes(path, &bytes)
     } else {
         write(path, &matrix.to_json())
     }
@@ -497,7 +515,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Prove { keys, a, b, out, c_out, backend } => {
             let backend: Backend = backend.parse()?;
             let outputs: Vec<&Path> = std::iter::once(out.as_path()).chain(c_out.as_deref()).collect();
-            check_outputs(&outputs, &[&a, &b], &keys)?;
+            check_outputs(&outputs, &[&a, &b], Some(&keys))?;
             let keys =
                 UnitKeys::load(&keys, None).with_context(|| format!("cannot load keys from {}", keys.display()))?;
             let a = read_matrix::<i8>(&a)?;
@@ -531,10 +549,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fleet(command) => fleet::run(command)?,
         Command::Export(ExportCommand::Snarkjs { keys, receipt, out }) => {
             use teraproof_verifier::snarkjs;
+            let receipt_path = receipt.clone();
             let key = UnitVerifyingKey::load(&keys)?;
             let receipt = Receipt::from_json(&read(&receipt)?).map_err(VerifyError::from)?;
             let verifier = Verifier::new(key.clone());
             verifier.verify(&receipt).context("refusing to export a receipt that does not verify")?;
+            let files = ["proof.json", "public.json", "verification_key.json"].map(|f| out.join(f));
+            std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+            check_outputs(&files.iter().map(PathBuf::as_path).collect::<Vec<_>>(), &[&receipt_path], Some(&keys))?;
             let proof = teraproof_verifier::decode_proof(&receipt.proof_bytes()?)?;
             let inputs = receipt.public_inputs();
             let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("JSON values serialise");
@@ -544,6 +566,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("wrote proof.json, public.json, verification_key.json to {}", out.display());
         }
         Command::Export(ExportCommand::Solidity { keys, out }) => {
+            if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            check_outputs(&[&out], &[], Some(&keys))?;
             let key = UnitVerifyingKey::load(&keys)?;
             if key.kind() != UnitKind::Product {
                 bail!(
@@ -571,8 +597,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let data = teraproof_verifier::solidity::calldata(&receipt)?;
             println!("0x{}", teraproof_core::receipt::encode_hex(&data));
         }
-        Command::Inputs { unit, seed, out } => {
+        Command::Inputs { unit, seed, out, force } => {
             let spec: UnitSpec = unit.parse()?;
+            let (pa, pb) = (out.join("A.json"), out.join("B.json"));
+            for p in [&pa, &pb] {
+                if p.exists() && !force {
+                    bail!("{} exists; pass --force to replace it", p.display());
+                }
+            }
+            if out.exists() {
+                check_outputs(&[&pa, &pb], &[], None)?;
+            }
             let (a, b) = random_inputs(&spec, seed)?;
             write(&out.join("A.json"), &a.to_json())?;
             write(&out.join("B.json"), &b.to_json())?;
@@ -641,7 +676,7 @@ fn at_least_one(text: &str) -> std::result::Result<usize, String> {
 
 /// Refuses, before any work, outputs that would overwrite each other, an input or
 /// anything in the key directory, and outputs whose folder does not exist.
-pub(crate) fn check_outputs(outputs: &[&Path], inputs: &[&Path], keys: &Path) -> Result<()> {
+pub(crate) fn check_outputs(outputs: &[&Path], inputs: &[&Path], keys: Option<&Path>) -> Result<()> {
     // A path as it will be written: its folder resolved, its file name kept.
     let resolved = |path: &Path| -> Result<PathBuf> {
         let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
@@ -654,26 +689,59 @@ pub(crate) fn check_outputs(outputs: &[&Path], inputs: &[&Path], keys: &Path) ->
             .with_context(|| format!("cannot write {}: no folder {}", path.display(), folder.display()))?;
         Ok(folder.join(name))
     };
-    let keys = keys.canonicalize().ok();
+    let keys = keys.and_then(|k| k.canonicalize().ok());
     let inputs: Vec<PathBuf> = inputs.iter().filter_map(|p| p.canonicalize().ok()).collect();
+    // The inputs and the key files by what they are on disk, so that a hard link or a
+    // symbolic link to one of them is recognised whatever its name.
+    let mut protected: Vec<(u64, u64)> = inputs.iter().filter_map(|p| file_id(p)).collect();
+    if let Some(k) = &keys {
+        if let Ok(entries) = std::fs::read_dir(k) {
+            protected.extend(entries.flatten().filter_map(|e| file_id(&e.path())));
+        }
+        protected.extend(file_id(&k.join(teraproof_verifier::ACCUMULATE_KEYS_DIR)));
+        if let Ok(entries) = std::fs::read_dir(k.join(teraproof_verifier::ACCUMULATE_KEYS_DIR)) {
+            protected.extend(entries.flatten().filter_map(|e| file_id(&e.path())));
+        }
+    }
     let mut seen = Vec::new();
     for output in outputs {
         let target = resolved(output)?;
         if target.is_dir() {
             bail!("cannot write {}: it is a folder", output.display());
         }
+        if let Ok(meta) = std::fs::metadata(&target) {
+            if !meta.is_file() {
+                bail!("cannot write {}: it is not a regular file (a device, a pipe)", output.display());
+            }
+        }
         if seen.contains(&target) {
             bail!("two outputs would both be written to {}", output.display());
         }
-        if inputs.contains(&target) {
-            bail!("refusing to overwrite the input {} with an output", output.display());
-        }
-        if keys.as_ref().is_some_and(|k| target.starts_with(k)) {
+        let inside_keys = |p: &Path| keys.as_ref().is_some_and(|k| p.starts_with(k));
+        if inside_keys(&target) || target.canonicalize().is_ok_and(|t| inside_keys(&t)) {
             bail!("refusing to write {} inside the key directory", output.display());
+        }
+        let linked = file_id(&target).is_some_and(|id| protected.contains(&id));
+        if inputs.contains(&target) || linked {
+            bail!("refusing to overwrite the input {} with an output (or a link to one)", output.display());
         }
         seen.push(target);
     }
     Ok(())
+}
+
+/// (device, inode) of what `path` resolves to, where the platform has them.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Checks `receipt`'s digest of each given matrix (`("A" | "B" | "C", path)`).

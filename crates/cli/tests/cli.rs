@@ -521,3 +521,58 @@ fn reads_are_capped_and_a_closed_pipe_ends_quietly() {
     assert_eq!(o.status.code(), Some(141), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn outputs_never_destroy_a_users_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(teraproof(&["setup", "--unit", "mm-i8-2x3x2", "--dev-seed", "5", "--out", "K"], d).status.success());
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-2x3x2", "--seed", "2", "--out", "."], d).status.success());
+    let a_before = std::fs::read(d.join("A.json")).unwrap();
+    let b_before = std::fs::read(d.join("B.json")).unwrap();
+    let pk_before = std::fs::read(d.join("K/proving_key.bin")).unwrap();
+    // `inputs` no longer replaces A.json and B.json silently.
+    let o = teraproof(&["inputs", "--unit", "mm-i8-2x3x2", "--seed", "3", "--out", "."], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    assert_eq!(std::fs::read(d.join("A.json")).unwrap(), a_before);
+    // Links to an input or the proving key, symbolic and hard: refused, nothing touched.
+    std::fs::create_dir(d.join("p")).unwrap();
+    std::os::unix::fs::symlink(d.join("A.json"), d.join("p/link.json")).unwrap();
+    std::os::unix::fs::symlink(d.join("K/proving_key.bin"), d.join("p/pk.json")).unwrap();
+    std::fs::hard_link(d.join("B.json"), d.join("p/hard.json")).unwrap();
+    for out in ["p/link.json", "p/pk.json", "p/hard.json"] {
+        let o = teraproof(&["prove", "--keys", "K", "--a", "A.json", "--b", "B.json", "--out", out], d);
+        assert_eq!(o.status.code(), Some(1), "{out}: {o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("refusing"), "{out}: {err}");
+    }
+    // A device as C's output is refused before proving: no receipt is left behind.
+    let o = teraproof(
+        &["prove", "--keys", "K", "--a", "A.json", "--b", "B.json", "--out", "R.json", "--c-out", "/dev/full"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a regular file"), "{o:?}");
+    assert!(!d.join("R.json").exists());
+    // Exports into the key folder, or over the receipt: refused.
+    assert!(teraproof(&["prove", "--keys", "K", "--a", "A.json", "--b", "B.json", "--out", "R.json"], d)
+        .status
+        .success());
+    let o = teraproof(&["export", "solidity", "--keys", "K", "--out", "K/keys.json"], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let o = teraproof(&["export", "snarkjs", "--keys", "K", "R.json", "--out", "K"], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    // bench with the same file for JSON and SVG: refused before measuring.
+    let o = teraproof(&["bench", "--units", "mm-i8-2x3x2", "--repeats", "1", "--json", "x.out", "--svg", "x.out"], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("two outputs"), "{o:?}");
+    // Every file the user had is as it was; writing through a plain new name still works
+    // and leaves no temporary file.
+    assert_eq!(std::fs::read(d.join("A.json")).unwrap(), a_before);
+    assert_eq!(std::fs::read(d.join("B.json")).unwrap(), b_before);
+    assert_eq!(std::fs::read(d.join("K/proving_key.bin")).unwrap(), pk_before);
+    let names: Vec<String> =
+        std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
+}
