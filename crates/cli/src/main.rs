@@ -804,6 +804,8 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
         UnitVerifyingKey::load(keys).with_context(|| format!("cannot load verifying key from {}", keys.display()))?;
     let verifier = Verifier::new(key);
     let insecure = verifier.key().insecure_dev_setup();
+    // Which of the buyer's matrices were compared with the receipt: said with each verdict.
+    let checked: Vec<&str> = matrices.iter().filter(|(_, p)| p.is_some()).map(|(n, _)| *n).collect();
     let mut verdicts: Vec<Option<Verdict>> = receipts.iter().map(|_| None).collect();
     let mut parsed = Vec::with_capacity(receipts.len());
     for (slot, path) in verdicts.iter_mut().zip(receipts) {
@@ -859,15 +861,30 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
     }
     let verdicts: Vec<Verdict> = verdicts.into_iter().map(|v| v.expect("every receipt has a verdict")).collect();
     if json {
-        let list: Vec<serde_json::Value> = verdicts.iter().zip(receipts).map(|(v, p)| v.json(p, insecure)).collect();
+        let list: Vec<serde_json::Value> = verdicts
+            .iter()
+            .zip(receipts)
+            .map(|(v, p)| {
+                let mut j = v.json(p, insecure);
+                if matches!(v, Verdict::Valid { .. }) {
+                    j["checked"] = serde_json::json!(checked);
+                }
+                j
+            })
+            .collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         let warn = if insecure { " (INSECURE development keys)" } else { "" };
+        let data = if checked.is_empty() {
+            "; proof only: no matrix of yours checked".to_string()
+        } else {
+            format!("; {} checked", checked.join(", "))
+        };
         for (verdict, path) in verdicts.iter().zip(receipts) {
             // One line per receipt, whatever a receipt or a file name holds.
             let path = one_line(&path.display().to_string());
             match verdict {
-                Verdict::Valid { dc, .. } => println!("valid {path}: {} dC={dc}{warn}", verifier.key().unit()),
+                Verdict::Valid { dc, .. } => println!("valid {path}: {} dC={dc}{data}{warn}", verifier.key().unit()),
                 Verdict::Invalid(reason) => println!("invalid {path}: {}", one_line(reason)),
                 Verdict::Unchecked(reason) => println!("unchecked {path}: {}", one_line(reason)),
             }

@@ -576,3 +576,23 @@ fn outputs_never_destroy_a_users_file() {
         std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
 }
+
+#[test]
+fn verify_says_which_matrices_it_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(teraproof(&["setup", "--unit", "mm-i8-2x3x2", "--dev-seed", "5", "--out", "K"], d).status.success());
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-2x3x2", "--seed", "2", "--out", "."], d).status.success());
+    let o = teraproof(
+        &["prove", "--keys", "K", "--a", "A.json", "--b", "B.json", "--out", "R.json", "--c-out", "C.json"],
+        d,
+    );
+    assert!(o.status.success(), "{o:?}");
+    let o = teraproof(&["verify", "--keys", "K", "R.json"], d);
+    assert!(stdout(&o).contains("proof only: no matrix of yours checked"), "{o:?}");
+    let o = teraproof(&["verify", "--keys", "K", "--a", "A.json", "R.json"], d);
+    assert!(stdout(&o).contains("; A checked"), "{o:?}");
+    let o = teraproof(&["verify", "--keys", "K", "--a", "A.json", "--c", "C.json", "--json", "R.json"], d);
+    let list: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(list[0]["checked"], serde_json::json!(["A", "C"]));
+}
