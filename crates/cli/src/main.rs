@@ -352,8 +352,12 @@ pub(crate) fn read(path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))
 }
 
-/// Writes `text` to `path` atomically (see [`write_bytes`]).
+/// Writes `text` to `path` atomically (see [`write_bytes`]), ending a JSON file with a
+/// newline as text files should.
 pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
+    if path.extension().is_some_and(|e| e == "json") && !text.ends_with('\n') {
+        return write_bytes(path, format!("{text}\n").as_bytes());
+    }
     write_bytes(path, text.as_bytes())
 }
 

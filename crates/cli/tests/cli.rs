@@ -596,3 +596,30 @@ fn verify_says_which_matrices_it_checked() {
     let list: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(list[0]["checked"], serde_json::json!(["A", "C"]));
 }
+
+#[test]
+fn json_files_end_with_a_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(teraproof(&["setup", "--unit", "mm-i8-2x3x2", "--dev-seed", "5", "--out", "K"], d).status.success());
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-2x3x2", "--seed", "2", "--out", "."], d).status.success());
+    let o = teraproof(
+        &["prove", "--keys", "K", "--a", "A.json", "--b", "B.json", "--out", "R.json", "--c-out", "C.json"],
+        d,
+    );
+    assert!(o.status.success(), "{o:?}");
+    assert!(teraproof(&["export", "snarkjs", "--keys", "K", "R.json", "--out", "SJ"], d).status.success());
+    for f in [
+        "K/keys.json",
+        "A.json",
+        "B.json",
+        "R.json",
+        "C.json",
+        "SJ/proof.json",
+        "SJ/public.json",
+        "SJ/verification_key.json",
+    ] {
+        let text = std::fs::read_to_string(d.join(f)).unwrap();
+        assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{f}");
+    }
+}

@@ -139,7 +139,7 @@ impl UnitKeys {
         self.pk.serialize_uncompressed(&mut pk_bytes).expect("Vec write");
         self.manifest.proving_key_sha256 = Some(sha256_hex(&pk_bytes));
         let vk_bytes = UnitVerifyingKey::canonical_bytes(&self.pk.vk);
-        let manifest = serde_json::to_string_pretty(&self.manifest).expect("manifest serialises");
+        let manifest = serde_json::to_string_pretty(&self.manifest).expect("manifest serialises") + "\n";
         write_atomically(&dir.join(PROVING_KEY_FILE), &pk_bytes)?;
         write_atomically(&dir.join(VERIFYING_KEY_FILE), &vk_bytes)?;
         write_atomically(&dir.join(MANIFEST_FILE), manifest.as_bytes())?;
