@@ -5,7 +5,7 @@
 //! time (median of 50), proof size, proof overhead (prove / compute) and prover
 //! seconds per verified TFLOP. Optionally JSON and an SVG plot.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -119,6 +119,7 @@ pub fn run(
     svg: Option<&Path>,
 ) -> Result<()> {
     let outputs: Vec<&Path> = json_out.into_iter().chain(svg).collect();
+    crate::make_output_folders(&outputs)?;
     crate::check_outputs(&outputs, &[], None)?;
     let specs: Vec<UnitSpec> = units.iter().map(|u| u.parse()).collect::<Result<_, _>>()?;
     let pb = ProgressBar::new(specs.len() as u64);
@@ -209,28 +210,31 @@ fn plot(rows: &[Row], path: &Path) -> Result<()> {
     let (x_min, x_max) = (xs.iter().cloned().fold(f64::MAX, f64::min), xs.iter().cloned().fold(0.0, f64::max));
     let max_prove = rows.iter().map(|r| r.prove_ms).fold(0.0, f64::max);
     let max_over = rows.iter().map(|r| r.overhead()).fold(0.0, f64::max);
-    let path_buf = PathBuf::from(path);
-    let root = SVGBackend::new(&path_buf, (900, 500)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let (left, right) = root.split_horizontally(450);
-    let mut chart = ChartBuilder::on(&left)
-        .caption("prove time (ms)", ("sans-serif", 18))
-        .margin(15)
-        .x_label_area_size(35)
-        .y_label_area_size(60)
-        .build_cartesian_2d((x_min * 0.9)..(x_max * 1.1), 0.0..(max_prove * 1.15))?;
-    chart.configure_mesh().x_desc("unit size n (CU-n)").draw()?;
-    chart.draw_series(LineSeries::new(rows.iter().map(|r| (size(r), r.prove_ms)), &BLUE))?;
-    chart.draw_series(rows.iter().map(|r| Circle::new((size(r), r.prove_ms), 4, BLUE.filled())))?;
-    let mut chart = ChartBuilder::on(&right)
-        .caption("proof overhead (prove / compute)", ("sans-serif", 18))
-        .margin(15)
-        .x_label_area_size(35)
-        .y_label_area_size(60)
-        .build_cartesian_2d((x_min * 0.9)..(x_max * 1.1), 0.0..(max_over * 1.15))?;
-    chart.configure_mesh().x_desc("unit size n (CU-n)").draw()?;
-    chart.draw_series(LineSeries::new(rows.iter().map(|r| (size(r), r.overhead())), &RED))?;
-    chart.draw_series(rows.iter().map(|r| Circle::new((size(r), r.overhead()), 4, RED.filled())))?;
-    root.present().with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    // Drawn into memory, then written like every output (temporary file, rename).
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, 500)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (left, right) = root.split_horizontally(450);
+        let mut chart = ChartBuilder::on(&left)
+            .caption("prove time (ms)", ("sans-serif", 18))
+            .margin(15)
+            .x_label_area_size(35)
+            .y_label_area_size(60)
+            .build_cartesian_2d((x_min * 0.9)..(x_max * 1.1), 0.0..(max_prove * 1.15))?;
+        chart.configure_mesh().x_desc("unit size n (CU-n)").draw()?;
+        chart.draw_series(LineSeries::new(rows.iter().map(|r| (size(r), r.prove_ms)), &BLUE))?;
+        chart.draw_series(rows.iter().map(|r| Circle::new((size(r), r.prove_ms), 4, BLUE.filled())))?;
+        let mut chart = ChartBuilder::on(&right)
+            .caption("proof overhead (prove / compute)", ("sans-serif", 18))
+            .margin(15)
+            .x_label_area_size(35)
+            .y_label_area_size(60)
+            .build_cartesian_2d((x_min * 0.9)..(x_max * 1.1), 0.0..(max_over * 1.15))?;
+        chart.configure_mesh().x_desc("unit size n (CU-n)").draw()?;
+        chart.draw_series(LineSeries::new(rows.iter().map(|r| (size(r), r.overhead())), &RED))?;
+        chart.draw_series(rows.iter().map(|r| Circle::new((size(r), r.overhead()), 4, RED.filled())))?;
+        root.present().with_context(|| format!("cannot draw {}", path.display()))?;
+    }
+    crate::write_bytes(path, svg.as_bytes())
 }

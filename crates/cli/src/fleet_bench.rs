@@ -62,7 +62,9 @@ pub fn run(
     backend: &str,
     json_out: Option<&Path>,
 ) -> Result<()> {
-    crate::check_outputs(&json_out.into_iter().collect::<Vec<_>>(), &[], None)?;
+    let outputs: Vec<&Path> = json_out.into_iter().collect();
+    crate::make_output_folders(&outputs)?;
+    crate::check_outputs(&outputs, &[], None)?;
     let spec: UnitSpec = unit.parse()?;
     let shape: GemmShape = shape.parse()?;
     if workers.is_empty() || workers.contains(&0) {

@@ -41,7 +41,9 @@ fn median_ms(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
 }
 
 pub fn run(unit: &str, shape: &str, in_flight: &[usize], backend: Backend, json_out: Option<&Path>) -> Result<()> {
-    crate::check_outputs(&json_out.into_iter().collect::<Vec<_>>(), &[], None)?;
+    let outputs: Vec<&Path> = json_out.into_iter().collect();
+    crate::make_output_folders(&outputs)?;
+    crate::check_outputs(&outputs, &[], None)?;
     let spec: UnitSpec = unit.parse()?;
     let shape: GemmShape = shape.parse()?;
     if in_flight.contains(&0) {

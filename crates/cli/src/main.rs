@@ -366,17 +366,30 @@ pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
 /// is replaced, never written through, so the file it pointed to is untouched. The
 /// folder is made when missing.
 pub(crate) fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp = parent.join(tmp_name);
-    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(anyhow::anyhow!("cannot write {}: {e}", path.display()));
+    let failed = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", path.display());
+    // A fresh file of a random name, created exclusively: nothing already there (a
+    // link planted at a guessable name) is ever written through.
+    let mut tmp = tempfile::Builder::new().prefix(".teraproof-").suffix(".tmp").tempfile_in(parent).map_err(failed)?;
+    tmp.write_all(bytes).map_err(failed)?;
+    // The file replaced keeps its permissions (a receipt kept 0600 stays 0600).
+    if let Some(old) = std::fs::metadata(path).ok().filter(|m| m.is_file()) {
+        let _ = tmp.as_file().set_permissions(old.permissions());
+    }
+    // On disk before the rename, so that a crash leaves the old file or the new one.
+    tmp.as_file().sync_all().map_err(failed)?;
+    tmp.persist(path).map_err(|e| failed(e.error))?;
+    Ok(())
+}
+
+/// Makes the folders outputs go in (as writing them would), so that they can be checked.
+pub(crate) fn make_output_folders(outputs: &[&Path]) -> Result<()> {
+    for path in outputs {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
     }
     Ok(())
 }

@@ -607,26 +607,30 @@ fn receipts_in_redis_that_do_not_verify_are_deleted_and_proven_again() {
     let receipts = format!("tp:job:{id}:receipts");
     let genuine: String = redis.query(redis::cmd("HGET").arg(&receipts).arg(0));
     // A hostile or broken worker's leftovers: garbage, an oversized value, another
-    // unit's genuine receipt, and a receipt with its proof changed.
+    // unit's genuine receipt, a receipt with its proof changed, and an empty value.
     let mut forged: serde_json::Value = serde_json::from_str(&genuine).unwrap();
     let proof = forged["proof"].as_str().unwrap().to_string();
     let flipped = if proof.ends_with('0') { "1" } else { "0" };
     forged["proof"] = serde_json::Value::String(format!("{}{flipped}", &proof[..proof.len() - 1]));
-    for (unit, value) in
-        [(0, "not json".to_string()), (1, "x".repeat(100_000)), (2, genuine.clone()), (3, forged.to_string())]
-    {
+    for (unit, value) in [
+        (0, "not json".to_string()),
+        (1, "x".repeat(100_000)),
+        (2, genuine.clone()),
+        (3, forged.to_string()),
+        (4, String::new()),
+    ] {
         redis.query::<()>(redis::cmd("HSET").arg(&receipts).arg(unit).arg(value));
     }
     let o = coordinator(&redis, d, "job2.json").wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(o.status.success(), "{o:?}");
     assert!(
-        stdout.contains("4 proven by the fleet, 8 already there") && stdout.contains("4 receipts rejected"),
+        stdout.contains("5 proven by the fleet, 7 already there") && stdout.contains("5 receipts rejected"),
         "{stdout}"
     );
     let v = run(&["job", "verify", "--keys", "keys-1", "job2.json"], d);
     assert_eq!(v.status.code(), Some(0), "{v:?}");
-    assert_eq!(worker_counts(&w.stop()).0, UNITS as u64 + 4);
+    assert_eq!(worker_counts(&w.stop()).0, UNITS as u64 + 5);
 }
 
 #[test]

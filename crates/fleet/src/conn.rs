@@ -77,6 +77,8 @@ pub struct Conn {
     pub reconnect_for: Duration,
     reconnects: u64,
     read_timeout: Duration,
+    /// the connection was dropped and not yet made again
+    lost: bool,
 }
 
 fn client(options: &ConnectOptions) -> Result<Client> {
@@ -109,6 +111,7 @@ impl Conn {
             reconnect_for: options.reconnect_for,
             reconnects: 0,
             read_timeout: options.read_timeout,
+            lost: false,
         };
         conn.run("PING", |c| redis::cmd("PING").query::<String>(c))?;
         Ok(conn)
@@ -158,7 +161,10 @@ impl Conn {
                         let _ = con.set_read_timeout(Some(self.read_timeout));
                         let r = f(&mut con);
                         self.con = Some(con);
-                        if warned {
+                        // A connection made again after any loss, seen by this call or an
+                        // earlier one, counts: callers re-check what a loss may have cost.
+                        if warned || self.lost {
+                            self.lost = false;
                             self.reconnects += 1;
                             tracing::info!(url = %self.shown, "reconnected to the fleet's Redis");
                         }
@@ -175,11 +181,13 @@ impl Conn {
                         warned = true;
                     }
                     self.con = None;
+                    self.lost = true;
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_secs(1));
                 }
                 Err(e) if is_transient(&e) => {
                     self.con = None;
+                    self.lost = true;
                     return Err(FleetError::Unreachable { url: self.shown.clone(), reason: format!("{what}: {e}") });
                 }
                 Err(e) => return Err(FleetError::Redis { url: self.shown.clone(), reason: format!("{what}: {e}") }),

@@ -30,9 +30,10 @@ use crate::task::{TaskRef, UnitInputs};
 pub const MAX_RECEIPT_BYTES: usize = 64 * 1024;
 
 /// HGET that answers with the value's length instead when it is over ARGV[2] bytes.
-const BOUNDED_HGET: &str = "local n = redis.call('HSTRLEN', KEYS[1], ARGV[1]) \
-    if n == 0 then return false end \
-    if n > tonumber(ARGV[2]) then return n end \
+/// Nil for a missing field; an empty value comes back as the integer 0 (and is rejected).
+const BOUNDED_HGET: &str = "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return false end \
+    local n = redis.call('HSTRLEN', KEYS[1], ARGV[1]) \
+    if n == 0 or n > tonumber(ARGV[2]) then return n end \
     return redis.call('HGET', KEYS[1], ARGV[1])";
 
 /// How the coordinator behaves.
@@ -153,6 +154,8 @@ struct Run<'a> {
     workers_checked: Option<Instant>,
     /// inputs of accepted units, deleted with the next read
     to_delete: Vec<String>,
+    /// every stream entry made for each unit, so that a dead letter of an earlier one counts
+    entries_of: HashMap<usize, Vec<String>>,
     /// when a unit last finished
     progressed: Instant,
     /// when in-flight tasks were last checked for having vanished
@@ -245,6 +248,7 @@ impl Coordinator {
             workers: 0,
             workers_checked: None,
             to_delete: Vec::new(),
+            entries_of: HashMap::new(),
             progressed: Instant::now(),
             swept: Instant::now(),
         };
@@ -323,6 +327,7 @@ impl Coordinator {
             redis::pipe().cmd("SET").arg(&key).arg(&blob).arg("EX").arg(keep_s).ignore().add_command(xadd).query(c)
         })?;
         run.input_bytes += blob.len() as u64;
+        run.entries_of.entry(index).or_default().push(entry.clone());
         run.in_flight.insert(index, InFlight { blob, stream, entry });
         run.enqueue += t.elapsed();
         Ok(())
@@ -343,19 +348,22 @@ impl Coordinator {
         let reply: Value = self.conn.run("EVAL", |c| {
             redis::cmd("EVAL").arg(BOUNDED_HGET).arg(1).arg(&receipts).arg(index).arg(MAX_RECEIPT_BYTES).query(c)
         })?;
+        // Nil: no receipt yet. An integer: the value's length, when it is empty or over
+        // the cap (refused unread). Anything else is the receipt's bytes.
         let (len, bytes) = match reply {
-            Value::Nil => (0, None),
-            Value::Int(n) => (n.max(0) as usize, Some(Vec::new())),
+            Value::Nil => {
+                run.collect += t.elapsed();
+                return Ok(false);
+            }
+            Value::Int(n) => (n.max(0) as usize, Vec::new()),
             other => match crate::stream::bytes(&other) {
-                Some(b) => (b.len(), Some(b)),
-                None => (0, None),
+                Some(b) => (b.len(), b),
+                None => (0, Vec::new()),
             },
         };
-        let Some(bytes) = bytes.filter(|_| len > 0) else {
-            run.collect += t.elapsed();
-            return Ok(false);
-        };
-        let verdict = if len > MAX_RECEIPT_BYTES || bytes.len() > MAX_RECEIPT_BYTES {
+        let verdict = if len == 0 || bytes.is_empty() {
+            Err("an empty receipt".to_string())
+        } else if len > MAX_RECEIPT_BYTES || bytes.len() > MAX_RECEIPT_BYTES {
             Err(format!("a {len}-byte receipt, over the {MAX_RECEIPT_BYTES}-byte cap"))
         } else {
             match String::from_utf8(bytes)
@@ -440,10 +448,8 @@ impl Coordinator {
                     .query::<Value>(c)
             })?;
             entries = stream::read_reply(&waited)?;
-            if entries.is_empty() || run.swept.elapsed() > Duration::from_secs(5) {
-                self.sweep(run)?;
-            }
         }
+        let quiet = entries.is_empty();
         for (_, entry) in entries {
             run.last_done = entry.id.clone();
             let Some(index) =
@@ -452,7 +458,12 @@ impl Coordinator {
                 continue;
             };
             if let Some(reason) = entry.text("dead") {
-                let ours = run.in_flight.get(&index).is_some_and(|f| Some(f.entry.as_str()) == entry.text("entry"));
+                // Any entry this coordinator ever made for the unit: a sweep may have
+                // enqueued it again before the dead letter's announcement was read.
+                let ours = run.in_flight.contains_key(&index)
+                    && entry
+                        .text("entry")
+                        .is_some_and(|e| run.entries_of.get(&index).is_some_and(|all| all.iter().any(|x| x == e)));
                 if ours {
                     let (pos, _) = run.statements[index].expect("in flight, so walked");
                     return Err(FleetError::DeadLettered { pos, reason: reason.to_string() });
@@ -460,6 +471,11 @@ impl Coordinator {
                 continue;
             }
             self.try_accept(run, index, true)?;
+        }
+        // After the announcements, so that a dead letter is read before a sweep could
+        // take its vanished entry for a loss.
+        if quiet || run.swept.elapsed() > Duration::from_secs(5) {
+            self.sweep(run)?;
         }
         let due = run.workers_checked.is_none_or(|t| t.elapsed() > Duration::from_secs(2));
         if due {

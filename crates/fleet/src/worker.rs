@@ -159,7 +159,10 @@ impl Worker {
                 for (k, entry) in batch {
                     let id = entry.id.clone();
                     if stop.load(Ordering::Relaxed) {
-                        // Not started: hand it back at once rather than make it wait a lease.
+                        // Not started: hand it back at once rather than make it wait a
+                        // lease (out of `held` first, so the keeper does not renew it).
+                        let stream = self.keyed[k].stream.clone();
+                        self.lock().held.retain(|(s, e)| !(s == &stream && e == &id));
                         self.release(k, &id);
                     } else if let Err(e) = self.handle(k, entry) {
                         match e {
@@ -194,6 +197,12 @@ impl Worker {
         let (stream, me) = (self.keyed[k].stream.clone(), self.options.name.clone());
         let lease_ms = self.options.lease.as_millis() as u64;
         let released = self.conn.run("XCLAIM", |c| {
+            // Only our own: an entry reclaimed by another worker meanwhile stays theirs.
+            let owner =
+                redis::cmd("XPENDING").arg(&stream).arg(GROUP).arg(entry).arg(entry).arg(1).query::<Value>(c)?;
+            if !matches!(stream::pending_deliveries(&owner), Ok(Some((consumer, _))) if consumer == me) {
+                return Ok(Value::Nil);
+            }
             redis::cmd("XCLAIM")
                 .arg(&stream)
                 .arg(GROUP)
@@ -282,6 +291,16 @@ impl Worker {
                 tracing::warn!(error = %e, "heartbeat failed");
             }
             for (stream, entry) in held {
+                // Still held? (An entry handed back since the snapshot is not renewed.)
+                let still = shared
+                    .lock()
+                    .expect("worker does not panic holding the lock")
+                    .held
+                    .iter()
+                    .any(|(s, e)| s == &stream && e == &entry);
+                if !still {
+                    continue;
+                }
                 // Renew only our own lease: a task reclaimed by another worker stays theirs.
                 let renewed = conn.run("XCLAIM", |c| {
                     let owner = redis::cmd("XPENDING")
