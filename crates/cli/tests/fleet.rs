@@ -277,6 +277,14 @@ fn job_folder(dir: &Path, seeds: &[u64]) {
 
 const UNITS: usize = 12;
 
+/// `job prove` of the test job into job.json, with `extra` arguments.
+fn prove_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["job", "prove", "--keys", "keys-1", "--a", "A.json", "--b", "B.json", "--out", "job.json"];
+    args.extend(["--backend", "cpu"]);
+    args.extend_from_slice(extra);
+    args
+}
+
 fn coordinator(redis: &Redis, dir: &Path, out: &str) -> Child {
     Command::new(BIN)
         .args(["job", "prove", "--keys", "keys-1", "--a", "A.json", "--b", "B.json", "--out", out])
@@ -567,26 +575,7 @@ fn a_tls_fleet_with_a_private_ca() {
         .spawn()
         .unwrap();
     let worker = WorkerProc { child: Some(worker), log: d.join("tls.log") };
-    let o = run(
-        &[
-            "job",
-            "prove",
-            "--keys",
-            "keys-1",
-            "--a",
-            "A.json",
-            "--b",
-            "B.json",
-            "--out",
-            "job.json",
-            "--backend",
-            "cpu",
-        ]
-        .into_iter()
-        .chain(["--fleet", &url, "--fleet-ca", ca])
-        .collect::<Vec<_>>(),
-        d,
-    );
+    let o = run(&prove_args(&["--fleet", &url, "--fleet-ca", ca]), d);
     assert!(o.status.success(), "{o:?}");
     let v = run(&["job", "verify", "--keys", "keys-1", "job.json"], d);
     assert_eq!(v.status.code(), Some(0), "{v:?}");
@@ -738,26 +727,7 @@ fn a_coordinator_with_no_workers_gives_up_when_told_to() {
     let d = dir.path();
     job_folder(d, &[1]);
     let redis = Redis::start(d, None);
-    let o = run(
-        &[
-            "job",
-            "prove",
-            "--keys",
-            "keys-1",
-            "--a",
-            "A.json",
-            "--b",
-            "B.json",
-            "--out",
-            "job.json",
-            "--backend",
-            "cpu",
-        ]
-        .into_iter()
-        .chain(["--fleet", &redis.url(), "--give-up-after", "2"])
-        .collect::<Vec<_>>(),
-        d,
-    );
+    let o = run(&prove_args(&["--fleet", &redis.url(), "--give-up-after", "2"]), d);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(
