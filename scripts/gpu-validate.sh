@@ -1,82 +1,145 @@
 #!/usr/bin/env bash
-# Runs on a machine with an NVIDIA GPU and the CUDA toolkit (no Rust needed), with the
-# binary from scripts/device-bundle.sh next to this script. Everything GPU-related that
-# a session must check, in one go; logs go to $OUT (default ./gpu-validate-out):
-#   1. the device (nvidia-smi) and NVRTC;
-#   2. `teraproof selftest --gpu` (every kernel against its CPU reference), logging the
-#      NVRTC compile time; the PTX it leaves in the kernel cache serves later steps;
-#   3. compute-sanitizer (memcheck, racecheck, synccheck) on `selftest --gpu --quick`
-#      (MSM cases of at most 1000 points and the smallest unit end to end: every kernel
-#      and edge input, sanitizer-sized);
-#   4. `teraproof bench gemm` (ours, cuBLASLt, CPU), `bench msm` (G1, G2), and
-#      `teraproof bench` on the GPU backend.
-# A step's failure is logged and the next step still runs; the exit status is the
-# number of failed steps. Each step is cut off after STEP_TIMEOUT seconds (default
-# 300), so one slow step cannot eat a whole device call.
+# Everything GPU-related a session must check, in ONE call of at most 9 minutes, on a
+# machine with an NVIDIA GPU and the driver (no Rust, no network). It runs from the
+# bundle that scripts/device-bundle.sh makes in .device/: this script, the release
+# `teraproof` binary and kernels.tar.gz (the kernels compiled to CUBIN ahead, so
+# nothing is compiled here). From the repository root:
 #
-# Usage: gpu-validate.sh [all|check|sanitize|bench]   (default: all)
-#   check: 1 and 2; sanitize: 3; bench: 4. Where one device call is limited to ten
-#   minutes, run `check`, `sanitize` and `bench` as three calls in a row (the kernel
-#   cache left by `check` spares the later calls NVRTC's compile, while the machine
-#   stays warm).
+#     OUT=/some/dir .device/gpu-validate.sh
+#
+# The device tool's call (docs/perf/README.md):
+#     run(command=".device/gpu-validate.sh", carry=[".device"], timeout_s=560)
+#
+# Steps, in this order, each cut off by `timeout -k` at its own cap and at what is
+# left of the budget (BUDGET_S, default 530 s):
+#   device     nvidia-smi, driver, NVRTC, the kernel cache            (cap  30 s)
+#   selftest   `selftest --gpu`, TERAPROOF_LOG=teraproof_gpu=info      (cap 150 s)
+#   memcheck   compute-sanitizer memcheck on `selftest --gpu --quick` (cap 110 s)
+#   bench-gemm ours vs cuBLASLt at 4096³ and 8192³                    (cap  50 s)
+#   bench-msm  2^16, 2^20, 2^22 points, G1 and G2, both kernel variants (cap 120 s)
+#   bench-prove `teraproof bench --backend cuda` on CU-64 and CU-256  (cap 100 s)
+# Output: at most 8 files under $OUT (summary.txt, one log per step, bench.json).
+# Every selftest row is flushed as it finishes, so a step cut off still leaves its
+# rows. A step's failure is logged and the next step still runs; the exit status is
+# the number of failed steps (3 with no GPU at all, after the device step).
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-BIN="$HERE/teraproof"
+BIN="${TERAPROOF_BIN:-$HERE/teraproof}"
 OUT="${OUT:-$PWD/gpu-validate-out}"
-GROUP="${1:-all}"
-STEP_TIMEOUT="${STEP_TIMEOUT:-300}"
-case "$GROUP" in
-    all | check | sanitize | bench) ;;
-    *)
-        echo "usage: $0 [all|check|sanitize|bench]" >&2
-        exit 64
-        ;;
-esac
+BUDGET_S="${BUDGET_S:-530}"
 mkdir -p "$OUT"
+SUMMARY="$OUT/summary.txt"
+: >"$SUMMARY"
+START=$SECONDS
 failed=0
 
-# NVRTC ships with the toolkit; its folder must be on the loader's path.
-for dir in $(ldconfig -p 2>/dev/null | awk '/libnvrtc\.so\.13/ {print $NF}' | xargs -r -n1 dirname) /usr/local/cuda*/lib64 /usr/local/cuda*/targets/*/lib; do
-    if [[ -e "$dir/libnvrtc.so.13" ]]; then
-        export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-        break
-    fi
-done
+say() { echo "$*" | tee -a "$SUMMARY"; }
+left() { echo $((BUDGET_S - (SECONDS - START))); }
+
+# A scratch folder of our own (mode 0700): the kernel cache must be private to its user.
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/teraproof-gpu.XXXXXX")"
+export TERAPROOF_KERNEL_CACHE="$WORK/kernels"
+export CUDA_CACHE_PATH="$WORK/cuda-jit-cache" # the driver's JIT cache, for any PTX fallback
+export CUDA_CACHE_MAXSIZE=4294967296
+mkdir -p "$TERAPROOF_KERNEL_CACHE" "$CUDA_CACHE_PATH"
+chmod 700 "$TERAPROOF_KERNEL_CACHE"
+if [[ -f "$HERE/kernels.tar.gz" ]]; then
+    tar -xzf "$HERE/kernels.tar.gz" -C "$TERAPROOF_KERNEL_CACHE"
+    KERNELS="$(find "$TERAPROOF_KERNEL_CACHE" -name '*.cubin' | wc -l) CUBINs from kernels.tar.gz"
+else
+    KERNELS="no kernels.tar.gz: every program is compiled by NVRTC here (minutes)"
+fi
+
+# NVRTC, only needed when no CUBIN fits this GPU: the toolkit's, or a pip wheel's.
+find_nvrtc() {
+    local dir site candidates=()
+    while read -r dir; do candidates+=("$dir"); done < <(ldconfig -p 2>/dev/null | awk '/libnvrtc\.so\.1[23] / {print $NF}' | xargs -r -n1 dirname)
+    candidates+=(/usr/local/cuda*/lib64 /usr/local/cuda*/targets/*/lib)
+    for site in $(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null); do
+        candidates+=("$site/nvidia/cu13/lib" "$site/nvidia/cuda_nvrtc/lib")
+    done
+    for dir in "${candidates[@]}"; do
+        if compgen -G "$dir/libnvrtc.so.1[23]" >/dev/null; then
+            echo "$dir"
+            return 0
+        fi
+    done
+    return 1
+}
+if NVRTC_DIR="$(find_nvrtc)"; then
+    export TERAPROOF_NVRTC_LIB_DIR="$NVRTC_DIR"
+    export LD_LIBRARY_PATH="$NVRTC_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    NVRTC="NVRTC in $NVRTC_DIR"
+else
+    NVRTC="no NVRTC found (toolkit, ldconfig, python site-packages): only the CUBINs can be used"
+fi
 SANITIZER="$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -n1)"
 
+# step NAME CAP_SECONDS COMMAND...: runs with a time limit of min(cap, budget left).
 step() {
-    local name="$1"
-    shift
-    echo "== $name: $*" | tee -a "$OUT/summary.txt"
-    local start=$SECONDS
-    if timeout "$STEP_TIMEOUT" "$@" > "$OUT/$name.log" 2>&1; then
-        echo "   ok ($((SECONDS - start)) s)" | tee -a "$OUT/summary.txt"
+    local name="$1" cap="$2"
+    shift 2
+    local limit
+    limit=$(left)
+    ((limit > cap)) && limit=$cap
+    if ((limit < 5)); then
+        say "== $name: skipped, the budget is spent"
+        failed=$((failed + 1))
+        return
+    fi
+    say "== $name (at most ${limit} s): ${LABEL:-$*}"
+    local start=$SECONDS status=0
+    timeout -k 5 "$limit" "$@" >"$OUT/$name.log" 2>&1 || status=$?
+    if ((status == 0)); then
+        say "   ok ($((SECONDS - start)) s)"
     else
-        echo "   FAILED with status $? ($((SECONDS - start)) s); tail of $name.log:" | tee -a "$OUT/summary.txt"
-        tail -n 30 "$OUT/$name.log" | tee -a "$OUT/summary.txt"
+        ((status == 124 || status == 137)) && say "   CUT OFF at ${limit} s"
+        say "   FAILED with status $status ($((SECONDS - start)) s); tail of $name.log:"
+        tail -n 25 "$OUT/$name.log" | tee -a "$SUMMARY"
         failed=$((failed + 1))
     fi
 }
 
-wants() { [[ "$GROUP" == all || "$GROUP" == "$1" ]]; }
+device_report() {
+    date -u
+    echo "binary: $(ls -l "$BIN" 2>&1)"
+    echo "kernels: $KERNELS"
+    echo "$NVRTC"
+    echo "compute-sanitizer: ${SANITIZER:-not found}"
+    echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
+    "$BIN" kernels list
+    if command -v nvidia-smi >/dev/null 2>&1; then
+        nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,power.limit --format=csv || true
+        nvidia-smi || true
+    else
+        echo "nvidia-smi: not found"
+    fi
+}
 
-step device sh -c 'date -u; nvidia-smi; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; ls -l "'"$BIN"'"'
-if wants check; then
-    step selftest env TERAPROOF_LOG=teraproof_gpu=info "$BIN" selftest --gpu
-    step kernel-cache sh -c 'if [ "${TERAPROOF_KERNEL_CACHE:-}" = off ]; then echo "kernel cache off"; else ls -l "${TERAPROOF_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/teraproof/kernels}"; fi'
+say "gpu-validate: budget ${BUDGET_S} s; $KERNELS; $NVRTC"
+if [[ ! -x "$BIN" ]]; then
+    say "no teraproof binary at $BIN (run scripts/device-bundle.sh first)"
+    exit 64
 fi
-if wants sanitize && [[ -n "$SANITIZER" ]]; then
-    for tool in memcheck racecheck synccheck; do
-        step "sanitizer-$tool" "$SANITIZER" --tool "$tool" --error-exitcode 99 "$BIN" selftest --gpu --quick
-    done
-elif wants sanitize; then
-    echo "== compute-sanitizer not found: skipped" | tee -a "$OUT/summary.txt"
+export BIN KERNELS NVRTC SANITIZER
+LABEL="the report above, nvidia-smi, teraproof kernels list" step device 30 bash -c "$(declare -f device_report); device_report"
+if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
+    say "no GPU: nvidia-smi is missing or sees no device; nothing else to run"
+    rm -rf "$WORK"
+    exit 3
+fi
+
+step selftest 150 env TERAPROOF_LOG=teraproof_gpu=info "$BIN" selftest --gpu
+if [[ -n "$SANITIZER" ]]; then
+    step memcheck 110 "$SANITIZER" --tool memcheck --error-exitcode 99 "$BIN" selftest --gpu --quick
+else
+    say "== memcheck: compute-sanitizer not found, skipped"
     failed=$((failed + 1))
 fi
-if wants bench; then
-    step bench-gemm "$BIN" bench gemm --units CU-64,CU-256,CU-1024,CU-4096,CU-8192 --repeats 20
-    step bench-msm "$BIN" bench msm --log-sizes 10,12,14,16,18,20,22,24 --repeats 10
-    step bench-prove "$BIN" bench --units CU-16,CU-64,CU-128 --repeats 3 --backend auto --json "$OUT/bench.json"
-fi
-echo "failed steps: $failed" | tee -a "$OUT/summary.txt"
+step bench-gemm 50 "$BIN" bench gemm --units CU-4096,CU-8192 --repeats 10 --cpu-max 0
+step bench-msm 120 "$BIN" bench msm --log-sizes 16,20,22 --repeats 5 --cpu-max-log 0 --variants default,noinline-mont
+step bench-prove 100 "$BIN" bench --units CU-64,CU-256 --repeats 3 --backend cuda --json "$OUT/bench.json"
+
+say "failed steps: $failed; $((SECONDS - START)) s in all"
+rm -rf "$WORK"
 exit "$failed"

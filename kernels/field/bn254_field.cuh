@@ -247,9 +247,19 @@ TP_HOST_DEVICE void mul_add_word(u32 (&t)[LIMBS + 1], const u32 (&a)[LIMBS], u32
     t[LIMBS] = hi.madc_hi(a[LIMBS - 1], word, t[LIMBS]);
 }
 
+// The Montgomery multiply is inlined by default. With TP_MONT_NOINLINE (the
+// `noinline-mont` kernel variant) it is one out-of-line function per field on the GPU:
+// far less machine code in the G2 kernels, for a call per multiplication. Each carry
+// chain stays inside the function, so no chain spans the call.
+#if defined(__CUDA_ARCH__) && defined(TP_MONT_NOINLINE)
+#define TP_MONT_MUL __device__ __noinline__
+#else
+#define TP_MONT_MUL TP_HOST_DEVICE
+#endif
+
 // a · b · R^-1 mod modulus (CIOS; see the file comment for the bound).
 template <typename P>
-TP_HOST_DEVICE Fp<P> operator*(const Fp<P>& a, const Fp<P>& b) {
+TP_MONT_MUL Fp<P> operator*(const Fp<P>& a, const Fp<P>& b) {
     const Fp<P> m = Fp<P>::modulus();
     u32 t[LIMBS + 1];
     TP_UNROLL

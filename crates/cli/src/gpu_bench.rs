@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use teraproof_core::{matmul_cpu, Matrix, UnitSpec};
+use teraproof_gpu::kernels::KernelVariant;
 use teraproof_gpu::Gpu;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -78,9 +79,11 @@ pub fn gemm(units: &[String], repeats: usize, cpu_max: usize) -> Result<()> {
     Ok(())
 }
 
-/// MSM timings for G1 and G2 at `2^log` points: the GPU (bases resident on the device,
-/// timed with CUDA events from the scalar upload to the result) and our CPU MSM.
-pub fn msm(log_sizes: &[u32], repeats: usize, cpu_max_log: u32) -> Result<()> {
+/// MSM timings for G1 and G2 at `2^log` points, per kernel variant: the GPU (bases
+/// resident on the device, timed with CUDA events from the scalar upload to the result;
+/// every variant on the same inputs, its result compared with the first's) and our CPU
+/// MSM.
+pub fn msm(log_sizes: &[u32], repeats: usize, cpu_max_log: u32, variants: &[KernelVariant]) -> Result<()> {
     use ark_std::UniformRand;
     use teraproof_prover::{BaseSet, CpuMsm, MsmBackend};
 
@@ -91,6 +94,9 @@ pub fn msm(log_sizes: &[u32], repeats: usize, cpu_max_log: u32) -> Result<()> {
             teraproof_gpu::MAX_MSM_POINTS
         );
     }
+    if variants.is_empty() {
+        anyhow::bail!("--variants: name at least one kernel variant");
+    }
     let gpu = Gpu::detect();
     match &gpu {
         Ok(g) => println!("GPU {}", g.description()),
@@ -98,19 +104,19 @@ pub fn msm(log_sizes: &[u32], repeats: usize, cpu_max_log: u32) -> Result<()> {
     }
     let gpu_rows = match &gpu {
         Ok(g) => {
-            println!("compiling the MSM kernels (NVRTC, once per process)…");
-            teraproof_gpu::bench_msm(g, log_sizes, repeats.max(1))
+            println!("loading the MSM kernels (built ahead, else NVRTC once per process)…");
+            teraproof_gpu::bench_msm(g, log_sizes, repeats.max(1), variants)
         }
         Err(_) => Vec::new(),
     };
     println!(
-        "{:<6} {:>5} {:>14} {:>14} {:>8} {:>12}",
-        "curve", "log n", "gpu median ms", "gpu min ms", "window", "cpu ms"
+        "{:<6} {:>5} {:<14} {:>14} {:>14} {:>8} {:>6} {:>12}",
+        "curve", "log n", "variant", "gpu median ms", "gpu min ms", "window", "same", "cpu ms"
     );
     let mut rng = rand::rngs::OsRng;
+    let mut disagreements = 0;
     for &log in log_sizes {
         for curve in ["G1", "G2"] {
-            let row = gpu_rows.iter().find(|r| r.curve == curve && r.log_size == log);
             // One random base repeated: our CPU MSM does not special-case equal bases,
             // and making 2^16 random points would take longer than the MSM.
             let cpu = if log <= cpu_max_log {
@@ -128,17 +134,34 @@ pub fn msm(log_sizes: &[u32], repeats: usize, cpu_max_log: u32) -> Result<()> {
             } else {
                 None
             };
-            let (median, min, window) = match row.map(|r| &r.timing) {
-                Some(Ok(t)) => (format!("{:.3}", t.median_ms), format!("{:.3}", t.min_ms), t.window_bits.to_string()),
-                Some(Err(e)) => {
-                    println!("  {curve} 2^{log}: {e}");
-                    ("error".into(), "-".into(), "-".into())
-                }
-                None => ("-".into(), "-".into(), "-".into()),
-            };
             let cpu = cpu.map_or_else(|| "-".to_string(), |ms| format!("{ms:.1}"));
-            println!("{curve:<6} {log:>5} {median:>14} {min:>14} {window:>8} {cpu:>12}");
+            let rows: Vec<_> = gpu_rows.iter().filter(|r| r.curve == curve && r.log_size == log).collect();
+            if rows.is_empty() {
+                println!("{curve:<6} {log:>5} {:<14} {:>14} {:>14} {:>8} {:>6} {cpu:>12}", "-", "-", "-", "-", "-");
+            }
+            for row in rows {
+                let (median, min, window) = match &row.timing {
+                    Ok(t) => (format!("{:.3}", t.median_ms), format!("{:.3}", t.min_ms), t.window_bits.to_string()),
+                    Err(e) => {
+                        println!("  {curve} 2^{log} {}: {e}", row.variant);
+                        ("error".into(), "-".into(), "-".into())
+                    }
+                };
+                let same = match row.agrees_with_first {
+                    Some(true) => "yes",
+                    Some(false) => {
+                        disagreements += 1;
+                        "NO"
+                    }
+                    None => "-",
+                };
+                let variant = row.variant.name();
+                println!("{curve:<6} {log:>5} {variant:<14} {median:>14} {min:>14} {window:>8} {same:>6} {cpu:>12}");
+            }
         }
+    }
+    if disagreements > 0 {
+        anyhow::bail!("{disagreements} MSM result(s) differ between kernel variants on the same inputs");
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ mod fleet_bench;
 mod gpu_bench;
 mod job;
 mod job_bench;
+mod kernels;
 mod selftest;
 
 use std::path::{Path, PathBuf};
@@ -78,11 +79,14 @@ enum Command {
         /// also test the GPU
         #[arg(long)]
         gpu: bool,
-        /// with --gpu: MSM cases of at most 1000 points (every kernel and every edge
-        /// input) and the end-to-end proof of the smallest unit, small enough for
-        /// compute-sanitizer
+        /// with --gpu: GEMM cases of at most 2^23 multiply-adds, MSM cases of at most
+        /// 1000 points (every kernel and every edge input) and the end-to-end proof of
+        /// the smallest unit, small enough for compute-sanitizer
         #[arg(long, requires = "gpu")]
         quick: bool,
+        /// with --gpu: only this section
+        #[arg(long, requires = "gpu", value_enum)]
+        only: Option<selftest::Section>,
     },
     /// Generate a unit's proving and verifying keys; for a square unit CU-n also the
     /// accumulating unit's (in OUT/accumulate), which jobs need.
@@ -156,6 +160,10 @@ enum Command {
     /// The fleet: `fleet status --fleet URL`.
     #[command(subcommand)]
     Fleet(fleet::FleetCommand),
+    /// GPU kernels built ahead: `kernels build` compiles them to CUBIN here (no GPU
+    /// needed), `kernels list` shows the kernel cache.
+    #[command(subcommand)]
+    Kernels(kernels::KernelsCommand),
     /// Export for other verifiers: a receipt for snarkjs, the key as a Solidity contract, calldata.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -257,6 +265,9 @@ enum BenchWhat {
         /// skip the CPU above 2^this points
         #[arg(long, default_value_t = 16)]
         cpu_max_log: u32,
+        /// kernel variants to time, each on the same inputs (default, noinline-mont)
+        #[arg(long, value_delimiter = ',', default_value = "default")]
+        variants: Vec<teraproof_gpu::kernels::KernelVariant>,
     },
 }
 
@@ -482,12 +493,12 @@ fn run_setup_of_kind(kind: UnitKind, spec: UnitSpec, dev_seed: Option<u64>, out:
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Demo { unit, seed, backend } => return demo::run(&unit, seed, backend.parse()?),
-        Command::Selftest { gpu, quick } => return selftest::run(gpu, quick),
+        Command::Selftest { gpu, quick, only } => return selftest::run(gpu, quick, only),
         Command::Bench { what: Some(BenchWhat::Gemm { units, repeats, cpu_max }), .. } => {
             gpu_bench::gemm(&units, repeats, cpu_max)?
         }
-        Command::Bench { what: Some(BenchWhat::Msm { log_sizes, repeats, cpu_max_log }), .. } => {
-            gpu_bench::msm(&log_sizes, repeats, cpu_max_log)?
+        Command::Bench { what: Some(BenchWhat::Msm { log_sizes, repeats, cpu_max_log, variants }), .. } => {
+            gpu_bench::msm(&log_sizes, repeats, cpu_max_log, &variants)?
         }
         Command::Bench { what: Some(BenchWhat::Job { unit, shape, in_flight, backend, json }), .. } => {
             job_bench::run(&unit, &shape, &in_flight, backend.parse()?, json.as_deref())?
@@ -564,6 +575,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Job(command) => return job::run(command),
         Command::Worker(args) => fleet::worker(args)?,
         Command::Fleet(command) => fleet::run(command)?,
+        Command::Kernels(command) => kernels::run(command)?,
         Command::Export(ExportCommand::Snarkjs { keys, receipt, out }) => {
             use teraproof_verifier::snarkjs;
             let receipt_path = receipt.clone();

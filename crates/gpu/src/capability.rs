@@ -81,6 +81,7 @@ mod tests {
     fn capabilities_and_versions_order_numerically() {
         let cc = |major, minor| ComputeCapability { major, minor };
         assert!(cc(8, 0) < cc(8, 6) && cc(8, 9) < cc(9, 0) && cc(9, 0) < cc(12, 0));
-        assert!(DriverVersion(12090) < MIN_DRIVER_VERSION && DriverVersion(13010) > MIN_DRIVER_VERSION);
+        assert!(DriverVersion(12030) < MIN_DRIVER_VERSION && DriverVersion(12090) > MIN_DRIVER_VERSION);
+        assert_eq!(MIN_DRIVER_VERSION.to_string(), "12.4");
     }
 }

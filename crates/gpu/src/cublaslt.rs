@@ -17,9 +17,10 @@ use cudarc::driver::{CudaSlice, DevicePtr, DevicePtrMut};
 
 use crate::device::Gpu;
 use crate::error::{catch_panics, GpuError};
-use crate::gemm::{elapsed_ms, timing_inputs, GemmTiming};
+use crate::gemm::{timing_inputs, GemmTiming};
 use crate::reference::{output_checksum, pad_rows, transpose_padded};
 use crate::shape::GemmShape;
+use crate::timing::elapsed_ms;
 
 /// cuBLASLt's recommended workspace: 32 MiB on Hopper, 4 MiB before.
 const WORKSPACE_BYTES_HOPPER: usize = 32 << 20;

@@ -10,14 +10,17 @@ use cudarc::nvrtc::Ptx;
 
 pub use crate::capability::{ComputeCapability, DriverVersion};
 use crate::error::{catch_panics, GpuError};
-use crate::kernels::KernelProgram;
-use crate::nvrtc;
+use crate::kernels::{KernelProgram, KernelVariant};
+use crate::nvrtc::{self, CompiledKernel, Target};
 
-/// The oldest driver accepted. This build binds the CUDA 13.0 driver API (cudarc's
-/// `cuda-13000`), whose symbols older drivers partly lack (cudarc then calls
-/// `cuEventElapsedTime_v2`, for one), and the PTX that NVRTC 13 emits (ISA 9.0) only
-/// loads on a CUDA 13 driver (R580 or newer).
-pub const MIN_DRIVER_VERSION: DriverVersion = DriverVersion(13000);
+/// The oldest driver accepted: CUDA 12.4 (R550), which many rented GPUs still run.
+///
+/// This build binds the CUDA 13.0 driver API (cudarc's `cuda-13000`), but calls only
+/// functions a 12.4 driver exports too, save one: event timing, which on drivers before
+/// 12.8 goes through the older `cuEventElapsedTime` (see `timing::elapsed_ms`). What such a
+/// driver cannot load is NVRTC 13's output; kernels then come from an NVRTC 12 or are
+/// built ahead by one (see [`crate::nvrtc`]).
+pub const MIN_DRIVER_VERSION: DriverVersion = DriverVersion(12040);
 
 /// An open CUDA device: a context, one stream all work goes to, and the kernels
 /// compiled for it so far.
@@ -28,8 +31,8 @@ pub struct Gpu {
     name: String,
     compute_capability: ComputeCapability,
     driver_version: DriverVersion,
-    /// Each kernel program's module, compiled and loaded on first use.
-    modules: Mutex<HashMap<&'static str, Arc<CudaModule>>>,
+    /// Each kernel program's module per variant, loaded on first use.
+    modules: Mutex<HashMap<(&'static str, KernelVariant), Arc<CudaModule>>>,
 }
 
 impl fmt::Debug for Gpu {
@@ -201,35 +204,116 @@ impl Gpu {
         Ok(())
     }
 
-    /// `program`'s module on this device: compiled by NVRTC for the device's
-    /// architecture (or taken from the kernel cache) and loaded once per `Gpu`; later
-    /// calls return the same module.
+    /// `program`'s module on this device, in the default variant.
+    pub(crate) fn module(&self, program: &KernelProgram) -> Result<Arc<CudaModule>, GpuError> {
+        self.module_variant(program, KernelVariant::Default)
+    }
+
+    /// `program`'s module in `variant` on this device: a CUBIN built ahead, else compiled
+    /// by NVRTC (see [`crate::nvrtc`] for the choice), loaded once per `Gpu`; later calls
+    /// return the same module.
     ///
     /// The context is made current on the calling thread, so the caller can look up
-    /// functions in the module. NVRTC and driver panics become errors.
-    pub(crate) fn module(&self, program: &KernelProgram) -> Result<Arc<CudaModule>, GpuError> {
+    /// functions in the module. NVRTC and driver panics become errors; a module the
+    /// driver refuses comes back with the driver's JIT log.
+    pub(crate) fn module_variant(
+        &self,
+        program: &KernelProgram,
+        variant: KernelVariant,
+    ) -> Result<Arc<CudaModule>, GpuError> {
         catch_panics("loading a kernel module", || {
             self.context.bind_to_thread().map_err(GpuError::driver("making the CUDA context current"))?;
-            let cached = self.modules.lock().unwrap_or_else(|p| p.into_inner()).get(program.path).cloned();
+            let key = (program.path, variant);
+            let cached = self.modules.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
             if let Some(module) = cached {
                 return Ok(module);
             }
             // Compile without holding the map: another program's kernels need not wait
-            // (NVRTC's own cache makes two threads wait for one compile of this one).
-            let arch = nvrtc::target_arch(self.compute_capability(), &nvrtc::supported_archs()?);
-            let compiled = nvrtc::compile_ptx_cached(program, arch)?;
+            // (the image cache makes two threads wait for one compile of this one).
+            let image = nvrtc::image_for_device(program, variant, self.compute_capability(), self.driver_version())?;
             let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(module) = modules.get(program.path) {
+            if let Some(module) = modules.get(&key) {
                 return Ok(Arc::clone(module));
             }
-            let module = self
-                .context
-                .load_module(Ptx::from_src(compiled.ptx.clone()))
-                .map_err(GpuError::driver("loading a kernel module (driver PTX JIT)"))?;
-            tracing::info!(device = %self.name(), %arch, program = program.path, "kernels loaded");
-            modules.insert(program.path, Arc::clone(&module));
+            let started = std::time::Instant::now();
+            let loaded = match image.target {
+                Target::Cubin(_) => self.context.load_module(Ptx::from_binary(image.image.clone())),
+                Target::Ptx(_) => {
+                    self.context.load_module(Ptx::from_src(String::from_utf8_lossy(&image.image).into_owned()))
+                }
+            };
+            let module = loaded.map_err(|source| GpuError::KernelLoad {
+                program: program.path,
+                target: image.target.arch_name(),
+                nvrtc: image.nvrtc,
+                source,
+                log: jit_error_log(&image),
+            })?;
+            tracing::info!(
+                device = %self.name(),
+                target = %image.target,
+                variant = variant.name(),
+                nvrtc = %image.nvrtc,
+                program = program.path,
+                load_seconds = started.elapsed().as_secs_f64(),
+                "kernels loaded"
+            );
+            modules.insert(key, Arc::clone(&module));
             Ok(module)
         })
+    }
+}
+
+/// The driver's JIT error log for an image it refused: the load is tried once more with
+/// a log buffer (cudarc's loader passes none), and the module unloaded should it load.
+fn jit_error_log(image: &CompiledKernel) -> String {
+    const LOG_BYTES: usize = 64 * 1024;
+    let mut error_log = vec![0u8; LOG_BYTES];
+    let mut info_log = vec![0u8; LOG_BYTES];
+    // PTX must be NUL-terminated for the driver; a CUBIN is given as it is.
+    let data: Vec<u8> = match image.target {
+        Target::Ptx(_) => image.image.iter().copied().filter(|&b| b != 0).chain([0]).collect(),
+        Target::Cubin(_) => image.image.clone(),
+    };
+    let mut options = [
+        driver_sys::CUjit_option::CU_JIT_ERROR_LOG_BUFFER,
+        driver_sys::CUjit_option::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
+        driver_sys::CUjit_option::CU_JIT_INFO_LOG_BUFFER,
+        driver_sys::CUjit_option::CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES,
+    ];
+    // The driver reads sizes as unsigned ints passed in the pointer slots.
+    let mut values: [*mut std::ffi::c_void; 4] = [
+        error_log.as_mut_ptr().cast(),
+        LOG_BYTES as *mut std::ffi::c_void,
+        info_log.as_mut_ptr().cast(),
+        LOG_BYTES as *mut std::ffi::c_void,
+    ];
+    let mut module: driver_sys::CUmodule = std::ptr::null_mut();
+    // SAFETY: `data` is a complete image (NUL-terminated PTX or a CUBIN) that outlives
+    // the call; `options` and `values` have the same length, passed as the count; each
+    // log buffer is LOG_BYTES long, as its size option says, and outlives the call. The
+    // caller's context is current (module_variant bound it).
+    let status = unsafe {
+        driver_sys::cuModuleLoadDataEx(
+            &mut module,
+            data.as_ptr().cast(),
+            options.len() as u32,
+            options.as_mut_ptr(),
+            values.as_mut_ptr(),
+        )
+    };
+    if status == cudaError_enum::CUDA_SUCCESS && !module.is_null() {
+        // SAFETY: the module was just loaded by this function and nothing else holds it.
+        let _ = unsafe { driver_sys::cuModuleUnload(module) };
+    }
+    let text = |buffer: &[u8]| {
+        let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+        String::from_utf8_lossy(&buffer[..end]).trim().to_string()
+    };
+    match (text(&error_log), text(&info_log)) {
+        (error, info) if error.is_empty() && info.is_empty() => "(the driver wrote no JIT log)".to_string(),
+        (error, info) if info.is_empty() => error,
+        (error, info) => format!("{error}\n{info}").trim().to_string(),
     }
 }
 

@@ -63,7 +63,7 @@ pub enum GpuError {
     /// NVRTC (`libnvrtc.so`), which compiles the kernels at run time, could not be loaded.
     #[error(
         "NVRTC could not be loaded ({detail}); install the CUDA toolkit or the `nvidia-cuda-nvrtc` wheel and point \
-         TERAPROOF_NVRTC_LIB_DIR (or LD_LIBRARY_PATH) at the folder holding libnvrtc.so.13"
+         TERAPROOF_NVRTC_LIB_DIR (or LD_LIBRARY_PATH) at the folder holding libnvrtc.so.*"
     )]
     NvrtcNotFound {
         /// Where we looked and what failed.
@@ -81,6 +81,56 @@ pub enum GpuError {
         reason: String,
         /// NVRTC's compile log (empty when NVRTC produced none).
         log: String,
+    },
+
+    /// The NVRTC loaded here is newer than the driver: the driver could load neither its
+    /// PTX nor its CUBINs.
+    #[error(
+        "cannot build {program} for this GPU: NVRTC {nvrtc} makes {target} code that needs a CUDA {nvrtc_major} \
+         driver, and this driver supports CUDA {driver}. Use an NVRTC of CUDA {driver_major} (for CUDA 12: \
+         `pip install nvidia-cuda-nvrtc-cu12==12.4.127`, then point TERAPROOF_NVRTC_LIB_DIR at its \
+         nvidia/cuda_nvrtc/lib), or kernels built ahead by one (`teraproof kernels build` into \
+         TERAPROOF_KERNEL_CACHE); the oldest driver teraproof supports is CUDA {min}",
+        nvrtc_major = nvrtc.major,
+        driver_major = driver.major(),
+        min = crate::device::MIN_DRIVER_VERSION
+    )]
+    NvrtcTooNew {
+        /// The program.
+        program: &'static str,
+        /// The NVRTC loaded.
+        nvrtc: crate::nvrtc::NvrtcVersion,
+        /// The CUDA version the driver supports.
+        driver: DriverVersion,
+        /// What would have been compiled (`sm_90`, `compute_90`).
+        target: String,
+    },
+
+    /// The driver refused a kernel image. `log` is the driver's JIT error log.
+    #[error(
+        "the CUDA driver could not load {program} ({target}, NVRTC {nvrtc}): {source}\n--- driver JIT log ---\n{log}"
+    )]
+    KernelLoad {
+        /// The program.
+        program: &'static str,
+        /// What the image was compiled for.
+        target: String,
+        /// The NVRTC that made it.
+        nvrtc: crate::nvrtc::NvrtcVersion,
+        /// The driver's error.
+        #[source]
+        source: cudarc::driver::DriverError,
+        /// The driver's JIT error log (empty when it wrote none).
+        log: String,
+    },
+
+    /// Kernels built ahead could not be stored.
+    #[error("cannot store kernels in {}: {reason}", path.display())]
+    KernelCache {
+        /// The cache folder.
+        path: std::path::PathBuf,
+        /// What failed.
+        reason: String,
     },
 
     /// cuBLASLt (`libcublasLt.so`) could not be loaded.
@@ -201,6 +251,7 @@ impl GpuError {
                 | GpuError::DeviceNotFound { .. }
                 | GpuError::UnsupportedDevice { .. }
                 | GpuError::NvrtcNotFound { .. }
+                | GpuError::NvrtcTooNew { .. }
         )
     }
 }

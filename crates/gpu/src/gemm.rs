@@ -6,8 +6,8 @@
 //! tensor-core kernel. The first two put the operands in the layout the tensor cores
 //! read; their cost is included in every timing this module reports.
 
-use cudarc::driver::sys::{CUevent_flags, CUfunction_attribute};
-use cudarc::driver::{CudaEvent, CudaSlice, LaunchConfig};
+use cudarc::driver::sys::CUfunction_attribute;
+use cudarc::driver::{CudaSlice, LaunchConfig};
 
 use crate::device::{ComputeCapability, Gpu};
 use crate::error::{catch_panics, GpuError};
@@ -16,6 +16,7 @@ use crate::launch::{KernelArg, LoadedKernel};
 use crate::reference::{output_checksum, SplitMix64};
 use crate::shape::GemmShape;
 pub use crate::shape::{MAX_K, MAX_MN};
+use crate::timing::elapsed_ms;
 
 /// The lowest compute capability the GEMM kernel runs on (`mma.sync.m16n8k32.s8`,
 /// `cp.async`).
@@ -297,31 +298,6 @@ impl Gpu {
             Ok(GemmTiming::from_samples(shape, total_ms, prep_ms, output_checksum(&c)))
         })
     }
-
-    /// `count` groups of `per_group` timing-enabled events.
-    pub(crate) fn timing_events(&self, count: usize, per_group: usize) -> Result<Vec<Vec<CudaEvent>>, GpuError> {
-        (0..count)
-            .map(|_| {
-                (0..per_group)
-                    .map(|_| {
-                        self.context
-                            .new_event(Some(CUevent_flags::CU_EVENT_DEFAULT))
-                            .map_err(GpuError::driver("creating timing events"))
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// Records `event` on this GPU's stream.
-    pub(crate) fn record(&self, event: &CudaEvent) -> Result<(), GpuError> {
-        event.record(&self.stream).map_err(GpuError::driver("recording a timing event"))
-    }
-}
-
-/// Milliseconds between two recorded events.
-pub(crate) fn elapsed_ms(start: &CudaEvent, end: &CudaEvent) -> Result<f64, GpuError> {
-    start.elapsed_ms(end).map(f64::from).map_err(GpuError::driver("reading a timing event"))
 }
 
 #[cfg(test)]

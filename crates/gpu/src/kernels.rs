@@ -22,6 +22,9 @@ pub struct KernelProgram {
     pub source: &'static str,
     /// The `extern "C" __global__` functions the runtime loads from it.
     pub entry_points: &'static [EntryPoint],
+    /// The build variants that make different code of it (default first); building
+    /// others would only repeat the default.
+    pub variants: &'static [KernelVariant],
 }
 
 /// The kind of one kernel parameter, as it appears in the PTX `.entry` declaration.
@@ -86,6 +89,7 @@ pub const GEMM_I8: KernelProgram = KernelProgram {
     path: "gemm/gemm_i8.cu",
     source: kernel_file!("gemm/gemm_i8.cu"),
     entry_points: &[GEMM_I8_MMA, GEMM_I8_PACK_A, GEMM_I8_TRANSPOSE_B],
+    variants: &[KernelVariant::Default],
 };
 
 /// `gemm_i8_mma(const i8* a, const i8* bt, i32* c, int m, int n, int k_pitch)`: 256
@@ -126,6 +130,7 @@ pub const MSM: KernelProgram = KernelProgram {
         entry("msm_sum_groups_g1", &[P, P, W, W], MSM_POINT_THREADS),
         entry("msm_sum_groups_g2", &[P, P, W, W], MSM_POINT_THREADS),
     ],
+    variants: &KernelVariant::ALL,
 };
 
 /// Threads per block of the MSM's per-index kernels (digits, scatter, chunk counts).
@@ -136,6 +141,58 @@ pub(crate) const MSM_SCAN_THREADS: u32 = 256;
 /// Threads per block of the MSM's point kernels (`MSM_POINT_THREADS` in msm.cu, which
 /// bounds their registers with `__launch_bounds__`).
 pub(crate) const MSM_POINT_THREADS: u32 = 128;
+
+/// A build variant of the kernels: preprocessor definitions given to NVRTC. Each
+/// variant is its own cache entry and its own loaded module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum KernelVariant {
+    /// The kernels as written: every field operation inlined.
+    #[default]
+    Default,
+    /// Montgomery multiplication as a `__noinline__` function (`TP_MONT_NOINLINE`): much
+    /// less machine code in the G2 kernels (0.5–1.5 MB each when inlined, at 254–255
+    /// registers), for a call per multiplication. An experiment the MSM bench measures
+    /// beside the default; results are identical by construction (same arithmetic).
+    NoinlineMontgomery,
+}
+
+impl KernelVariant {
+    /// Every variant, default first.
+    pub const ALL: [KernelVariant; 2] = [KernelVariant::Default, KernelVariant::NoinlineMontgomery];
+
+    /// The name used in cache files, logs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelVariant::Default => "default",
+            KernelVariant::NoinlineMontgomery => "noinline-mont",
+        }
+    }
+
+    /// The NVRTC options (`-D...`) that make this variant.
+    pub fn defines(self) -> &'static [&'static str] {
+        match self {
+            KernelVariant::Default => &[],
+            KernelVariant::NoinlineMontgomery => &["-DTP_MONT_NOINLINE=1"],
+        }
+    }
+}
+
+impl std::fmt::Display for KernelVariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for KernelVariant {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        KernelVariant::ALL.into_iter().find(|v| v.name() == text).ok_or_else(|| {
+            let known: Vec<&str> = KernelVariant::ALL.iter().map(|v| v.name()).collect();
+            format!("unknown kernel variant `{text}` (known: {})", known.join(", "))
+        })
+    }
+}
 
 impl KernelProgram {
     /// The entry point called `name`, if this program defines it.
@@ -182,6 +239,34 @@ mod tests {
         for entry in MSM.entry_points {
             assert!(entry.params.len() <= 8 && entry.block_threads() > 0 && entry.block_threads() <= 1024, "{entry:?}");
         }
+    }
+
+    #[test]
+    fn only_programs_that_use_the_field_list_the_montgomery_variant() {
+        // Whether `source` includes `wanted`, directly or through other headers.
+        fn includes(source: &str, wanted: &str) -> bool {
+            source.lines().filter_map(|l| l.trim().strip_prefix("#include \"")?.split('"').next()).any(|included| {
+                included == wanted
+                    || HEADERS.iter().any(|h| h.path == included && h.path != wanted && includes(h.source, wanted))
+            })
+        }
+        let field = |program: &KernelProgram| includes(program.source, "field/bn254_field.cuh");
+        for program in PROGRAMS {
+            assert_eq!(program.variants[0], KernelVariant::Default, "{}", program.path);
+            let listed = program.variants.contains(&KernelVariant::NoinlineMontgomery);
+            assert_eq!(listed, field(program), "{}", program.path);
+        }
+    }
+
+    #[test]
+    fn variants_round_trip_through_their_names() {
+        for variant in KernelVariant::ALL {
+            assert_eq!(variant.name().parse::<KernelVariant>(), Ok(variant));
+        }
+        let err = "fast".parse::<KernelVariant>().unwrap_err();
+        assert!(err.contains("default, noinline-mont"), "{err}");
+        let field = HEADERS.iter().find(|h| h.path == "field/bn254_field.cuh").unwrap().source;
+        assert!(field.contains("defined(TP_MONT_NOINLINE)"), "the field header reads the variant's define");
     }
 
     #[test]

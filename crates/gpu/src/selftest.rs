@@ -108,14 +108,26 @@ pub struct SelftestRow {
     pub detail: Option<String>,
 }
 
+/// The most work (m·k·n) a GEMM case may have in the quick self-test: every edge shape
+/// and both int32 extremes stay (those at k = MAX_K are thin), the 256³ and larger go.
+pub const QUICK_GEMM_MAX_WORK: usize = 1 << 23;
+
 /// Runs every [`gemm_selftest_cases`] case on `gpu` and compares with the CPU
 /// reference. Never panics: a GPU error marks the affected rows failed with the error
 /// as their detail.
 pub fn selftest_gemm(gpu: &Gpu) -> Vec<SelftestRow> {
+    selftest_gemm_streaming(gpu, false, &mut |_| {})
+}
+
+/// [`selftest_gemm`], calling `on_row` with each row as soon as it is done (so a caller
+/// can print it before a later case hangs or the process is killed). `quick`: only the
+/// cases of at most [`QUICK_GEMM_MAX_WORK`].
+pub fn selftest_gemm_streaming(gpu: &Gpu, quick: bool, on_row: &mut dyn FnMut(&SelftestRow)) -> Vec<SelftestRow> {
     // Compile and load first, so that no row's time includes it.
     let ready = gpu.gemm_kernels().map(|_| ());
     gemm_selftest_cases()
         .into_iter()
+        .filter(|case| !quick || case.m * case.k * case.n <= QUICK_GEMM_MAX_WORK)
         .map(|case| {
             let shape = (case.m, case.k, case.n);
             let row = |passed, ms, detail| SelftestRow { name: case.name.to_string(), shape, passed, ms, detail };
@@ -138,6 +150,7 @@ pub fn selftest_gemm(gpu: &Gpu) -> Vec<SelftestRow> {
                 Err(e) => row(false, ms, Some(e.to_string())),
             }
         })
+        .inspect(|row| on_row(row))
         .collect()
 }
 

@@ -18,48 +18,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use teraproof_gpu::kernels::{EntryPoint, KernelProgram, ParamKind, HEADERS, PROGRAMS};
-use teraproof_gpu::nvrtc::{compile_ptx, nvrtc_version};
+use teraproof_gpu::kernels::{EntryPoint, KernelProgram, KernelVariant, ParamKind, HEADERS, PROGRAMS};
+use teraproof_gpu::nvrtc::{compile, compile_ptx, nvrtc_version, parse_ptxas_report, FunctionResources, Target};
 use teraproof_gpu::{ComputeCapability, GpuError};
 
 /// The architectures every kernel is checked for: A100 and H100.
 const ARCHS: [ComputeCapability; 2] =
     [ComputeCapability { major: 8, minor: 0 }, ComputeCapability { major: 9, minor: 0 }];
-
-/// What ptxas -v says about one function.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct FunctionReport {
-    name: String,
-    registers: Option<u32>,
-    stack_frame_bytes: u32,
-    spill_store_bytes: u32,
-    spill_load_bytes: u32,
-    shared_bytes: u32,
-}
-
-/// Parses `ptxas -v` output into one report per function, in order.
-fn parse_ptxas_report(output: &str) -> Vec<FunctionReport> {
-    let number_before = |line: &str, unit: &str| -> Option<u32> {
-        let end = line.find(unit)?;
-        line[..end].split(|c: char| !c.is_ascii_digit()).rfind(|s| !s.is_empty())?.parse().ok()
-    };
-    let mut reports: Vec<FunctionReport> = Vec::new();
-    for line in output.lines() {
-        if let Some(rest) = line.split("Function properties for ").nth(1) {
-            reports.push(FunctionReport { name: rest.trim().to_string(), ..Default::default() });
-        } else if let Some(current) = reports.last_mut() {
-            if line.contains("bytes stack frame") {
-                current.stack_frame_bytes = number_before(line, " bytes stack frame").unwrap_or(0);
-                current.spill_store_bytes = number_before(line, " bytes spill stores").unwrap_or(0);
-                current.spill_load_bytes = number_before(line, " bytes spill loads").unwrap_or(0);
-            } else if line.contains("Used ") && line.contains(" registers") {
-                current.registers = number_before(line, " registers");
-                current.shared_bytes = number_before(line, " bytes smem").unwrap_or(0);
-            }
-        }
-    }
-    reports
-}
 
 /// The parameter kinds of every `.entry` in a PTX module, by kernel name; an error for
 /// a parameter type no launcher passes.
@@ -99,7 +64,7 @@ fn max_shared_per_block(arch: ComputeCapability) -> u32 {
 
 /// Why a block of `entry.block_threads()` threads with ptxas's `report` cannot launch, if
 /// it cannot: registers are allocated per warp in units of 256.
-fn launch_misfit(entry: &EntryPoint, report: &FunctionReport, arch: ComputeCapability) -> Option<String> {
+fn launch_misfit(entry: &EntryPoint, report: &FunctionResources, arch: ComputeCapability) -> Option<String> {
     let registers = report.registers.unwrap_or(0);
     let per_warp = (registers * 32).div_ceil(256) * 256;
     let warps = entry.block_threads().div_ceil(32);
@@ -118,21 +83,23 @@ fn launch_misfit(entry: &EntryPoint, report: &FunctionReport, arch: ComputeCapab
     None
 }
 
-/// Compiles `program` for `arch`, assembles it, and returns the PTX and ptxas's
-/// per-function report.
+/// Compiles `program` in `variant` for `arch`, assembles it, and returns the PTX and
+/// ptxas's per-function report.
 fn compile_and_assemble(
     program: &KernelProgram,
     arch: ComputeCapability,
+    variant: KernelVariant,
     ptxas: &Path,
-) -> (String, Vec<FunctionReport>) {
-    let compiled = compile_ptx(program, arch).unwrap_or_else(|e| panic!("{e}"));
+) -> (String, Vec<FunctionResources>) {
+    let compiled = compile(program, Target::Ptx(arch), variant).unwrap_or_else(|e| panic!("{e}"));
     if !compiled.log.is_empty() {
-        eprintln!("NVRTC log for {} ({}):\n{}", program.path, compiled.arch, compiled.log);
+        eprintln!("NVRTC log for {} ({}):\n{}", program.path, compiled.target, compiled.log);
     }
+    let ptx = compiled.ptx().expect("PTX is text").to_string();
     let dir = common::scratch_dir("ptx");
-    let stem = format!("{}.{}", program.path.replace('/', "_"), arch.sm_name());
+    let stem = format!("{}.{}.{}.nvrtc{}", program.path.replace('/', "_"), variant, arch.sm_name(), compiled.nvrtc);
     let ptx_path = dir.join(format!("{stem}.ptx"));
-    std::fs::write(&ptx_path, &compiled.ptx).expect("write PTX");
+    std::fs::write(&ptx_path, &ptx).expect("write PTX");
     let output = Command::new(ptxas)
         .arg(format!("-arch={}", arch.sm_name()))
         .arg("-v")
@@ -143,7 +110,28 @@ fn compile_and_assemble(
         .expect("run ptxas");
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "ptxas rejected {} for {}:\n{text}", program.path, arch.sm_name());
-    (compiled.ptx, parse_ptxas_report(&text))
+    (ptx, parse_ptxas_report(&text))
+}
+
+/// Set in the child process that repeats the compile checks with another NVRTC: the
+/// major release the child must find loaded.
+const EXPECT_NVRTC_MAJOR_ENV: &str = "TERAPROOF_STATIC_EXPECT_NVRTC_MAJOR";
+
+/// The (program, architecture, variant) builds checked with the NVRTC loaded: with the
+/// main one (13) every program for sm_80 and sm_90, and the MSM's other variants for
+/// sm_90; with NVRTC 12 (for CUDA 12 drivers) every program for sm_90.
+fn checked_builds(nvrtc_major: u32) -> Vec<(&'static KernelProgram, ComputeCapability, KernelVariant)> {
+    let hopper = ARCHS[1];
+    let mut builds = Vec::new();
+    for program in PROGRAMS {
+        if nvrtc_major >= 13 {
+            builds.extend(ARCHS.iter().map(|&arch| (program, arch, KernelVariant::Default)));
+            builds.extend(program.variants.iter().skip(1).map(|&variant| (program, hopper, variant)));
+        } else {
+            builds.push((program, hopper, KernelVariant::Default));
+        }
+    }
+    builds
 }
 
 #[test]
@@ -155,73 +143,250 @@ fn every_kernel_compiles_assembles_and_does_not_spill() {
         Ok(path) => path,
         Err(reason) => return common::skip("every_kernel_compiles_assembles_and_does_not_spill", &reason),
     };
-    let (major, minor) = nvrtc_version().expect("NVRTC version");
-    eprintln!("NVRTC {major}.{minor}, ptxas {}", ptxas.display());
+    let version = nvrtc_version().expect("NVRTC version");
+    if let Ok(expected) = std::env::var(EXPECT_NVRTC_MAJOR_ENV) {
+        assert_eq!(version.major.to_string(), expected, "the child process loaded the wrong NVRTC");
+    }
+    eprintln!("NVRTC {version}, ptxas {}", ptxas.display());
     eprintln!(
-        "{:<18} {:<7} {:<28} {:>5} {:>11} {:>12} {:>11} {:>10}",
-        "program", "arch", "kernel", "regs", "stack (B)", "spill st (B)", "spill ld (B)", "smem (B)"
+        "{:<18} {:<13} {:<7} {:<28} {:>5} {:>9} {:>8} {:>8} {:>8} {:>7}",
+        "program", "variant", "arch", "kernel", "regs", "stack B", "spill st", "spill ld", "smem B", "chains"
     );
     let mut spills = Vec::new();
-    // NVRTC takes minutes on the MSM program; the (program, arch) pairs compile in
-    // parallel, and are reported in order.
-    let jobs: Vec<_> = PROGRAMS.iter().flat_map(|p| ARCHS.iter().map(move |a| (p, *a))).collect();
-    let all_reports: Vec<(String, Vec<FunctionReport>)> = std::thread::scope(|scope| {
+    // NVRTC takes minutes on the MSM program; the builds compile in parallel, and are
+    // reported in order.
+    let jobs = checked_builds(version.major);
+    let all_reports: Vec<(String, Vec<FunctionResources>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = jobs
             .iter()
-            .map(|&(program, arch)| {
+            .map(|&(program, arch, variant)| {
                 let ptxas = &ptxas;
-                scope.spawn(move || compile_and_assemble(program, arch, ptxas))
+                scope.spawn(move || compile_and_assemble(program, arch, variant, ptxas))
             })
             .collect();
         handles.into_iter().map(|h| h.join().expect("a compile job panicked")).collect()
     });
     let mut misfits = Vec::new();
-    for (&(program, arch), (ptx, reports)) in jobs.iter().zip(all_reports) {
-        let ptx_entries =
-            parse_ptx_entries(&ptx).unwrap_or_else(|e| panic!("{} {}: {e}", program.path, arch.sm_name()));
+    let mut broken_chains = Vec::new();
+    for (&(program, arch, variant), (ptx, reports)) in jobs.iter().zip(all_reports) {
+        let what = format!("{} {variant} {} (NVRTC {version})", program.path, arch.sm_name());
+        let ptx_entries = parse_ptx_entries(&ptx).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let chains = match carry_chains(&ptx) {
+            Ok(count) => count,
+            Err(problems) => {
+                broken_chains.extend(problems.into_iter().take(5).map(|p| format!("{what}: {p}")));
+                0
+            }
+        };
         for entry in program.entry_points {
             let report = reports.iter().find(|r| r.name == entry.name);
-            let report =
-                report.unwrap_or_else(|| panic!("ptxas reported nothing for {} in {}", entry.name, program.path));
+            let report = report.unwrap_or_else(|| panic!("ptxas reported nothing for {} in {what}", entry.name));
             let declared = ptx_entries.iter().find(|(name, _)| name == entry.name).map(|(_, params)| params);
             assert_eq!(
                 declared,
                 Some(&entry.params.to_vec()),
-                "{} {}: the PTX parameters of {} differ from its EntryPoint record",
-                program.path,
-                arch.sm_name(),
+                "{what}: the PTX parameters of {} differ from its EntryPoint record",
                 entry.name
             );
             misfits.extend(launch_misfit(entry, report, arch));
         }
-        assert_eq!(
-            ptx_entries.len(),
-            program.entry_points.len(),
-            "{}: the PTX has kernels the EntryPoint records do not list",
-            program.path
-        );
+        assert_eq!(ptx_entries.len(), program.entry_points.len(), "{what}: kernels the EntryPoint records do not list");
         for r in &reports {
             let regs = r.registers.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
             eprintln!(
-                "{:<18} {:<7} {:<28} {:>5} {:>11} {:>12} {:>11} {:>10}",
+                "{:<18} {:<13} {:<7} {:<28} {:>5} {:>9} {:>8} {:>8} {:>8} {:>7}",
                 program.path,
+                variant.name(),
                 arch.sm_name(),
                 r.name,
                 regs,
                 r.stack_frame_bytes,
                 r.spill_store_bytes,
                 r.spill_load_bytes,
-                r.shared_bytes
+                r.shared_bytes,
+                chains
             );
-            if r.spill_store_bytes > 0 || r.spill_load_bytes > 0 {
-                spills.push(format!("{} {} {}", program.path, arch.sm_name(), r.name));
+            // The inlined build must not spill; the out-of-line multiply's calls pass
+            // arguments through the stack by design, which ptxas may count as spills.
+            if variant == KernelVariant::Default && (r.spill_store_bytes > 0 || r.spill_load_bytes > 0) {
+                spills.push(format!("{what} {}", r.name));
             }
             // ptxas caps registers at 255; anything above means the parser misread.
             assert!(r.registers.is_none_or(|n| n <= 255), "{r:?}");
         }
     }
+    assert!(broken_chains.is_empty(), "carry chains a compiler could break:\n{}", broken_chains.join("\n"));
     assert!(misfits.is_empty(), "blocks that cannot launch: {misfits:?}");
     assert!(spills.is_empty(), "kernels spill registers to local memory: {spills:?}");
+}
+
+/// The folder of NVRTC 12 (`scripts/cuda-tools.sh` installs it).
+fn nvrtc12_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("TERAPROOF_NVRTC12_LIB_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| common::repo_root().join(".tools/cuda/nvidia/cuda_nvrtc/lib"));
+    dir.join("libnvrtc.so.12").exists().then_some(dir)
+}
+
+/// The same compile, assembly, record and carry-chain checks with NVRTC 12, whose PTX a
+/// CUDA 12 driver can load: in a child process, since one process loads one NVRTC.
+#[test]
+fn every_kernel_also_builds_with_nvrtc_12() {
+    if std::env::var_os(EXPECT_NVRTC_MAJOR_ENV).is_some() {
+        return; // the child runs only the check itself
+    }
+    let Some(dir) = nvrtc12_dir() else {
+        return common::skip(
+            "every_kernel_also_builds_with_nvrtc_12",
+            "NVRTC 12 not found (run scripts/cuda-tools.sh)",
+        );
+    };
+    if let Err(reason) = common::ptxas() {
+        return common::skip("every_kernel_also_builds_with_nvrtc_12", &reason);
+    }
+    let output = Command::new(std::env::current_exe().expect("the test binary"))
+        .args(["every_kernel_compiles_assembles_and_does_not_spill", "--exact", "--nocapture", "--test-threads=1"])
+        .env("TERAPROOF_NVRTC_LIB_DIR", &dir)
+        // Only this folder: cudarc would otherwise find libnvrtc.so.13 by name first.
+        .env("LD_LIBRARY_PATH", &dir)
+        .env(EXPECT_NVRTC_MAJOR_ENV, "12")
+        .output()
+        .expect("run the test binary again");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    eprintln!("{text}");
+    assert!(output.status.success(), "the checks failed with NVRTC 12:\n{text}");
+    assert!(text.contains("NVRTC 12.") && text.contains("1 passed"), "the child did not run the checks:\n{text}");
+    assert!(!text.contains("SKIPPED"), "the child skipped:\n{text}");
+}
+
+/// Checks that every carry chain in `ptx` is one no compiler can break, and returns how
+/// many chains there are.
+///
+/// The field arithmetic writes each step of a carry chain as its own `asm volatile`
+/// (add.cc, addc.cc, mad.lo.cc, ...), and the hardware carry flag is not a value the
+/// compiler tracks between those statements. They stay correct only while (1) every
+/// instruction that touches the carry flag is one of ours (inside NVRTC's `begin inline
+/// asm` / `end inline asm` markers), so no instruction the compiler made can clobber the
+/// flag mid-chain; and (2) between a step that writes the flag and the next that reads
+/// it sits nothing but comments, `.loc` lines and `mov` of a constant or register (which
+/// cannot touch the flag): no label, branch, call, or other instruction. A chain is a
+/// run of steps from a writing step that reads nothing to the last step that reads the
+/// flag.
+fn carry_chains(ptx: &str) -> Result<usize, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut chains = 0;
+    let mut in_asm = false;
+    // The line of the last step that wrote the flag, while a reader may still follow.
+    let mut pending: Option<usize> = None;
+    for (number, raw) in ptx.lines().enumerate() {
+        let line = raw.trim();
+        match line {
+            "// begin inline asm" => {
+                in_asm = true;
+                continue;
+            }
+            "// end inline asm" => {
+                in_asm = false;
+                continue;
+            }
+            _ => {}
+        }
+        if line.is_empty() || line.starts_with("//") || line.starts_with(".loc") {
+            continue;
+        }
+        let opcode = line.split_whitespace().next().unwrap_or("");
+        let mut parts = opcode.split('.');
+        let base = parts.next().unwrap_or("");
+        let writes = opcode.split('.').any(|p| p == "cc");
+        let reads = matches!(base, "addc" | "subc" | "madc");
+        let here = number + 1;
+        if writes || reads {
+            if !in_asm {
+                problems.push(format!("line {here}: `{line}` touches the carry flag outside our inline asm"));
+            }
+            if reads && pending.is_none() {
+                problems.push(format!("line {here}: `{line}` reads a carry no adjacent step wrote"));
+            }
+            if writes && !reads {
+                chains += 1;
+            }
+            pending = writes.then_some(here);
+            continue;
+        }
+        let harmless_move = base == "mov" && !line.contains('[');
+        if let Some(since) = pending {
+            if !harmless_move {
+                // Only a problem if a reader follows; remember what sits between.
+                pending = None;
+                problems.extend(next_reader_after(ptx, number).map(|reader| {
+                    format!("line {here}: `{line}` sits between the carry write on line {since} and its read on line {reader}")
+                }));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(chains)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The line of the first carry-reading instruction after line index `from`, if one
+/// comes before the next carry write (that is, if it would read the pending carry).
+fn next_reader_after(ptx: &str, from: usize) -> Option<usize> {
+    for (number, raw) in ptx.lines().enumerate().skip(from + 1) {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with("//") || line.starts_with(".loc") {
+            continue;
+        }
+        let opcode = line.split_whitespace().next().unwrap_or("");
+        let base = opcode.split('.').next().unwrap_or("");
+        if matches!(base, "addc" | "subc" | "madc") {
+            return Some(number + 1);
+        }
+        if opcode.split('.').any(|p| p == "cc") {
+            return None;
+        }
+    }
+    None
+}
+
+#[test]
+fn carry_chains_pass_only_when_nothing_can_clobber_the_flag() {
+    let asm = |line: &str| format!("\t// begin inline asm\n\t{line}\n\t// end inline asm\n");
+    let chain = [
+        asm("add.cc.u32 %r1, %r2, %r3;"),
+        "\t.loc 3 74 9\n\tmov.u32 %r9, 1138881939;\n".to_string(),
+        asm("addc.cc.u32 %r4, %r5, %r6;"),
+        asm("addc.u32 %r7, %r8, 0;"),
+    ]
+    .concat();
+    assert_eq!(carry_chains(&chain), Ok(1), "a chain with a constant move between steps");
+    // A final step that writes a carry nobody reads is fine (the sum's top carry).
+    assert_eq!(carry_chains(&[asm("add.cc.u32 %r1, %r2, %r3;"), "\tret;\n".into()].concat()), Ok(1));
+
+    let broken = |between: &str| {
+        [asm("add.cc.u32 %r1, %r2, %r3;"), format!("\t{between}\n"), asm("addc.u32 %r4, %r5, %r6;")].concat()
+    };
+    for between in [
+        "add.s32 %r10, %r11, 1;",
+        "ld.global.u32 %r10, [%rd1];",
+        "$L__BB0_2:",
+        "bra.uni $L__BB0_3;",
+        "call.uni f, ();",
+        "mov.u32 %r10, [%rd1];",
+    ] {
+        let problems = carry_chains(&broken(between)).unwrap_err();
+        assert!(problems[0].contains("sits between"), "{between}: {problems:?}");
+    }
+    // A carry instruction the compiler emitted itself.
+    let foreign =
+        [asm("add.cc.u32 %r1, %r2, %r3;"), "\taddc.cc.u32 %r4, %r5, %r6;\n".into(), asm("addc.u32 %r7, %r8, 0;")]
+            .concat();
+    assert!(carry_chains(&foreign).unwrap_err()[0].contains("outside our inline asm"));
+    // A read with no write before it.
+    let orphan = asm("addc.u32 %r7, %r8, 0;");
+    assert!(carry_chains(&orphan).unwrap_err()[0].contains("no adjacent step wrote"));
 }
 
 #[test]
@@ -238,6 +403,7 @@ fn nvrtc_errors_carry_the_compile_log() {
             block: (1, 1, 1),
             dynamic_shared_bytes: 0,
         }],
+        variants: &[KernelVariant::Default],
     };
     let err = compile_ptx(&broken, ARCHS[1]).unwrap_err();
     match &err {
@@ -303,37 +469,11 @@ fn blocks_that_exceed_the_register_file_or_shared_memory_are_caught() {
     let hopper = ComputeCapability { major: 9, minor: 0 };
     let entry =
         |threads, shared| EntryPoint { name: "k", params: &[], block: (threads, 1, 1), dynamic_shared_bytes: shared };
-    let report = |registers| FunctionReport { name: "k".into(), registers: Some(registers), ..Default::default() };
+    let report = |registers| FunctionResources { name: "k".into(), registers: Some(registers), ..Default::default() };
     // 255 registers round up to 256 per thread: 256 threads use the whole file, 257 do not fit.
     assert_eq!(launch_misfit(&entry(256, 0), &report(255), hopper), None);
     assert!(launch_misfit(&entry(288, 0), &report(255), hopper).is_some());
     assert_eq!(launch_misfit(&entry(128, 0), &report(255), hopper), None);
     assert_eq!(launch_misfit(&entry(256, 98304), &report(237), hopper), None);
     assert!(launch_misfit(&entry(256, 200 * 1024), &report(32), ComputeCapability { major: 8, minor: 0 }).is_some());
-}
-
-#[test]
-fn ptxas_reports_are_parsed() {
-    let sample = "\
-ptxas info    : 112 bytes gmem
-ptxas info    : Compiling entry function 'gemm_i8_mma' for 'sm_90'
-ptxas info    : Function properties for gemm_i8_mma
-    8 bytes stack frame, 4 bytes spill stores, 12 bytes spill loads
-ptxas info    : Used 236 registers, used 1 barriers, 1152 bytes smem
-ptxas info    : Function properties for helper
-    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
-";
-    let reports = parse_ptxas_report(sample);
-    assert_eq!(
-        reports[0],
-        FunctionReport {
-            name: "gemm_i8_mma".into(),
-            registers: Some(236),
-            stack_frame_bytes: 8,
-            spill_store_bytes: 4,
-            spill_load_bytes: 12,
-            shared_bytes: 1152
-        }
-    );
-    assert_eq!((reports[1].name.as_str(), reports[1].registers), ("helper", None));
 }

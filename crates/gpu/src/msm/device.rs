@@ -20,9 +20,9 @@ use super::reference::{combine_windows, BucketLayout, MsmPlan};
 use super::schedule::{Arg, BufferId, BufferSource, Schedule, Step};
 use crate::device::{ComputeCapability, Gpu};
 use crate::error::{catch_panics, GpuError};
-use crate::gemm::elapsed_ms;
-use crate::kernels::MSM;
+use crate::kernels::{KernelVariant, MSM};
 use crate::launch::{KernelArg, LoadedKernel};
+use crate::timing::elapsed_ms;
 
 /// The oldest GPUs the MSM kernels are built and checked for (A100).
 pub const MSM_MIN_COMPUTE_CAPABILITY: ComputeCapability = ComputeCapability { major: 8, minor: 0 };
@@ -77,6 +77,9 @@ pub struct MsmTiming {
     pub min_ms: f64,
     /// Median wall time of the whole call, host window combination included.
     pub wall_median_ms: f64,
+    /// A fingerprint of the result (equal results, equal fingerprints, within one
+    /// process), for comparing kernel variants on the same inputs.
+    pub result_fingerprint: u64,
 }
 
 /// Every phase's output of one GPU MSM, for comparison with
@@ -106,12 +109,26 @@ pub struct GpuMsm<'gpu> {
     kernels: Arc<MsmKernels>,
 }
 
+/// A fingerprint of a point, for comparing results within one process.
+fn fingerprint<P: MsmCurve>(point: &Projective<P>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    format!("{:?}", ark_ec::CurveGroup::into_affine(*point)).hash(&mut hasher);
+    hasher.finish()
+}
+
 impl<'gpu> GpuMsm<'gpu> {
-    /// Compiles (once per process) and loads the MSM kernels on `gpu`. Errors, never
-    /// panics: no NVRTC, a device older than sm_80, a driver failure.
+    /// Loads the MSM kernels on `gpu` (built ahead, or compiled once per process).
+    /// Errors, never panics: no kernels and no NVRTC, a device older than sm_80, a
+    /// driver failure.
     pub fn new(gpu: &'gpu Gpu) -> Result<GpuMsm<'gpu>, GpuError> {
+        Self::with_variant(gpu, KernelVariant::Default)
+    }
+
+    /// As [`new`](Self::new), with the kernels built in `variant`.
+    pub fn with_variant(gpu: &'gpu Gpu, variant: KernelVariant) -> Result<GpuMsm<'gpu>, GpuError> {
         gpu.require(MSM_MIN_COMPUTE_CAPABILITY, "the BN254 MSM")?;
-        let module = gpu.module(&MSM)?;
+        let module = gpu.module_variant(&MSM, variant)?;
         catch_panics("finding the MSM kernels", || {
             let mut functions = HashMap::new();
             for entry in MSM.entry_points {
@@ -192,14 +209,22 @@ impl<'gpu> GpuMsm<'gpu> {
         repeats: usize,
     ) -> Result<MsmTiming, GpuError> {
         let repeats = repeats.max(1);
-        let _warm_up = self.run(bases, scalars, false, None)?;
+        let (warm_up, _) = self.run(bases, scalars, false, None)?;
         let marks = self.gpu.timing_events(repeats, 2)?;
         let (mut device_ms, mut wall_ms) = (Vec::with_capacity(repeats), Vec::with_capacity(repeats));
         for mark in &marks {
             let started = Instant::now();
-            let _timed = self.run(bases, scalars, false, Some((&mark[0], &mark[1])))?;
+            let (timed, _) = self.run(bases, scalars, false, Some((&mark[0], &mark[1])))?;
             wall_ms.push(started.elapsed().as_secs_f64() * 1e3);
             device_ms.push(elapsed_ms(&mark[0], &mark[1])?);
+            // The same inputs must give the same point every time; anything else is a race.
+            if timed != warm_up {
+                return Err(GpuError::Msm(format!(
+                    "{} MSM of {} points gave a different result on a repeat run (a race in the kernels)",
+                    P::NAME,
+                    scalars.len()
+                )));
+            }
         }
         let median = |samples: &mut Vec<f64>| {
             samples.sort_by(f64::total_cmp);
@@ -213,6 +238,7 @@ impl<'gpu> GpuMsm<'gpu> {
             median_ms: median(&mut device_ms),
             min_ms: device_ms[0],
             wall_median_ms: median(&mut wall_ms),
+            result_fingerprint: fingerprint(&warm_up),
         })
     }
 

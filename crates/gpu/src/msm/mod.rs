@@ -23,4 +23,7 @@ pub use device::{
 };
 pub use layout::MsmCurve;
 pub use reference::{msm_phases, msm_reference, BucketLayout, MsmPhases, MsmPlan};
-pub use selftest::{bench_msm, msm_selftest_cases, selftest_msm, selftest_msm_quick, MsmBenchRow, MsmCase, MsmInputs};
+pub use selftest::{
+    bench_msm, msm_selftest_cases, selftest_msm, selftest_msm_quick, selftest_msm_streaming, MsmBenchRow, MsmCase,
+    MsmInputs,
+};

@@ -14,6 +14,7 @@ use super::layout::MsmCurve;
 use super::reference::msm_phases;
 use crate::device::Gpu;
 use crate::error::GpuError;
+use crate::kernels::KernelVariant;
 use crate::selftest::SelftestRow;
 
 /// How a case's scalars and bases are made.
@@ -188,84 +189,124 @@ fn run_phases<P: MsmCurve>(msm: &GpuMsm<'_>, n: usize, seed: u64) -> Vec<Selftes
 /// phase of a mid-size G1 and G2 MSM with the Rust reference. Never panics: errors mark
 /// rows failed.
 pub fn selftest_msm(gpu: &Gpu) -> Vec<SelftestRow> {
-    selftest_msm_up_to(gpu, usize::MAX, (1 << 14, 1 << 12))
+    selftest_msm_streaming(gpu, false, &mut |_| {})
 }
 
 /// [`selftest_msm`] with every case of at most 1000 points and the per-phase check at
 /// 1000 (G1) and 250 (G2) points: every kernel and every special input, small enough
 /// to run under `compute-sanitizer` in minutes.
 pub fn selftest_msm_quick(gpu: &Gpu) -> Vec<SelftestRow> {
-    selftest_msm_up_to(gpu, 1000, (1000, 250))
+    selftest_msm_streaming(gpu, true, &mut |_| {})
 }
 
-fn selftest_msm_up_to(gpu: &Gpu, max_points: usize, phase_sizes: (usize, usize)) -> Vec<SelftestRow> {
+/// [`selftest_msm`] (or, `quick`, [`selftest_msm_quick`]), calling `on_row` with each
+/// row as soon as it is done.
+pub fn selftest_msm_streaming(gpu: &Gpu, quick: bool, on_row: &mut dyn FnMut(&SelftestRow)) -> Vec<SelftestRow> {
+    let (max_points, phase_sizes) = if quick { (1000, (1000, 250)) } else { (usize::MAX, (1 << 14, 1 << 12)) };
+    let mut rows = Vec::new();
+    let mut emit = |row: SelftestRow| {
+        on_row(&row);
+        rows.push(row);
+    };
     let msm = match GpuMsm::new(gpu) {
         Ok(msm) => msm,
         Err(e) => {
-            return vec![SelftestRow {
+            emit(SelftestRow {
                 name: "MSM kernels".into(),
                 shape: (0, 0, 0),
                 passed: false,
                 ms: 0.0,
                 detail: Some(e.to_string()),
-            }]
+            });
+            return rows;
         }
     };
-    let mut rows: Vec<SelftestRow> = msm_selftest_cases()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, case)| case.within(max_points).map(|case| (i, case)))
-        .map(|(i, case)| {
-            let seed = 0x6d73_6d00 + i as u64;
-            if case.curve == "G1" {
-                run_case::<ark_bn254::g1::Config>(&msm, &case, seed)
-            } else {
-                run_case::<ark_bn254::g2::Config>(&msm, &case, seed)
-            }
-        })
-        .collect();
-    rows.extend(run_phases::<ark_bn254::g1::Config>(&msm, phase_sizes.0, 0x7068_6131));
-    rows.extend(run_phases::<ark_bn254::g2::Config>(&msm, phase_sizes.1, 0x7068_6132));
+    for (i, case) in msm_selftest_cases().iter().enumerate() {
+        let Some(case) = case.within(max_points) else { continue };
+        let seed = 0x6d73_6d00 + i as u64;
+        emit(if case.curve == "G1" {
+            run_case::<ark_bn254::g1::Config>(&msm, &case, seed)
+        } else {
+            run_case::<ark_bn254::g2::Config>(&msm, &case, seed)
+        });
+    }
+    run_phases::<ark_bn254::g1::Config>(&msm, phase_sizes.0, 0x7068_6131).into_iter().for_each(&mut emit);
+    run_phases::<ark_bn254::g2::Config>(&msm, phase_sizes.1, 0x7068_6132).into_iter().for_each(&mut emit);
     rows
 }
 
-/// One benchmark line: the MSM of 2^log_size points on one curve.
+/// One benchmark line: the MSM of 2^log_size points on one curve, in one kernel variant.
 #[derive(Debug)]
 pub struct MsmBenchRow {
     /// `"G1"` or `"G2"`.
     pub curve: &'static str,
     /// log2 of the number of points.
     pub log_size: u32,
+    /// The kernel variant timed.
+    pub variant: KernelVariant,
     /// The timing, or why there is none.
     pub timing: Result<MsmTiming, GpuError>,
+    /// For a variant after the first: whether its result equals the first variant's on
+    /// the same inputs (`None` when either has no result).
+    pub agrees_with_first: Option<bool>,
 }
 
-/// Times G1 and G2 MSMs of 2^k points for every k in `log_sizes` (`repeats` timed runs
-/// after a warm-up; random bases and scalars). Never panics.
-pub fn bench_msm(gpu: &Gpu, log_sizes: &[u32], repeats: usize) -> Vec<MsmBenchRow> {
-    let msm = GpuMsm::new(gpu);
+/// Times G1 and G2 MSMs of 2^k points for every k in `log_sizes` and every kernel
+/// variant in `variants` (`repeats` timed runs after a warm-up, each checked to give the
+/// warm-up's result; random bases and scalars, the same for every variant). Never panics.
+pub fn bench_msm(gpu: &Gpu, log_sizes: &[u32], repeats: usize, variants: &[KernelVariant]) -> Vec<MsmBenchRow> {
+    let loaded: Vec<(KernelVariant, Result<GpuMsm<'_>, GpuError>)> =
+        variants.iter().map(|&variant| (variant, GpuMsm::with_variant(gpu, variant))).collect();
     let mut rows = Vec::new();
     for &log_size in log_sizes {
         for curve in ["G1", "G2"] {
-            let timing = msm.as_ref().map_err(clone_error).and_then(|msm| {
-                if log_size > super::device::MAX_MSM_LOG_SIZE {
-                    let most = super::device::MAX_MSM_LOG_SIZE;
-                    return Err(GpuError::Msm(format!("2^{log_size} points; at most 2^{most} are supported")));
+            let mut first: Option<u64> = None;
+            for (index, (variant, msm)) in loaded.iter().enumerate() {
+                let timing = bench_one(msm, curve, log_size, repeats);
+                let fingerprint = timing.as_ref().ok().map(|t| t.result_fingerprint);
+                if index == 0 {
+                    first = fingerprint;
                 }
-                let case = MsmCase { name: "bench", curve, n: 1 << log_size, inputs: MsmInputs::Random };
-                if curve == "G1" {
-                    let (bases, scalars) = case_inputs::<ark_bn254::g1::Config>(&case, u64::from(log_size));
-                    msm.msm_g1_timed(&msm.upload_g1(&bases)?, &scalars, repeats)
-                } else {
-                    let (bases, scalars) = case_inputs::<ark_bn254::g2::Config>(&case, u64::from(log_size));
-                    msm.msm_g2_timed(&msm.upload_g2(&bases)?, &scalars, repeats)
-                }
-            });
-            tracing::info!(curve, log_size, ms = ?timing.as_ref().map(|t| t.median_ms).ok(), "MSM benchmark");
-            rows.push(MsmBenchRow { curve, log_size, timing });
+                let agrees_with_first = match (index, first, fingerprint) {
+                    (0, _, _) => None,
+                    (_, Some(a), Some(b)) => Some(a == b),
+                    _ => None,
+                };
+                tracing::info!(
+                    curve,
+                    log_size,
+                    variant = variant.name(),
+                    ms = ?timing.as_ref().map(|t| t.median_ms).ok(),
+                    "MSM benchmark"
+                );
+                rows.push(MsmBenchRow { curve, log_size, variant: *variant, timing, agrees_with_first });
+            }
         }
     }
     rows
+}
+
+/// One timed MSM of 2^log_size random points on `curve`.
+fn bench_one(
+    msm: &Result<GpuMsm<'_>, GpuError>,
+    curve: &'static str,
+    log_size: u32,
+    repeats: usize,
+) -> Result<MsmTiming, GpuError> {
+    let msm = msm.as_ref().map_err(clone_error)?;
+    if log_size > super::device::MAX_MSM_LOG_SIZE {
+        let most = super::device::MAX_MSM_LOG_SIZE;
+        return Err(GpuError::Msm(format!("2^{log_size} points; at most 2^{most} are supported")));
+    }
+    // The seed depends on the size alone: every variant gets the same inputs.
+    let case = MsmCase { name: "bench", curve, n: 1 << log_size, inputs: MsmInputs::Random };
+    if curve == "G1" {
+        let (bases, scalars) = case_inputs::<ark_bn254::g1::Config>(&case, u64::from(log_size));
+        msm.msm_g1_timed(&msm.upload_g1(&bases)?, &scalars, repeats)
+    } else {
+        let (bases, scalars) = case_inputs::<ark_bn254::g2::Config>(&case, u64::from(log_size));
+        msm.msm_g2_timed(&msm.upload_g2(&bases)?, &scalars, repeats)
+    }
 }
 
 /// GpuError is not Clone; keep the message for rows after the first.
