@@ -259,71 +259,121 @@ fn every_kernel_also_builds_with_nvrtc_12() {
     assert!(!text.contains("SKIPPED"), "the child skipped:\n{text}");
 }
 
+/// One instruction's relation to the carry flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CarryUse {
+    /// Writes the flag without reading it: a chain's first step (add.cc, sub.cc, mad.lo.cc).
+    Start,
+    /// Reads and writes it (addc.cc, subc.cc, madc.lo.cc, madc.hi.cc).
+    Step,
+    /// Reads it only: a chain's last step (addc, subc, madc.hi).
+    Last,
+}
+
+/// How a PTX instruction (its opcode) uses the carry flag, if at all.
+fn carry_use(opcode: &str) -> Option<CarryUse> {
+    let base = opcode.split('.').next().unwrap_or("");
+    let writes = opcode.split('.').any(|part| part == "cc");
+    let reads = matches!(base, "addc" | "subc" | "madc");
+    match (reads, writes) {
+        (false, true) => Some(CarryUse::Start),
+        (true, true) => Some(CarryUse::Step),
+        (true, false) => Some(CarryUse::Last),
+        (false, false) => None,
+    }
+}
+
+/// The chains the field arithmetic writes (bn254_field.cuh), over 8 limbs: a sum without
+/// carry-out (start + 7 steps), a sum or difference with its carry or borrow kept
+/// (start + 7 steps + last), and the high halves of a·word (start + 6 steps + last).
+const CHAIN_SHAPES: [(usize, bool); 3] = [(7, false), (7, true), (6, true)];
+
 /// Checks that every carry chain in `ptx` is one no compiler can break, and returns how
 /// many chains there are.
 ///
 /// The field arithmetic writes each step of a carry chain as its own `asm volatile`
-/// (add.cc, addc.cc, mad.lo.cc, ...), and the hardware carry flag is not a value the
-/// compiler tracks between those statements. They stay correct only while (1) every
-/// instruction that touches the carry flag is one of ours (inside NVRTC's `begin inline
-/// asm` / `end inline asm` markers), so no instruction the compiler made can clobber the
-/// flag mid-chain; and (2) between a step that writes the flag and the next that reads
-/// it sits nothing but comments, `.loc` lines and `mov` of a constant or register (which
-/// cannot touch the flag): no label, branch, call, or other instruction. A chain is a
-/// run of steps from a writing step that reads nothing to the last step that reads the
-/// flag.
+/// (add.cc, addc.cc, mad.lo.cc, ...); the hardware carry flag is not a value the
+/// compiler tracks between those statements. PTX defines the flag as written only by
+/// instructions with `.cc` and kept across every other instruction of straight-line
+/// code, so a chain is intact when:
+/// 1. every instruction that touches the flag is one of ours (inside NVRTC's `begin
+///    inline asm` / `end inline asm` markers): none the compiler made can clobber it;
+/// 2. between a step that writes the flag and the next that reads it there is no label,
+///    branch, call, return or scope brace: straight-line code (the compiler does put
+///    loads, moves and logic there, which PTX guarantees leave the flag alone);
+/// 3. the carry instructions from one chain's start to the next chain's start have one
+///    of [`CHAIN_SHAPES`]: two chains never interleave (volatile asm statements keep
+///    their order, and this is the tripwire should a compiler ever reorder them).
 fn carry_chains(ptx: &str) -> Result<usize, Vec<String>> {
     let mut problems = Vec::new();
     let mut chains = 0;
     let mut in_asm = false;
-    // The line of the last step that wrote the flag, while a reader may still follow.
-    let mut pending: Option<usize> = None;
+    // The open chain: its first line, steps so far, whether its last step came, and
+    // whether the flag it wrote may still be read (no boundary since the last write).
+    let mut chain: Option<(usize, usize, bool)> = None;
+    let mut boundary_since_write: Option<String> = None;
+    let close = |chain: Option<(usize, usize, bool)>, problems: &mut Vec<String>| {
+        if let Some((line, steps, last)) = chain {
+            if !CHAIN_SHAPES.contains(&(steps, last)) {
+                problems.push(format!(
+                    "line {line}: a carry chain of 1 start, {steps} steps{}: not a shape the field code writes \
+                     (two chains interleaved?)",
+                    if last { " and a last step" } else { "" }
+                ));
+            }
+        }
+    };
     for (number, raw) in ptx.lines().enumerate() {
+        let here = number + 1;
         let line = raw.trim();
         match line {
-            "// begin inline asm" => {
-                in_asm = true;
-                continue;
-            }
-            "// end inline asm" => {
-                in_asm = false;
-                continue;
-            }
+            "// begin inline asm" => in_asm = true,
+            "// end inline asm" => in_asm = false,
             _ => {}
         }
         if line.is_empty() || line.starts_with("//") || line.starts_with(".loc") {
             continue;
         }
         let opcode = line.split_whitespace().next().unwrap_or("");
-        let mut parts = opcode.split('.');
-        let base = parts.next().unwrap_or("");
-        let writes = opcode.split('.').any(|p| p == "cc");
-        let reads = matches!(base, "addc" | "subc" | "madc");
-        let here = number + 1;
-        if writes || reads {
-            if !in_asm {
-                problems.push(format!("line {here}: `{line}` touches the carry flag outside our inline asm"));
+        let Some(carry) = carry_use(opcode) else {
+            let base = opcode.split('.').next().unwrap_or("");
+            let control = line.ends_with(':')
+                || matches!(base, "bra" | "brx" | "call" | "ret" | "ret;" | "exit" | "exit;" | "trap" | "trap;")
+                || line.starts_with('{')
+                || line.starts_with('}');
+            if control && chain.is_some() && boundary_since_write.is_none() {
+                boundary_since_write = Some(format!("line {here}: `{line}`"));
             }
-            if reads && pending.is_none() {
-                problems.push(format!("line {here}: `{line}` reads a carry no adjacent step wrote"));
-            }
-            if writes && !reads {
-                chains += 1;
-            }
-            pending = writes.then_some(here);
             continue;
+        };
+        if !in_asm {
+            problems.push(format!("line {here}: `{line}` touches the carry flag outside our inline asm"));
         }
-        let harmless_move = base == "mov" && !line.contains('[');
-        if let Some(since) = pending {
-            if !harmless_move {
-                // Only a problem if a reader follows; remember what sits between.
-                pending = None;
-                problems.extend(next_reader_after(ptx, number).map(|reader| {
-                    format!("line {here}: `{line}` sits between the carry write on line {since} and its read on line {reader}")
-                }));
+        match carry {
+            CarryUse::Start => {
+                close(chain.take(), &mut problems);
+                chains += 1;
+                chain = Some((here, 0, false));
+            }
+            CarryUse::Step | CarryUse::Last => {
+                if let Some(boundary) = boundary_since_write.take() {
+                    problems.push(format!("{boundary} sits between a carry write and its read on line {here}"));
+                }
+                match chain.as_mut() {
+                    Some((_, steps, last)) if !*last => {
+                        if carry == CarryUse::Step {
+                            *steps += 1;
+                        } else {
+                            *last = true;
+                        }
+                    }
+                    _ => problems.push(format!("line {here}: `{line}` reads a carry no step of its chain wrote")),
+                }
             }
         }
+        boundary_since_write = None;
     }
+    close(chain, &mut problems);
     if problems.is_empty() {
         Ok(chains)
     } else {
@@ -331,62 +381,45 @@ fn carry_chains(ptx: &str) -> Result<usize, Vec<String>> {
     }
 }
 
-/// The line of the first carry-reading instruction after line index `from`, if one
-/// comes before the next carry write (that is, if it would read the pending carry).
-fn next_reader_after(ptx: &str, from: usize) -> Option<usize> {
-    for (number, raw) in ptx.lines().enumerate().skip(from + 1) {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with("//") || line.starts_with(".loc") {
-            continue;
-        }
-        let opcode = line.split_whitespace().next().unwrap_or("");
-        let base = opcode.split('.').next().unwrap_or("");
-        if matches!(base, "addc" | "subc" | "madc") {
-            return Some(number + 1);
-        }
-        if opcode.split('.').any(|p| p == "cc") {
-            return None;
-        }
-    }
-    None
-}
-
 #[test]
 fn carry_chains_pass_only_when_nothing_can_clobber_the_flag() {
     let asm = |line: &str| format!("\t// begin inline asm\n\t{line}\n\t// end inline asm\n");
-    let chain = [
-        asm("add.cc.u32 %r1, %r2, %r3;"),
-        "\t.loc 3 74 9\n\tmov.u32 %r9, 1138881939;\n".to_string(),
-        asm("addc.cc.u32 %r4, %r5, %r6;"),
-        asm("addc.u32 %r7, %r8, 0;"),
+    let steps = |n: usize| (0..n).map(|i| asm(&format!("addc.cc.u32 %r{i}, %r1, %r2;"))).collect::<String>();
+    let start = asm("add.cc.u32 %r1, %r2, %r3;");
+    let last = asm("addc.u32 %r9, %r8, 0;");
+    // The three shapes, with what the compiler legitimately schedules between steps.
+    let with_loads = [
+        start.clone(),
+        "\t.loc 3 74 9\n\tmov.u32 %r9, 1138881939;\n\tld.global.nc.u32 %r26, [%rd13+4];\n".into(),
+        steps(7),
+        last.clone(),
     ]
     .concat();
-    assert_eq!(carry_chains(&chain), Ok(1), "a chain with a constant move between steps");
-    // A final step that writes a carry nobody reads is fine (the sum's top carry).
-    assert_eq!(carry_chains(&[asm("add.cc.u32 %r1, %r2, %r3;"), "\tret;\n".into()].concat()), Ok(1));
+    assert_eq!(carry_chains(&with_loads), Ok(1), "loads and moves between steps leave the flag alone");
+    let shapes =
+        [start.clone(), steps(7), start.clone(), steps(6), last.clone(), start.clone(), steps(7), last.clone()];
+    assert_eq!(carry_chains(&shapes.concat()), Ok(3));
+    // A chain's dangling last carry may be followed by anything.
+    assert_eq!(carry_chains(&[start.clone(), steps(7), "$L__BB0_2:\n\tret;\n".into()].concat()), Ok(1));
 
-    let broken = |between: &str| {
-        [asm("add.cc.u32 %r1, %r2, %r3;"), format!("\t{between}\n"), asm("addc.u32 %r4, %r5, %r6;")].concat()
-    };
-    for between in [
-        "add.s32 %r10, %r11, 1;",
-        "ld.global.u32 %r10, [%rd1];",
-        "$L__BB0_2:",
-        "bra.uni $L__BB0_3;",
-        "call.uni f, ();",
-        "mov.u32 %r10, [%rd1];",
-    ] {
-        let problems = carry_chains(&broken(between)).unwrap_err();
-        assert!(problems[0].contains("sits between"), "{between}: {problems:?}");
+    // Control flow between a write and its read.
+    for boundary in ["$L__BB0_2:", "bra.uni $L__BB0_3;", "call.uni f, ();", "ret;", "{"] {
+        let chain = [start.clone(), steps(3), format!("\t{boundary}\n"), steps(4), last.clone()].concat();
+        let problems = carry_chains(&chain).unwrap_err();
+        assert!(problems[0].contains("sits between"), "{boundary}: {problems:?}");
     }
     // A carry instruction the compiler emitted itself.
-    let foreign =
-        [asm("add.cc.u32 %r1, %r2, %r3;"), "\taddc.cc.u32 %r4, %r5, %r6;\n".into(), asm("addc.u32 %r7, %r8, 0;")]
-            .concat();
+    let foreign = [start.clone(), "\taddc.cc.u32 %r4, %r5, %r6;\n".into(), steps(6), last.clone()].concat();
     assert!(carry_chains(&foreign).unwrap_err()[0].contains("outside our inline asm"));
-    // A read with no write before it.
-    let orphan = asm("addc.u32 %r7, %r8, 0;");
-    assert!(carry_chains(&orphan).unwrap_err()[0].contains("no adjacent step wrote"));
+    // A read with no chain open, and a step after a chain's last step.
+    assert!(carry_chains(&last).unwrap_err()[0].contains("no step of its chain wrote"));
+    let after_last = [start.clone(), steps(6), last.clone(), steps(1)].concat();
+    assert!(carry_chains(&after_last).unwrap_err()[0].contains("no step of its chain wrote"));
+    // Two chains interleaved: each is cut to a shape the field code never writes.
+    let interleaved = [start.clone(), steps(3), start.clone(), steps(4), last.clone(), steps(4), last.clone()].concat();
+    assert!(carry_chains(&interleaved).unwrap_err().iter().any(|p| p.contains("interleaved")));
+    let short = [start.clone(), steps(2), last].concat();
+    assert!(carry_chains(&short).unwrap_err()[0].contains("1 start, 2 steps and a last step"));
 }
 
 #[test]
