@@ -5,7 +5,8 @@
 #   gpu-validate.sh   the one-call validation script
 #   kernels.tar.gz    every kernel program compiled to CUBIN ahead of time, for sm_90
 #                     (H100, H200) and sm_80 (A100): by NVRTC 13.0 in both variants
-#                     (default, noinline-mont) and by NVRTC 12.4 (for CUDA 12 drivers)
+#                     and by NVRTC 12.4 (for CUDA 12 drivers), each in both variants
+#                     (default, noinline-mont)
 #   kernels-build.txt what `teraproof kernels build` reported (seconds, sizes, registers)
 # The CUBINs are built into target/kernel-cache (kept between runs, keyed by the
 # sources, so an unchanged kernel is not compiled again) and packed from there.
@@ -35,11 +36,17 @@ build_with() {
         tee -a .device/kernels-build.txt
 }
 build_with "$TOOLS/cu13/lib" default,noinline-mont
-build_with "$TOOLS/cuda_nvrtc/lib" default
+build_with "$TOOLS/cuda_nvrtc/lib" default,noinline-mont
 
 # Exactly the images of today's sources (older ones in the cache stay out).
 tar -czf .device/kernels.tar.gz -C "$CACHE" -T "$MANIFEST"
 echo "kernels.tar.gz: $(wc -l <"$MANIFEST") CUBINs, $(du -h .device/kernels.tar.gz | cut -f1)" | tee -a .device/kernels-build.txt
 cp "$BIN" scripts/gpu-validate.sh .device/
 ls -la .device
-du -sh .device
+# The device tool carries at most 64 MiB (the working tree included).
+bytes=$(du -sb .device | cut -f1)
+echo ".device: $((bytes / 1048576)) MiB"
+if ((bytes > 56 * 1048576)); then
+    echo "device-bundle: .device is over 56 MiB; with the working tree it may not fit the 64 MiB the device tool carries (fewer ARCHS?)" >&2
+    exit 1
+fi

@@ -12,16 +12,20 @@
 #
 # Steps, in this order, each cut off by `timeout -k` at its own cap and at what is
 # left of the budget (BUDGET_S, default 530 s):
-#   device     nvidia-smi, driver, NVRTC, the kernel cache            (cap  30 s)
-#   selftest   `selftest --gpu`, TERAPROOF_LOG=teraproof_gpu=info      (cap 150 s)
-#   memcheck   compute-sanitizer memcheck on `selftest --gpu --quick` (cap 110 s)
-#   bench-gemm ours vs cuBLASLt at 4096³ and 8192³                    (cap  50 s)
-#   bench-msm  2^16, 2^20, 2^22 points, G1 and G2, both kernel variants (cap 120 s)
-#   bench-prove `teraproof bench --backend cuda` on CU-64 and CU-256  (cap 100 s)
+#   (summary)   nvidia-smi, driver, NVRTC, the kernel cache and what each program loads
+#   selftest    `selftest --gpu --only gemm`, `--only msm`, `--only prove`, each its own
+#               process (a sticky CUDA error ends a process, not the next section),
+#               TERAPROOF_LOG=teraproof_gpu=info                        (cap 120 s)
+#   selftest-cuda12  `selftest --gpu --quick --only gemm|msm` on the NVRTC 12.4 CUBINs
+#               alone: the images CUDA 12 drivers get, run on this driver (cap  40 s)
+#   memcheck    compute-sanitizer memcheck on `selftest --gpu --quick`  (cap  90 s)
+#   bench-gemm  ours vs cuBLASLt at 4096³ and 8192³                     (cap  45 s)
+#   bench-msm   2^16, 2^20, 2^22 points, G1 and G2, both kernel variants (cap 110 s)
+#   bench-prove `teraproof bench --backend cuda` on CU-64 and CU-256    (cap 100 s)
 # Output: at most 8 files under $OUT (summary.txt, one log per step, bench.json).
 # Every selftest row is flushed as it finishes, so a step cut off still leaves its
 # rows. A step's failure is logged and the next step still runs; the exit status is
-# the number of failed steps (3 with no GPU at all, after the device step).
+# the number of failed steps, or 100 when there is no usable GPU (after the report).
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BIN="${TERAPROOF_BIN:-$HERE/teraproof}"
@@ -38,16 +42,21 @@ left() { echo $((BUDGET_S - (SECONDS - START))); }
 
 # A scratch folder of our own (mode 0700): the kernel cache must be private to its user.
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/teraproof-gpu.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
 export TERAPROOF_KERNEL_CACHE="$WORK/kernels"
 export CUDA_CACHE_PATH="$WORK/cuda-jit-cache" # the driver's JIT cache, for any PTX fallback
 export CUDA_CACHE_MAXSIZE=4294967296
 mkdir -p "$TERAPROOF_KERNEL_CACHE" "$CUDA_CACHE_PATH"
 chmod 700 "$TERAPROOF_KERNEL_CACHE"
-if [[ -f "$HERE/kernels.tar.gz" ]]; then
-    tar -xzf "$HERE/kernels.tar.gz" -C "$TERAPROOF_KERNEL_CACHE"
-    KERNELS="$(find "$TERAPROOF_KERNEL_CACHE" -name '*.cubin' | wc -l) CUBINs from kernels.tar.gz"
-else
+CUDA12_CACHE="$WORK/kernels-nvrtc12"
+mkdir -p "$CUDA12_CACHE" && chmod 700 "$CUDA12_CACHE"
+if [[ ! -f "$HERE/kernels.tar.gz" ]]; then
     KERNELS="no kernels.tar.gz: every program is compiled by NVRTC here (minutes)"
+elif ! tar_error="$(tar -xzf "$HERE/kernels.tar.gz" -C "$TERAPROOF_KERNEL_CACHE" 2>&1)"; then
+    KERNELS="kernels.tar.gz could not be unpacked ($tar_error): every program is compiled by NVRTC here (minutes)"
+else
+    KERNELS="$(find "$TERAPROOF_KERNEL_CACHE" -name '*.cubin' | wc -l) CUBINs from kernels.tar.gz"
+    cp "$TERAPROOF_KERNEL_CACHE"/*-nvrtc12.*.cubin "$CUDA12_CACHE"/ 2>/dev/null || true
 fi
 
 # NVRTC, only needed when no CUBIN fits this GPU: the toolkit's, or a pip wheel's.
@@ -74,6 +83,15 @@ else
     NVRTC="no NVRTC found (toolkit, ldconfig, python site-packages): only the CUBINs can be used"
 fi
 SANITIZER="$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -n1)"
+
+# Runs `selftest --gpu` one section per process; the status is the number that failed.
+selftest_sections() {
+    local failures=0 section
+    for section in "$@"; do
+        "$BIN" selftest --gpu $SELFTEST_FLAGS --only "$section" || failures=$((failures + 1))
+    done
+    return "$failures"
+}
 
 # step NAME CAP_SECONDS COMMAND...: runs with a time limit of min(cap, budget left).
 step() {
@@ -107,13 +125,14 @@ device_report() {
     echo "$NVRTC"
     echo "compute-sanitizer: ${SANITIZER:-not found}"
     echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
-    "$BIN" kernels list
     if command -v nvidia-smi >/dev/null 2>&1; then
         nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,power.limit --format=csv || true
         nvidia-smi || true
     else
         echo "nvidia-smi: not found"
     fi
+    # The kernel cache, and (exit status 2 without a usable GPU) what each program loads.
+    "$BIN" kernels list --device
 }
 
 say "gpu-validate: budget ${BUDGET_S} s; $KERNELS; $NVRTC"
@@ -121,25 +140,39 @@ if [[ ! -x "$BIN" ]]; then
     say "no teraproof binary at $BIN (run scripts/device-bundle.sh first)"
     exit 64
 fi
-export BIN KERNELS NVRTC SANITIZER
-LABEL="the report above, nvidia-smi, teraproof kernels list" step device 30 bash -c "$(declare -f device_report); device_report"
-if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
-    say "no GPU: nvidia-smi is missing or sees no device; nothing else to run"
-    rm -rf "$WORK"
-    exit 3
+if ! command -v timeout >/dev/null 2>&1; then
+    say "no \`timeout\` (coreutils) on this machine: cannot bound the steps"
+    exit 65
+fi
+# The report goes into summary.txt itself (the device tool brings back 8 files at most).
+device_report >>"$SUMMARY" 2>&1
+gpu_status=$?
+tail -n 12 "$SUMMARY"
+if ((gpu_status != 0)); then
+    say "no GPU: teraproof sees no usable device (status $gpu_status); nothing else to run"
+    exit 100
 fi
 
-step selftest 150 env TERAPROOF_LOG=teraproof_gpu=info "$BIN" selftest --gpu
+export BIN
+SECTIONS="$(declare -f selftest_sections)"
+LABEL="selftest --gpu --only gemm, then msm, then prove (three processes)" \
+    step selftest 120 env TERAPROOF_LOG=teraproof_gpu=info SELFTEST_FLAGS= bash -c "$SECTIONS; selftest_sections gemm msm prove"
+if compgen -G "$CUDA12_CACHE/*.cubin" >/dev/null; then
+    LABEL="selftest --gpu --quick --only gemm, then msm, with only the NVRTC 12.4 CUBINs" \
+        step selftest-cuda12 40 env TERAPROOF_KERNEL_CACHE="$CUDA12_CACHE" SELFTEST_FLAGS=--quick \
+        bash -c "$SECTIONS; selftest_sections gemm msm"
+else
+    say "== selftest-cuda12: no NVRTC 12 CUBINs in the bundle, skipped"
+fi
 if [[ -n "$SANITIZER" ]]; then
-    step memcheck 110 "$SANITIZER" --tool memcheck --error-exitcode 99 "$BIN" selftest --gpu --quick
+    step memcheck 90 "$SANITIZER" --tool memcheck --error-exitcode 99 "$BIN" selftest --gpu --quick
 else
     say "== memcheck: compute-sanitizer not found, skipped"
     failed=$((failed + 1))
 fi
-step bench-gemm 50 "$BIN" bench gemm --units CU-4096,CU-8192 --repeats 10 --cpu-max 0
-step bench-msm 120 "$BIN" bench msm --log-sizes 16,20,22 --repeats 5 --cpu-max-log 0 --variants default,noinline-mont
+step bench-gemm 45 "$BIN" bench gemm --units CU-4096,CU-8192 --repeats 10 --cpu-max 0
+step bench-msm 110 "$BIN" bench msm --log-sizes 16,20,22 --repeats 5 --cpu-max-log 0 --variants default,noinline-mont
 step bench-prove 100 "$BIN" bench --units CU-64,CU-256 --repeats 3 --backend cuda --json "$OUT/bench.json"
 
 say "failed steps: $failed; $((SECONDS - START)) s in all"
-rm -rf "$WORK"
 exit "$failed"

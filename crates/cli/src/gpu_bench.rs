@@ -45,6 +45,7 @@ pub fn gemm(units: &[String], repeats: usize, cpu_max: usize) -> Result<()> {
         "{:<20} {:>12} {:>9} {:>12} {:>9} {:>12} {:>9} {:>8} {:>6}",
         "unit", "gpu ms", "TOPS", "cuBLASLt ms", "TOPS", "cpu ms", "TOPS", "vs cuBL", "same"
     );
+    let mut failures = 0;
     for spec in specs {
         let shape = (spec.m(), spec.k(), spec.n());
         let gpu_row = gpu.as_ref().ok().map(|g| teraproof_gpu::bench_gemm(g, &[shape], repeats.max(1)).remove(0));
@@ -74,7 +75,17 @@ pub fn gemm(units: &[String], repeats: usize, cpu_max: usize) -> Result<()> {
                     println!("  {what}: {e}");
                 }
             }
+            // Our kernel failing, or disagreeing with cuBLASLt, fails the command.
+            if row.ours.is_err() {
+                failures += 1;
+            }
+            if row.outputs_agree() == Some(false) {
+                failures += 1;
+            }
         }
+    }
+    if failures > 0 {
+        anyhow::bail!("{failures} GPU GEMM failure(s) or disagreement(s) with cuBLASLt (see above)");
     }
     Ok(())
 }
@@ -162,6 +173,10 @@ pub fn msm(log_sizes: &[u32], repeats: usize, cpu_max_log: u32, variants: &[Kern
     }
     if disagreements > 0 {
         anyhow::bail!("{disagreements} MSM result(s) differ between kernel variants on the same inputs");
+    }
+    let errors = gpu_rows.iter().filter(|r| r.timing.is_err()).count();
+    if errors > 0 {
+        anyhow::bail!("{errors} GPU MSM benchmark row(s) failed (see above)");
     }
     Ok(())
 }

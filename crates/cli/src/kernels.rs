@@ -19,7 +19,8 @@ pub enum KernelsCommand {
     /// Compile every kernel program to CUBIN with the NVRTC found here (see
     /// TERAPROOF_NVRTC_LIB_DIR), for each architecture and variant, into the kernel cache.
     Build {
-        /// architectures, e.g. sm_90 (H100, H200), sm_80 (A100), sm_89 (L40S, RTX 4090)
+        /// architectures, e.g. sm_90 (H100, H200), sm_80 (A100; its code also runs on sm_86
+        /// and sm_89), sm_89 (L40S, RTX 4090)
         #[arg(long, value_delimiter = ',', default_value = "sm_90,sm_80")]
         arch: Vec<String>,
         /// kernel variants (a program is built only in the variants that change it)
@@ -39,11 +40,16 @@ pub enum KernelsCommand {
         #[arg(long)]
         manifest: Option<PathBuf>,
     },
-    /// List the kernels in the cache: file, program, variant, target, NVRTC, size.
+    /// List the kernels in the cache: program, variant, target, NVRTC, size, and whether
+    /// they are images of this build's sources.
     List {
         /// the cache folder [default: as for build]
         #[arg(long)]
         cache: Option<PathBuf>,
+        /// also open the GPU and say which image each program would load on it; exit
+        /// status 2 when there is no usable GPU
+        #[arg(long)]
+        device: bool,
     },
 }
 
@@ -52,7 +58,14 @@ pub fn run(command: KernelsCommand) -> Result<()> {
         KernelsCommand::Build { arch, variant, out, jobs, force, manifest } => {
             build(&arch, &variant, out, jobs, force, manifest.as_deref())
         }
-        KernelsCommand::List { cache } => list(&cache_dir(cache)?),
+        KernelsCommand::List { cache, device } => {
+            let dir = cache_dir(cache)?;
+            list(&dir)?;
+            if device && !describe_device(&dir) {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
     }
 }
 
@@ -140,6 +153,14 @@ fn build(
     });
     let mut results = results;
     results.sort_by_key(|(index, _)| *index);
+    // A compile thread that panicked leaves its images out: never report success then.
+    if results.len() != work.len() {
+        bail!(
+            "{} of {} kernel images were not built (a compile thread failed)",
+            work.len() - results.len(),
+            work.len()
+        );
+    }
 
     println!("NVRTC {version}, {} s in all, into {}", started.elapsed().as_secs(), dir.display());
     println!(
@@ -209,10 +230,51 @@ fn list(dir: &Path) -> Result<()> {
     };
     entries.sort();
     println!("kernel cache {}: {} file(s)", dir.display(), entries.len());
+    if !entries.is_empty() {
+        println!(
+            "  {:<18} {:<14} {:<12} {:<6} {:>9}  {:<8} file",
+            "program", "variant", "target", "nvrtc", "KiB", "sources"
+        );
+    }
     for (name, bytes) in entries {
-        println!("  {name:<90} {:>8} KiB", bytes.div_ceil(1024));
+        let kib = bytes.div_ceil(1024);
+        match nvrtc::describe_cache_file(&name) {
+            Some(entry) => println!(
+                "  {:<18} {:<14} {:<12} {:<6} {kib:>9}  {:<8} {name}",
+                entry.program,
+                entry.variant.name(),
+                entry.target.to_string(),
+                entry.nvrtc.to_string(),
+                if entry.current { "current" } else { "stale" }
+            ),
+            None => println!("  {:<18} {:<14} {:<12} {:<6} {kib:>9}  {:<8} {name}", "?", "?", "?", "?", "unknown"),
+        }
     }
     Ok(())
+}
+
+/// Prints the GPU and, for each program and variant, the image built ahead it would
+/// load from `dir`; `false` when there is no usable GPU.
+fn describe_device(dir: &Path) -> bool {
+    let gpu = match teraproof_gpu::Gpu::detect() {
+        Ok(gpu) => gpu,
+        Err(reason) => {
+            println!("no usable GPU: {reason}");
+            return false;
+        }
+    };
+    println!("GPU: {}", gpu.description());
+    for program in PROGRAMS {
+        for &variant in program.variants {
+            match nvrtc::prebuilt_image(dir, program, variant, gpu.compute_capability(), gpu.driver_version()) {
+                Some((target, release)) => {
+                    println!("  {} {variant}: loads {target} built by NVRTC {release}", program.path)
+                }
+                None => println!("  {} {variant}: nothing built ahead fits; NVRTC compiles it here", program.path),
+            }
+        }
+    }
+    true
 }
 
 #[cfg(test)]

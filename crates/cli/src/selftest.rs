@@ -4,7 +4,7 @@
 //! against its CPU reference at several shapes (GEMM, then MSM; tables), then a unit
 //! computed and proved on the GPU and verified; `--only` picks one of the three. Each
 //! row is printed (and flushed) as soon as it is done, and each section opens the
-//! device afresh. Exit status 1 on any mismatch, 2 when `--gpu` is asked for and no
+//! device afresh (see [`gpu_section`] for what that does and does not isolate). Exit status 1 on any mismatch, 2 when `--gpu` is asked for and no
 //! usable GPU is present.
 
 use std::process::ExitCode;
@@ -85,7 +85,10 @@ fn flush() {
 }
 
 /// One GPU section in a context of its own: the device is opened for it and closed after
-/// it, so a sticky CUDA error in one section cannot fail the next one's rows.
+/// it, so an error left in one section's context does not reach the next. A *sticky*
+/// error (an illegal address, say) poisons the whole process, though, which CUDA clears
+/// only with a new one: scripts/gpu-validate.sh therefore runs each section as its own
+/// process with `--only`.
 fn gpu_section(title: &str, run: impl FnOnce(&Gpu, &mut RowPrinter)) -> bool {
     let started = Instant::now();
     let mut printer = RowPrinter::start(title);

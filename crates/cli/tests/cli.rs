@@ -273,6 +273,26 @@ fn info_digest_and_demo() {
     } else {
         assert!(o.status.success(), "GPU selftest failed: {}", stdout(&o));
     }
+    // --only needs --gpu and names a section; without a GPU the CPU row is still printed.
+    let o = teraproof(&["selftest", "--only", "msm"], d);
+    assert_eq!(o.status.code(), Some(2), "--only without --gpu is a usage error: {o:?}");
+    let o = teraproof(&["selftest", "--gpu", "--only", "everything"], d);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("gemm, msm, prove"), "{o:?}");
+    let o = teraproof(&["selftest", "--gpu", "--quick", "--only", "prove"], d);
+    if stdout(&o).contains("no usable GPU") {
+        assert_eq!(o.status.code(), Some(2), "{o:?}");
+        assert!(stdout(&o).contains("prove+verify (Cpu)"), "the CPU row comes first: {o:?}");
+    }
+    // Unknown kernel variants and architectures are refused with the known ones.
+    let o = teraproof(&["bench", "msm", "--variants", "fast"], d);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("default, noinline-mont"), "{o:?}");
+    let o = teraproof(&["kernels", "build", "--arch", "hopper", "--out", "kernels"], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sm_90"), "{o:?}");
+    let o = teraproof(&["kernels", "list", "--cache", "no-such-folder"], d);
+    assert!(o.status.success() && stdout(&o).contains("0 file(s)"), "{o:?}");
     // A median of no runs is refused.
     let o = teraproof(&["bench", "--repeats", "0"], d);
     assert_eq!(o.status.code(), Some(2), "{o:?}");

@@ -26,15 +26,15 @@ fn the_dry_run_without_a_gpu_reports_no_gpu_in_seconds() {
         .unwrap();
     let took = started.elapsed();
     let stdout = String::from_utf8_lossy(&run.stdout);
-    assert_eq!(run.status.code(), Some(3), "exit status 3 means no GPU:\n{stdout}");
+    assert_eq!(run.status.code(), Some(100), "exit status 100 means no GPU:\n{stdout}");
     assert!(took < Duration::from_secs(60), "the dry run took {took:?}");
     let summary = std::fs::read_to_string(out.path().join("summary.txt")).unwrap();
     assert!(summary.contains("no GPU"), "{summary}");
-    assert!(summary.contains("== device") && summary.contains("ok ("), "the device step ran: {summary}");
-    let device = std::fs::read_to_string(out.path().join("device.log")).unwrap();
-    assert!(device.contains("kernel cache") && device.contains("compute-sanitizer"), "{device}");
+    for part in ["kernel cache", "compute-sanitizer", "nvidia-smi", "no usable GPU"] {
+        assert!(summary.contains(part), "the device report has {part}: {summary}");
+    }
     let files: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
-    assert!(files.len() <= 8, "at most 8 files come back from the device: {files:?}");
+    assert_eq!(files.len(), 1, "only summary.txt without a GPU: {files:?}");
 }
 
 #[test]

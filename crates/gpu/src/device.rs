@@ -231,10 +231,8 @@ impl Gpu {
             // Compile without holding the map: another program's kernels need not wait
             // (the image cache makes two threads wait for one compile of this one).
             let image = nvrtc::image_for_device(program, variant, self.compute_capability(), self.driver_version())?;
-            let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(module) = modules.get(&key) {
-                return Ok(Arc::clone(module));
-            }
+            // Load without holding the map either (a PTX JIT takes half a minute); should
+            // another thread load the same module meanwhile, the first one stored wins.
             let started = std::time::Instant::now();
             let loaded = match image.target {
                 Target::Cubin(_) => self.context.load_module(Ptx::from_binary(image.image.clone())),
@@ -258,8 +256,8 @@ impl Gpu {
                 load_seconds = started.elapsed().as_secs_f64(),
                 "kernels loaded"
             );
-            modules.insert(key, Arc::clone(&module));
-            Ok(module)
+            let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
+            Ok(Arc::clone(modules.entry(key).or_insert(module)))
         })
     }
 }

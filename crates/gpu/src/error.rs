@@ -86,13 +86,11 @@ pub enum GpuError {
     /// The NVRTC loaded here is newer than the driver: the driver could load neither its
     /// PTX nor its CUBINs.
     #[error(
-        "cannot build {program} for this GPU: NVRTC {nvrtc} makes {target} code that needs a CUDA {nvrtc_major} \
-         driver, and this driver supports CUDA {driver}. Use an NVRTC of CUDA {driver_major} (for CUDA 12: \
-         `pip install nvidia-cuda-nvrtc-cu12==12.4.127`, then point TERAPROOF_NVRTC_LIB_DIR at its \
-         nvidia/cuda_nvrtc/lib), or kernels built ahead by one (`teraproof kernels build` into \
-         TERAPROOF_KERNEL_CACHE); the oldest driver teraproof supports is CUDA {min}",
-        nvrtc_major = nvrtc.major,
-        driver_major = driver.major(),
+        "cannot build {program} for this GPU: this driver (CUDA {driver}) cannot load the {target} code NVRTC \
+         {nvrtc} makes. Use an NVRTC no newer than the driver (for CUDA 12: `pip install \
+         nvidia-cuda-nvrtc-cu12==12.4.127`, then point TERAPROOF_NVRTC_LIB_DIR at its nvidia/cuda_nvrtc/lib), or \
+         kernels built ahead by one (`teraproof kernels build` into TERAPROOF_KERNEL_CACHE), or update the \
+         driver; the oldest driver teraproof supports is CUDA {min}",
         min = crate::device::MIN_DRIVER_VERSION
     )]
     NvrtcTooNew {

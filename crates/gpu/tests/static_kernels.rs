@@ -117,18 +117,15 @@ fn compile_and_assemble(
 /// major release the child must find loaded.
 const EXPECT_NVRTC_MAJOR_ENV: &str = "TERAPROOF_STATIC_EXPECT_NVRTC_MAJOR";
 
-/// The (program, architecture, variant) builds checked with the NVRTC loaded: with the
-/// main one (13) every program for sm_80 and sm_90, and the MSM's other variants for
-/// sm_90; with NVRTC 12 (for CUDA 12 drivers) every program for sm_90.
+/// The (program, architecture, variant) builds checked with the NVRTC loaded: every
+/// program in every variant for sm_80 and sm_90 with the main NVRTC (13); with NVRTC 12
+/// (for CUDA 12 drivers) the same for sm_90, the MSM's default build taking minutes.
 fn checked_builds(nvrtc_major: u32) -> Vec<(&'static KernelProgram, ComputeCapability, KernelVariant)> {
-    let hopper = ARCHS[1];
+    let archs: &[ComputeCapability] = if nvrtc_major >= 13 { &ARCHS } else { &ARCHS[1..] };
     let mut builds = Vec::new();
     for program in PROGRAMS {
-        if nvrtc_major >= 13 {
-            builds.extend(ARCHS.iter().map(|&arch| (program, arch, KernelVariant::Default)));
-            builds.extend(program.variants.iter().skip(1).map(|&variant| (program, hopper, variant)));
-        } else {
-            builds.push((program, hopper, KernelVariant::Default));
+        for &variant in program.variants {
+            builds.extend(archs.iter().map(|&arch| (program, arch, variant)));
         }
     }
     builds
@@ -283,6 +280,32 @@ fn carry_use(opcode: &str) -> Option<CarryUse> {
     }
 }
 
+/// The PTX as (line number, instruction): NVRTC's inline-asm markers as they are; else
+/// the comment cut off, each `;`-separated instruction on its own (inline asm may hold
+/// several on a line), the guard predicate (`@%p1`, `@!%p2`) dropped so the opcode comes
+/// first, labels and braces kept.
+fn ptx_instructions(ptx: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    for (number, raw) in ptx.lines().enumerate() {
+        let line = raw.trim();
+        if line == "// begin inline asm" || line == "// end inline asm" {
+            out.push((number + 1, line));
+            continue;
+        }
+        let code = line.split("//").next().unwrap_or("").trim();
+        for piece in code.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let piece = match piece.strip_prefix('@') {
+                Some(guarded) => guarded.split_once(char::is_whitespace).map_or("", |(_, rest)| rest.trim()),
+                None => piece,
+            };
+            if !piece.is_empty() {
+                out.push((number + 1, piece));
+            }
+        }
+    }
+    out
+}
+
 /// The chains the field arithmetic writes (bn254_field.cuh), over 8 limbs: a sum without
 /// carry-out (start + 7 steps), a sum or difference with its carry or borrow kept
 /// (start + 7 steps + last), and the high halves of a·word (start + 6 steps + last).
@@ -323,22 +346,20 @@ fn carry_chains(ptx: &str) -> Result<usize, Vec<String>> {
             }
         }
     };
-    for (number, raw) in ptx.lines().enumerate() {
-        let here = number + 1;
-        let line = raw.trim();
+    for (here, line) in ptx_instructions(ptx) {
         match line {
             "// begin inline asm" => in_asm = true,
             "// end inline asm" => in_asm = false,
             _ => {}
         }
-        if line.is_empty() || line.starts_with("//") || line.starts_with(".loc") {
+        if line.starts_with("//") || line.starts_with(".loc") {
             continue;
         }
         let opcode = line.split_whitespace().next().unwrap_or("");
         let Some(carry) = carry_use(opcode) else {
             let base = opcode.split('.').next().unwrap_or("");
             let control = line.ends_with(':')
-                || matches!(base, "bra" | "brx" | "call" | "ret" | "ret;" | "exit" | "exit;" | "trap" | "trap;")
+                || matches!(base, "bra" | "brx" | "call" | "ret" | "exit" | "trap")
                 || line.starts_with('{')
                 || line.starts_with('}');
             if control && chain.is_some() && boundary_since_write.is_none() {
@@ -402,12 +423,26 @@ fn carry_chains_pass_only_when_nothing_can_clobber_the_flag() {
     // A chain's dangling last carry may be followed by anything.
     assert_eq!(carry_chains(&[start.clone(), steps(7), "$L__BB0_2:\n\tret;\n".into()].concat()), Ok(1));
 
-    // Control flow between a write and its read.
-    for boundary in ["$L__BB0_2:", "bra.uni $L__BB0_3;", "call.uni f, ();", "ret;", "{"] {
+    // Control flow between a write and its read, also guarded or behind a comment.
+    for boundary in [
+        "$L__BB0_2:",
+        "$L__BB0_2: // loop",
+        "bra.uni $L__BB0_3;",
+        "@%p1 bra $L__BB0_3;",
+        "@!%p2 ret;",
+        "call.uni f, ();",
+        "ret;",
+        "{",
+    ] {
         let chain = [start.clone(), steps(3), format!("\t{boundary}\n"), steps(4), last.clone()].concat();
         let problems = carry_chains(&chain).unwrap_err();
         assert!(problems[0].contains("sits between"), "{boundary}: {problems:?}");
     }
+    // A guarded carry instruction, and two instructions on one line, are still seen.
+    let guarded = [start.clone(), "\t@%p1 addc.cc.u32 %r4, %r5, %r6;\n".into(), steps(6), last.clone()].concat();
+    assert!(carry_chains(&guarded).unwrap_err()[0].contains("outside our inline asm"));
+    let two_on_a_line = [start.clone(), steps(6), asm("addc.cc.u32 %r1, %r2, %r3; addc.u32 %r4, %r5, 0;")].concat();
+    assert_eq!(carry_chains(&two_on_a_line), Ok(1), "the second instruction of the line is the chain's last step");
     // A carry instruction the compiler emitted itself.
     let foreign = [start.clone(), "\taddc.cc.u32 %r4, %r5, %r6;\n".into(), steps(6), last.clone()].concat();
     assert!(carry_chains(&foreign).unwrap_err()[0].contains("outside our inline asm"));

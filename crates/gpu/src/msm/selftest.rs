@@ -260,13 +260,14 @@ pub fn bench_msm(gpu: &Gpu, log_sizes: &[u32], repeats: usize, variants: &[Kerne
     let mut rows = Vec::new();
     for &log_size in log_sizes {
         for curve in ["G1", "G2"] {
-            let mut first: Option<u64> = None;
-            for (index, (variant, msm)) in loaded.iter().enumerate() {
-                let timing = bench_one(msm, curve, log_size, repeats);
+            let timings = if curve == "G1" {
+                bench_variants::<ark_bn254::g1::Config>(&loaded, log_size, repeats)
+            } else {
+                bench_variants::<ark_bn254::g2::Config>(&loaded, log_size, repeats)
+            };
+            let first = timings.first().and_then(|t| t.as_ref().ok()).map(|t| t.result_fingerprint);
+            for (index, ((variant, _), timing)) in loaded.iter().zip(timings).enumerate() {
                 let fingerprint = timing.as_ref().ok().map(|t| t.result_fingerprint);
-                if index == 0 {
-                    first = fingerprint;
-                }
                 let agrees_with_first = match (index, first, fingerprint) {
                     (0, _, _) => None,
                     (_, Some(a), Some(b)) => Some(a == b),
@@ -286,27 +287,33 @@ pub fn bench_msm(gpu: &Gpu, log_sizes: &[u32], repeats: usize, variants: &[Kerne
     rows
 }
 
-/// One timed MSM of 2^log_size random points on `curve`.
-fn bench_one(
-    msm: &Result<GpuMsm<'_>, GpuError>,
-    curve: &'static str,
+/// Times one MSM of 2^log_size random points with each loaded variant, on inputs made
+/// once (the seed depends on the size alone) and uploaded once: every variant's kernels
+/// live in the same context, so they share the device bases.
+fn bench_variants<P: MsmCurve>(
+    loaded: &[(KernelVariant, Result<GpuMsm<'_>, GpuError>)],
     log_size: u32,
     repeats: usize,
-) -> Result<MsmTiming, GpuError> {
-    let msm = msm.as_ref().map_err(clone_error)?;
+) -> Vec<Result<MsmTiming, GpuError>> {
     if log_size > super::device::MAX_MSM_LOG_SIZE {
         let most = super::device::MAX_MSM_LOG_SIZE;
-        return Err(GpuError::Msm(format!("2^{log_size} points; at most 2^{most} are supported")));
+        let refused = || Err(GpuError::Msm(format!("2^{log_size} points; at most 2^{most} are supported")));
+        return loaded.iter().map(|_| refused()).collect();
     }
-    // The seed depends on the size alone: every variant gets the same inputs.
-    let case = MsmCase { name: "bench", curve, n: 1 << log_size, inputs: MsmInputs::Random };
-    if curve == "G1" {
-        let (bases, scalars) = case_inputs::<ark_bn254::g1::Config>(&case, u64::from(log_size));
-        msm.msm_g1_timed(&msm.upload_g1(&bases)?, &scalars, repeats)
-    } else {
-        let (bases, scalars) = case_inputs::<ark_bn254::g2::Config>(&case, u64::from(log_size));
-        msm.msm_g2_timed(&msm.upload_g2(&bases)?, &scalars, repeats)
-    }
+    let case = MsmCase { name: "bench", curve: P::NAME, n: 1 << log_size, inputs: MsmInputs::Random };
+    let (bases, scalars) = case_inputs::<P>(&case, u64::from(log_size));
+    let mut uploaded = None;
+    loaded
+        .iter()
+        .map(|(_, msm)| {
+            let msm = msm.as_ref().map_err(clone_error)?;
+            if uploaded.is_none() {
+                uploaded = Some(msm.upload(&bases)?);
+            }
+            let device_bases = uploaded.as_ref().ok_or_else(|| GpuError::Msm("bases not uploaded".into()))?;
+            msm.msm_timed(device_bases, &scalars, repeats)
+        })
+        .collect()
 }
 
 /// GpuError is not Clone; keep the message for rows after the first.

@@ -112,16 +112,17 @@ pub(crate) fn store(dir: &Path, program: &KernelProgram, compiled: &CompiledKern
     Ok(path)
 }
 
-/// Every valid CUBIN of `program` in `variant` for exactly `arch` in `dir`, whatever
-/// NVRTC built it, newest release first. Needs no NVRTC: each file's release comes from
-/// its name, and its key is recomputed from that release and today's sources, so a file
-/// left by older sources (or renamed by hand) is passed over.
-pub(crate) fn prebuilt_cubins(
+/// The NVRTC releases that left a CUBIN of `program` in `variant` for exactly `arch` in
+/// `dir`, newest first, from the file names alone (nothing is read yet). Needs no NVRTC:
+/// each file's release comes from its name, and the name is rebuilt from that release
+/// and today's sources, so a file left by older sources (or renamed by hand) is passed
+/// over. [`load`] then reads and checks the one chosen.
+pub(crate) fn prebuilt_releases(
     dir: &Path,
     program: &KernelProgram,
     variant: KernelVariant,
     arch: ComputeCapability,
-) -> Vec<CompiledKernel> {
+) -> Vec<NvrtcVersion> {
     let target = Target::Cubin(arch);
     let prefix = format!("{}-{}-{}-nvrtc", program_stem(program), variant.name(), target.arch_name());
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
@@ -135,7 +136,48 @@ pub(crate) fn prebuilt_cubins(
         .collect();
     releases.sort_unstable_by(|a, b| b.cmp(a));
     releases.dedup();
-    releases.into_iter().filter_map(|release| load(dir, program, target, variant, release)).collect()
+    releases
+}
+
+/// What a cache file's name says it holds, and whether it is an image of today's
+/// sources (its key matches); `None` for a name that is not a kernel cache file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheEntry {
+    /// The program, relative to `kernels/`.
+    pub program: &'static str,
+    /// The variant.
+    pub variant: KernelVariant,
+    /// The target.
+    pub target: Target,
+    /// The NVRTC release that built it.
+    pub nvrtc: NvrtcVersion,
+    /// Whether the key matches today's sources, headers and options: only then is it used.
+    pub current: bool,
+}
+
+/// Reads a cache file name (outside input: anything unexpected is `None`).
+pub fn describe_cache_file(name: &str) -> Option<CacheEntry> {
+    let (rest, extension) = name.rsplit_once('.')?;
+    let (rest, _key) = rest.rsplit_once('-')?;
+    let (rest, release) = rest.rsplit_once("-nvrtc")?;
+    let nvrtc = NvrtcVersion::parse(release)?;
+    let (rest, arch) = rest.rsplit_once('-')?;
+    let number = |digits: &str| -> Option<ComputeCapability> {
+        let value: u32 = (digits.len() >= 2 && digits.len() <= 3 && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| digits.parse().ok())??;
+        Some(ComputeCapability::from_number(value))
+    };
+    let target = match (arch.strip_prefix("sm_"), arch.strip_prefix("compute_"), extension) {
+        (Some(digits), None, "cubin") => Target::Cubin(number(digits)?),
+        (None, Some(digits), "ptx") => Target::Ptx(number(digits)?),
+        _ => return None,
+    };
+    let (program, variant) = crate::kernels::PROGRAMS.iter().find_map(|program| {
+        let variant = rest.strip_prefix(&format!("{}-", program_stem(program)))?;
+        Some((program, variant.parse::<KernelVariant>().ok()?))
+    })?;
+    let current = file_name(program, target, variant, nvrtc) == name;
+    Some(CacheEntry { program: program.path, variant, target, nvrtc, current })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -327,13 +369,46 @@ pub(crate) mod tests {
         std::fs::copy(&stale, renamed).unwrap();
         std::fs::write(dir.join("tiny-default-sm_90-nvrtc99999.0-x.cubin"), b"junk").unwrap();
 
-        let found = prebuilt_cubins(&dir, &TINY, KernelVariant::Default, HOPPER);
-        let seen: Vec<(NvrtcVersion, &[u8])> = found.iter().map(|k| (k.nvrtc, &k.image[..])).collect();
-        assert_eq!(seen, vec![(V13, &b"cubin from 13.0"[..]), (V12, &b"cubin from 12.4"[..])]);
-        assert!(prebuilt_cubins(&dir, &TINY, KernelVariant::NoinlineMontgomery, HOPPER).is_empty());
-        assert_eq!(prebuilt_cubins(&dir, &TINY, KernelVariant::Default, ampere).len(), 1);
-        assert!(prebuilt_cubins(&dir.join("missing"), &TINY, KernelVariant::Default, HOPPER).is_empty());
+        assert_eq!(prebuilt_releases(&dir, &TINY, KernelVariant::Default, HOPPER), vec![V13, V12]);
+        let loaded = load(&dir, &TINY, Target::Cubin(HOPPER), KernelVariant::Default, V12).unwrap();
+        assert_eq!(loaded.image, b"cubin from 12.4");
+        assert!(prebuilt_releases(&dir, &TINY, KernelVariant::NoinlineMontgomery, HOPPER).is_empty());
+        assert_eq!(prebuilt_releases(&dir, &TINY, KernelVariant::Default, ampere), vec![V13]);
+        assert!(prebuilt_releases(&dir.join("missing"), &TINY, KernelVariant::Default, HOPPER).is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn cache_file_names_are_read_back_and_stale_ones_marked() {
+        let msm = &crate::kernels::MSM;
+        let name = file_name(msm, Target::Cubin(HOPPER), KernelVariant::NoinlineMontgomery, V12);
+        let entry = describe_cache_file(&name).unwrap();
+        assert_eq!(
+            entry,
+            CacheEntry {
+                program: "msm/msm.cu",
+                variant: KernelVariant::NoinlineMontgomery,
+                target: Target::Cubin(HOPPER),
+                nvrtc: V12,
+                current: true
+            }
+        );
+        let ptx = file_name(&crate::kernels::GEMM_I8, Target::Ptx(HOPPER), KernelVariant::Default, V13);
+        assert!(describe_cache_file(&ptx).unwrap().current);
+        let stale = name.replace(&name[name.len() - 38..name.len() - 6], &"0".repeat(32));
+        assert_eq!(describe_cache_file(&stale).map(|e| e.current), Some(false));
+        for bad in [
+            "",
+            "notes.txt",
+            "msm_msm-default-sm_90-nvrtc13.0-00.ptx",
+            "msm_msm-fast-sm_90-nvrtc13.0-00.cubin",
+            "other-default-sm_90-nvrtc13.0-00.cubin",
+            "msm_msm-default-sm_9-nvrtc13.0-00.cubin",
+            "msm_msm-default-sm_90-nvrtcX-00.cubin",
+            "-.-",
+        ] {
+            assert_eq!(describe_cache_file(bad), None, "{bad:?}");
+        }
     }
 
     #[cfg(unix)]

@@ -58,6 +58,10 @@ static NVRTC_READY: OnceLock<()> = OnceLock::new();
 /// The outcome of preloading from `TERAPROOF_NVRTC_LIB_DIR`, done at most once.
 static ENV_PRELOAD: OnceLock<Result<(), String>> = OnceLock::new();
 
+/// The major release of the first NVRTC preloaded by path (from its file name,
+/// `libnvrtc.so.12`), which the NVRTC cudarc then opens must be.
+static PRELOADED_MAJOR: OnceLock<u32> = OnceLock::new();
+
 /// Loads NVRTC from `dir` (the folder holding `libnvrtc.so.*`), so that later NVRTC use
 /// in this process picks that copy. Call before the first compilation; the crate calls
 /// it itself with `TERAPROOF_NVRTC_LIB_DIR` when that is set. One process uses one NVRTC:
@@ -71,7 +75,11 @@ pub fn preload_nvrtc_from(dir: &Path) -> Result<(), GpuError> {
     let pick = |prefix: &str| names.iter().find(|n| n.starts_with(prefix) && !n.contains(".alt.")).cloned();
     let nvrtc = pick("libnvrtc.so.").ok_or_else(|| not_found(format!("no libnvrtc.so.* in {}", dir.display())))?;
     // libnvrtc loads its builtins by soname at compile time; load them first.
-    let ordered: Vec<PathBuf> = pick("libnvrtc-builtins.so.").into_iter().chain([nvrtc]).map(|n| dir.join(n)).collect();
+    let ordered: Vec<PathBuf> =
+        pick("libnvrtc-builtins.so.").into_iter().chain([nvrtc.clone()]).map(|n| dir.join(n)).collect();
+    if let Some(major) = nvrtc.strip_prefix("libnvrtc.so.").and_then(|v| v.split('.').next()?.parse().ok()) {
+        let _ = PRELOADED_MAJOR.set(major);
+    }
     let mut preloaded = PRELOADED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     for path in ordered {
         // SAFETY: these are NVIDIA's NVRTC libraries, whose initialisers only set up
@@ -100,6 +108,19 @@ pub fn ensure_nvrtc() -> Result<(), GpuError> {
     }
     // SAFETY: only tries to open the candidate library names and closes them again.
     if unsafe { nvrtc_sys::is_culib_present() } {
+        // cudarc opens the first of `libnvrtc.so`, ..., `.so.13`, `.so.12` the loader
+        // finds; the preloaded copy only wins if no earlier name resolves elsewhere.
+        if let Some(&wanted) = PRELOADED_MAJOR.get() {
+            let loaded = raw_version()?;
+            if loaded.major != wanted {
+                return Err(GpuError::NvrtcNotFound {
+                    detail: format!(
+                        "NVRTC {wanted} was preloaded from {NVRTC_LIB_DIR_ENV}, but the loader found NVRTC {loaded} \
+                         first (remove the other NVRTC's folder from LD_LIBRARY_PATH / ldconfig for this process)"
+                    ),
+                });
+            }
+        }
         let _ = NVRTC_READY.set(());
         return Ok(());
     }
@@ -112,8 +133,13 @@ pub fn ensure_nvrtc() -> Result<(), GpuError> {
 /// The NVRTC version in use.
 pub fn nvrtc_version() -> Result<NvrtcVersion, GpuError> {
     ensure_nvrtc()?;
+    raw_version()
+}
+
+/// `nvrtcVersion`, for a caller that has checked NVRTC is present.
+fn raw_version() -> Result<NvrtcVersion, GpuError> {
     let (mut major, mut minor): (c_int, c_int) = (0, 0);
-    // SAFETY: NVRTC is loaded (checked above); both pointers are valid for writes.
+    // SAFETY: NVRTC is present (every caller checked); both pointers are valid for writes.
     let status = unsafe { nvrtc_sys::nvrtcVersion(&mut major, &mut minor) };
     status.result().map_err(|e| GpuError::NvrtcNotFound { detail: format!("nvrtcVersion failed: {e:?}") })?;
     let unsigned = |v: c_int| u32::try_from(v).unwrap_or(0);

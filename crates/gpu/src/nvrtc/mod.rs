@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-pub use cache::{disk_cache_dir, KERNEL_CACHE_ENV};
+pub use cache::{describe_cache_file, disk_cache_dir, CacheEntry, KERNEL_CACHE_ENV};
 pub use compile::{compile, compile_ptx, parse_ptxas_report, CompiledKernel, FunctionResources, Target};
 pub use load::{ensure_nvrtc, nvrtc_version, preload_nvrtc_from, supported_archs, NvrtcVersion, NVRTC_LIB_DIR_ENV};
 
@@ -85,7 +85,10 @@ pub(crate) fn nvrtc_target(
     }
 }
 
-/// The newest CUBIN built ahead for exactly `device` in `dir` that `driver` accepts.
+/// The CUBIN built ahead in `dir` to load on `device` under `driver`: for the device's
+/// own architecture, else for the nearest older one of the same major version (machine
+/// code for sm_80 runs on sm_86 and sm_89, never across major versions); of those, the
+/// newest NVRTC release the driver accepts. Only the chosen file is read.
 pub(crate) fn prebuilt_for(
     dir: &Path,
     program: &KernelProgram,
@@ -93,9 +96,26 @@ pub(crate) fn prebuilt_for(
     device: ComputeCapability,
     driver: DriverVersion,
 ) -> Option<CompiledKernel> {
-    cache::prebuilt_cubins(dir, program, variant, device)
-        .into_iter()
-        .find(|cubin| driver_accepts(cubin.target, cubin.nvrtc, driver))
+    let archs = (0..=device.minor).rev().map(|minor| ComputeCapability { major: device.major, minor });
+    archs.into_iter().find_map(|arch| {
+        cache::prebuilt_releases(dir, program, variant, arch)
+            .into_iter()
+            .filter(|&release| driver_accepts(Target::Cubin(arch), release, driver))
+            .find_map(|release| cache::load(dir, program, Target::Cubin(arch), variant, release))
+    })
+}
+
+/// The kernel image built ahead in the cache folder `dir` that a device would load
+/// (nothing is compiled): its target and NVRTC release, or `None` when it would have to
+/// be compiled on the machine.
+pub fn prebuilt_image(
+    dir: &Path,
+    program: &KernelProgram,
+    variant: KernelVariant,
+    device: ComputeCapability,
+    driver: DriverVersion,
+) -> Option<(Target, NvrtcVersion)> {
+    prebuilt_for(dir, program, variant, device, driver).map(|image| (image.target, image.nvrtc))
 }
 
 /// `program` for `target` from the cache folder `dir` when it holds a valid copy made by
@@ -270,6 +290,17 @@ mod tests {
         assert!(chosen(11080).is_none());
         let ampere = ComputeCapability { major: 8, minor: 0 };
         assert!(prebuilt_for(&dir, &TINY, KernelVariant::Default, ampere, DriverVersion(13000)).is_none());
+        // sm_80 machine code serves sm_86 and sm_89, never sm_90 nor sm_70.
+        cache::store(&dir, &TINY, &fake(Target::Cubin(ampere), V13, b"sm_80")).unwrap();
+        let on = |major, minor| {
+            let device = ComputeCapability { major, minor };
+            prebuilt_for(&dir, &TINY, KernelVariant::Default, device, DriverVersion(13000)).map(|k| k.image)
+        };
+        assert_eq!(on(8, 9), Some(b"sm_80".to_vec()));
+        assert_eq!(on(8, 6), Some(b"sm_80".to_vec()));
+        assert_eq!(on(9, 0), Some(b"13.0".to_vec()));
+        assert_eq!(on(7, 5), None);
+        assert_eq!(on(10, 0), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
