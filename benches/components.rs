@@ -39,7 +39,7 @@ fn inputs(spec: &UnitSpec, seed: u64) -> (Matrix<i8>, Matrix<i8>) {
 
 fn no_gpu_note() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| eprintln!("note: GPU cases skipped: this build has no CUDA backend yet"));
+    ONCE.call_once(|| eprintln!("note: these benches run on the CPU; `teraproof bench gemm|msm` time the GPU kernels"));
 }
 
 fn gemm(c: &mut Criterion) {

@@ -1,7 +1,8 @@
 //! `prove`: teraproof's prover against `ark_groth16::Groth16::prove`, same circuit, same
 //! keys, in the same run; and the textbook circuit (one constraint per multiply-add,
 //! [`NaiveMatmulCircuit`]) proven by ark-groth16, for the circuit-design comparison.
-//! CUDA cases join when the CUDA backend lands; this build has none.
+//! CPU only: the GPU's figures come from `teraproof bench --backend cuda` on a GPU machine
+//! (scripts/gpu-validate.sh).
 //!
 //! Units come from `TERAPROOF_BENCH_UNITS` (comma-separated ids or catalog names;
 //! default `CU-16` so that `cargo bench` stays short on 2 cores). Setup is not timed.

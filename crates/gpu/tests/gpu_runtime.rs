@@ -1,5 +1,6 @@
 //! The runtime against whatever this machine has. Without a GPU: detection returns a
-//! typed reason and nothing panics. With one (sm_80+, CUDA 13 driver, NVRTC): the GEMM
+//! typed reason and nothing panics. With one (sm_80+, CUDA 12.4+ driver, NVRTC or kernels
+//! built ahead): the GEMM
 //! self-test passes and cuBLASLt agrees with it.
 
 mod common;

@@ -10,9 +10,10 @@
 //! cache ([`KERNEL_CACHE_ENV`]), which also holds the kernels built ahead.
 //!
 //! **Which image a device gets** ([`Gpu`](crate::Gpu) asks once per program):
-//! 1. a CUBIN for the device's exact architecture, built by any NVRTC whose output the
-//!    driver accepts (see [`driver_accepts`]), newest first: nothing is compiled, and
-//!    the machine needs no NVRTC at all;
+//! 1. a CUBIN built ahead for the device's architecture (else for the nearest older one
+//!    of the same major version: sm_80 code runs on sm_86 and sm_89), by any NVRTC whose
+//!    output the driver accepts (see [`driver_accepts`]), newest first: nothing is
+//!    compiled, and the machine needs no NVRTC at all;
 //! 2. else, with the NVRTC loaded here: a CUBIN for the device's architecture when this
 //!    NVRTC knows it, else PTX for the newest architecture it knows below it (which the
 //!    driver's JIT compiles on load); stored in the cache for next time;
