@@ -5,7 +5,7 @@
 //! - [`poseidon`]: circomlib's Poseidon as a gadget, equal to light-poseidon;
 //! - [`pack`]: int8 range-and-pack and int32 packing;
 //! - [`digest`]: the canonical matrix digest of DESIGN §3;
-//! - [`unit`]: [`ComputeUnitCircuit`] (digests + Freivalds, about 28·n² constraints for
+//! - [`unit`](mod@unit): [`ComputeUnitCircuit`] (digests + Freivalds, about 28·n² constraints for
 //!   CU-n) and the textbook [`NaiveMatmulCircuit`] (one constraint per multiply-add),
 //!   with the same public inputs `dA, dB, dC`, and [`circuit_cost`], their exact sizes;
 //! - [`accumulate`]: [`AccumulateCircuit`], `Cout = Cin + A·B` with public inputs

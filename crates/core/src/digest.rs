@@ -8,7 +8,7 @@
 //!    `h ← Poseidon(h, e₀, …, e₁₀)`.
 //! 5. The digest is the final `h`.
 //!
-//! Poseidon is circomlib's ([`crate::poseidon`], equal to light-poseidon's `new_circom`).
+//! Poseidon is circomlib's ([`crate::poseidon`](mod@crate::poseidon), equal to light-poseidon's `new_circom`).
 
 use core::fmt;
 use core::str::FromStr;

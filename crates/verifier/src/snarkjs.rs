@@ -55,7 +55,7 @@ pub fn public_json(inputs: &[Fr]) -> Value {
 }
 
 /// An element of the pairing's target group as snarkjs writes it (ffjavascript's
-/// `Gt.toObject`): Fq12 = Fq6[w]/(w² − v) as `[c0, c1]`, each Fq6 = Fq2[v]/(v³ − ξ) as
+/// `Gt.toObject`): Fq12 = Fq6\[w\]/(w² − v) as `[c0, c1]`, each Fq6 = Fq2\[v\]/(v³ − ξ) as
 /// `[c0, c1, c2]`, each Fq2 as `[c0, c1]`; arkworks uses the same tower.
 pub fn gt_json(x: &PairingOutput<Bn254>) -> Value {
     let fq6 = |c: &ark_bn254::Fq6| json!([fq2_json(&c.c0), fq2_json(&c.c1), fq2_json(&c.c2)]);

@@ -164,17 +164,17 @@ impl<'gpu> GpuMsm<'gpu> {
         })
     }
 
-    /// Σ scalars[i]·bases[i] in G1, exactly.
+    /// Σ scalars\[i\]·bases\[i\] in G1, exactly.
     pub fn msm_g1(&self, bases: &DeviceBasesG1, scalars: &[Fr]) -> Result<ark_bn254::G1Projective, GpuError> {
         self.msm(bases, scalars)
     }
 
-    /// Σ scalars[i]·bases[i] in G2, exactly.
+    /// Σ scalars\[i\]·bases\[i\] in G2, exactly.
     pub fn msm_g2(&self, bases: &DeviceBasesG2, scalars: &[Fr]) -> Result<ark_bn254::G2Projective, GpuError> {
         self.msm(bases, scalars)
     }
 
-    /// Σ scalars[i]·bases[i] on either curve. `scalars` must have one entry per base.
+    /// Σ scalars\[i\]·bases\[i\] on either curve. `scalars` must have one entry per base.
     pub fn msm<P: MsmCurve>(&self, bases: &DeviceBases<P>, scalars: &[Fr]) -> Result<Projective<P>, GpuError> {
         Ok(self.run(bases, scalars, false, None)?.0)
     }

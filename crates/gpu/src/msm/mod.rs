@@ -2,7 +2,7 @@
 //! dominant cost), on the GPU with a CPU reference of every phase.
 //!
 //! - [`layout`]: how field elements and points travel to and from the device.
-//! - [`reference`]: Pippenger with signed c-bit windows on the CPU, phase by phase in
+//! - [`reference`](mod@reference): Pippenger with signed c-bit windows on the CPU, phase by phase in
 //!   the kernels' data layout (digits, bucket sort, bucket sums, window sums, result).
 //! - [`schedule`]: the GPU pipeline's launch sequence as data (buffers, grids,
 //!   arguments), validated against each kernel's contract; the CUDA backend runs it and

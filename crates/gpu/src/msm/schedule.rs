@@ -11,7 +11,7 @@
 //! every machine, not a copy of them.
 //!
 //! [`Schedule::validate`] checks every launch against its kernel's
-//! [`EntryPoint`](crate::kernels::EntryPoint) (argument kinds and count, block size: the
+//! [`crate::kernels::EntryPoint`] (argument kinds and count, block size: the
 //! static kernel test checks those records against NVRTC's PTX and ptxas's resource
 //! report) and against the kernel's contract: the threads it guards on are all
 //! launched, and every buffer it indexes for these arguments is long enough. For the
