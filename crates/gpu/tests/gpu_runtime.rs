@@ -14,7 +14,7 @@ fn gpu_or_skip(test: &str) -> Option<Gpu> {
     match Gpu::detect() {
         Ok(gpu) => Some(gpu),
         Err(e) => {
-            common::skip(test, &format!("no usable GPU: {e}"));
+            common::skip_without_gpu(test, &format!("no usable GPU: {e}"));
             None
         }
     }
@@ -46,7 +46,10 @@ fn detect_gives_a_typed_reason_instead_of_panicking() {
 #[test]
 fn without_a_driver_every_entry_point_says_driver_not_found() {
     if driver_library_present() {
-        return common::skip("without_a_driver_every_entry_point_says_driver_not_found", "this machine has libcuda");
+        return common::skip_without_gpu(
+            "without_a_driver_every_entry_point_says_driver_not_found",
+            "this machine has libcuda",
+        );
     }
     assert!(matches!(driver_version(), Err(GpuError::DriverNotFound)));
     assert!(matches!(Gpu::device_count(), Err(GpuError::DriverNotFound)));
@@ -84,7 +87,7 @@ fn gemm_selftest_passes_on_the_gpu() {
     if let Some(unsupported) =
         rows.iter().find_map(|r| r.detail.as_deref().filter(|d| d.contains("compute capability")))
     {
-        return common::skip("gemm_selftest_passes_on_the_gpu", unsupported);
+        return common::skip_without_gpu("gemm_selftest_passes_on_the_gpu", unsupported);
     }
     assert!(rows.iter().all(|r| r.passed), "GPU GEMM differs from the CPU reference");
 }
@@ -102,7 +105,7 @@ fn gemm_rejects_bad_arguments_on_the_gpu() {
 fn cublaslt_agrees_with_the_reference_on_the_gpu() {
     let Some(gpu) = gpu_or_skip("cublaslt_agrees_with_the_reference_on_the_gpu") else { return };
     if !cublaslt_present() {
-        return common::skip("cublaslt_agrees_with_the_reference_on_the_gpu", "cuBLASLt is not installed");
+        return common::skip_without_gpu("cublaslt_agrees_with_the_reference_on_the_gpu", "cuBLASLt is not installed");
     }
     let (m, k, n) = (96, 256, 64);
     let a: Vec<i8> = (0..m * k).map(|i| (i * 7 % 256) as u8 as i8).collect();

@@ -78,8 +78,16 @@ pub fn cxx() -> Result<String, String> {
         .ok_or_else(|| "no C++ compiler found (set CXX or install g++)".to_string())
 }
 
-/// Prints why a test is skipping, visibly even without `--nocapture`'s help.
+/// Prints why a GPU test is skipping on a machine without (a suitable) GPU: allowed in
+/// CI, which has none.
+pub fn skip_without_gpu(test: &str, reason: &str) {
+    eprintln!("SKIPPED {test}: {reason}");
+}
+
+/// Prints why a test is skipping, visibly even without `--nocapture`'s help. In CI
+/// (`CI` set) a missing tool is a failure instead: scripts/test.sh installs them all.
 pub fn skip(test: &str, reason: &str) {
+    assert!(std::env::var_os("CI").is_none(), "{test} cannot run in CI: {reason}");
     eprintln!("SKIPPED {test}: {reason}");
 }
 
