@@ -96,7 +96,7 @@ pub fn gemm(units: &[String], repeats: usize, cpu_max: usize) -> Result<()> {
 /// MSM.
 pub fn msm(log_sizes: &[u32], repeats: usize, cpu_max_log: u32, variants: &[KernelVariant]) -> Result<()> {
     use ark_std::UniformRand;
-    use teraproof_prover::{BaseSet, CpuMsm, MsmBackend};
+    use teraproof_prover::{msm_g1_once, msm_g2_once, BaseSet, CpuMsm};
 
     let most = teraproof_gpu::MAX_MSM_LOG_SIZE;
     if let Some(&log) = log_sizes.iter().find(|&&log| log > most) {
@@ -136,10 +136,10 @@ pub fn msm(log_sizes: &[u32], repeats: usize, cpu_max_log: u32, variants: &[Kern
                 let started = Instant::now();
                 if curve == "G1" {
                     let bases = vec![ark_bn254::G1Affine::rand(&mut rng); n];
-                    let _ = std::hint::black_box(CpuMsm.msm_g1(BaseSet::A, &bases, &scalars)?);
+                    let _ = std::hint::black_box(msm_g1_once(&CpuMsm, BaseSet::A, &bases, &scalars)?);
                 } else {
                     let bases = vec![ark_bn254::G2Affine::rand(&mut rng); n];
-                    let _ = std::hint::black_box(CpuMsm.msm_g2(BaseSet::BG2, &bases, &scalars)?);
+                    let _ = std::hint::black_box(msm_g2_once(&CpuMsm, BaseSet::BG2, &bases, &scalars)?);
                 }
                 Some(started.elapsed().as_secs_f64() * 1e3)
             } else {

@@ -3,14 +3,13 @@
 
 use crate::error::GpuError;
 
-/// The largest inner dimension accepted. Each product of two int8 values lies in
-/// `[-16256, 16384]`, so a sum of k of them stays within int32 iff `16384·k ≤ 2^31 − 1`,
-/// i.e. `k ≤ 2^17 − 1`. (Same bound as `teraproof_core::MAX_K`.)
-pub const MAX_K: usize = (1 << 17) - 1;
+/// The largest inner dimension accepted: the one bound every int32 entry of C is exact
+/// under, defined once in `teraproof_core` (`k ≤ 2^17 − 1`).
+pub use teraproof_core::MAX_K;
 
 /// The largest m or n accepted (a guard against shapes no GPU could hold; it also keeps
-/// every grid dimension within CUDA's limits).
-pub const MAX_MN: usize = 1 << 20;
+/// every grid dimension within CUDA's limits), `teraproof_core`'s.
+pub use teraproof_core::spec::MAX_MN;
 
 /// Bytes per row alignment of the operands the tensor-core kernel reads (`K_ALIGN` in
 /// kernels/gemm/gemm_i8.cuh).

@@ -8,7 +8,6 @@
 use teraproof_core::{compute_unit_cpu, matmul::check_inputs, Matrix, UnitSpec};
 use teraproof_gpu::Gpu;
 
-use crate::backend::Backend;
 use crate::error::{ProverError, Result};
 
 /// Computes a unit's product.
@@ -59,7 +58,7 @@ impl ComputeBackend for CpuCompute {
 
 /// Our int8 GEMM kernel on a CUDA device.
 pub struct CudaCompute {
-    gpu: Gpu,
+    pub(crate) gpu: Gpu,
 }
 
 impl CudaCompute {
@@ -95,45 +94,9 @@ impl ComputeBackend for CudaCompute {
     }
 }
 
-impl Backend {
-    /// The compute backend for this choice: `Auto` takes the first CUDA device when
-    /// one is usable and the CPU otherwise, saying which in one log line; `Cuda` fails
-    /// with the reason when the device is unusable; `Cpu` is the CPU.
-    pub fn compute(self) -> Result<Box<dyn ComputeBackend>> {
-        match self {
-            Backend::Cpu => Ok(Box::new(CpuCompute)),
-            Backend::Cuda { device } => Ok(Box::new(CudaCompute::open(device)?)),
-            Backend::Auto => match Gpu::detect() {
-                Ok(gpu) => {
-                    let compute = CudaCompute { gpu };
-                    tracing::info!(device = %compute.device(), "computing units on the GPU");
-                    Ok(Box::new(compute))
-                }
-                Err(reason) => {
-                    tracing::info!(%reason, "computing units on the CPU");
-                    Ok(Box::new(CpuCompute))
-                }
-            },
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn auto_falls_back_to_the_cpu_without_a_gpu() {
-        if Gpu::detect().is_ok() {
-            println!("SKIPPED: this machine has a GPU, so Auto picks it");
-            return;
-        }
-        let compute = Backend::Auto.compute().unwrap();
-        assert_eq!(compute.name(), "cpu");
-        assert!(matches!(Backend::Cuda { device: 0 }.compute(), Err(ProverError::BackendUnavailable { .. })));
-        assert_eq!(Backend::Auto.msm().unwrap().name(), "cpu");
-        assert!(matches!(Backend::Cuda { device: 0 }.msm(), Err(ProverError::BackendUnavailable { .. })));
-    }
 
     #[test]
     fn cpu_compute_checks_shapes() {

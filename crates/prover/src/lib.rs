@@ -3,8 +3,9 @@
 //! Turns a compute unit into a receipt:
 //! - [`keys`]: circuit-specific Groth16 setup per unit (a seeded, loudly insecure
 //!   development setup, or one from an RNG) and the key directory on disk;
-//! - [`backend`]: the MSM backend trait and its implementations, chosen at run time;
-//! - [`compute`]: the unit's product on a CUDA GPU or the CPU, chosen at run time;
+//! - [`backend`]: which backend proves ([`Backend`]), chosen at run time, in one place;
+//! - [`msm`]: the MSM backend trait, the prepared-bases handle, one file per backend;
+//! - [`compute`]: the unit's product on a CUDA GPU or the CPU;
 //! - [`prove`]: the pipeline `C = A·B` → witness → QAP → MSMs → proof → receipt;
 //! - [`job`]: a GEMM of any shape proven as chains of units, resumable.
 #![forbid(unsafe_code)]
@@ -12,7 +13,6 @@
 
 pub mod backend;
 pub mod compute;
-pub mod cuda_msm;
 pub mod error;
 pub mod job;
 pub mod keys;
@@ -20,10 +20,12 @@ pub mod msm;
 pub mod prove;
 pub mod qap;
 
-pub use backend::{ArkworksMsm, Backend, BaseSet, CpuMsm, MsmBackend, SharedMsm};
+pub use backend::Backend;
 pub use compute::{compute_with_fallback, ComputeBackend, CpuCompute, CudaCompute};
-pub use cuda_msm::CudaMsm;
 pub use error::{ProverError, Result};
 pub use job::{job_shape, plan, JobOptions, JobOutput, JobPlan, JobProver, PreparedJob, UnitWork};
 pub use keys::{constraints_of, setup_dev, setup_dev_of_kind, setup_with_rng, setup_with_rng_of_kind, UnitKeys};
+pub use msm::{
+    msm_g1_once, msm_g2_once, ArkworksMsm, BaseSet, CpuMsm, CudaMsm, Group, MsmBackend, PreparedBases, SharedMsm,
+};
 pub use prove::{ProofOutput, Prover};

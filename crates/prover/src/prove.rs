@@ -32,10 +32,10 @@ use teraproof_core::{
 };
 use teraproof_verifier::encode_proof;
 
-use crate::backend::{Backend, BaseSet, MsmBackend};
 use crate::compute::{ComputeBackend, CpuCompute};
 use crate::error::{ProverError, Result};
 use crate::keys::UnitKeys;
+use crate::msm::{BaseSet, MsmBackend, PreparedBases};
 
 /// The output of proving a unit: the product and its receipt.
 pub struct ProofOutput {
@@ -53,14 +53,18 @@ pub struct Prover {
     num_constraints: usize,
     num_instance: usize,
     backend: Box<dyn MsmBackend>,
+    /// The proving key's queries as the backend prepared them (on a device: uploaded).
+    bases: Queries,
     compute: Box<dyn ComputeBackend>,
 }
 
-impl Backend {
-    /// A prover for `keys` with this choice's MSM and compute backends.
-    pub fn prover(self, keys: UnitKeys) -> Result<Prover> {
-        Ok(Prover::new(keys, self.msm()?)?.with_compute(self.compute()?))
-    }
+/// The handles of the five queries the MSMs run over (see [`crate::msm`]).
+struct Queries {
+    h: PreparedBases,
+    l: PreparedBases,
+    a: PreparedBases,
+    b_g1: PreparedBases,
+    b_g2: PreparedBases,
 }
 
 fn ms(since: Instant) -> f64 {
@@ -89,7 +93,16 @@ impl Prover {
         }
         let vk_id = keys.verifying_key()?.id().to_string();
         let pvk = prepare_verifying_key(&pk.vk);
-        Ok(Self { keys, vk_id, pvk, num_constraints, num_instance, backend, compute: Box::new(CpuCompute) })
+        // Each query once to the backend (a device uploads it here, not per proof). The
+        // first element of A, B₁ and B₂ multiplies the constant one: added on the host.
+        let bases = Queries {
+            h: backend.prepare_g1(BaseSet::H, &pk.h_query)?,
+            l: backend.prepare_g1(BaseSet::L, &pk.l_query)?,
+            a: backend.prepare_g1(BaseSet::A, &pk.a_query[1..])?,
+            b_g1: backend.prepare_g1(BaseSet::BG1, &pk.b_g1_query[1..])?,
+            b_g2: backend.prepare_g2(BaseSet::BG2, &pk.b_g2_query[1..])?,
+        };
+        Ok(Self { keys, vk_id, pvk, num_constraints, num_instance, backend, bases, compute: Box::new(CpuCompute) })
     }
 
     /// Computes C with `compute` (see [`crate::Backend::compute`]).
@@ -334,23 +347,27 @@ impl Prover {
         let pk = self.keys.proving_key();
         let msm = &*self.backend;
         let z_rest = &z[1..];
-        let h = &h[..pk.h_query.len().min(h.len())];
+        // The quotient has one coefficient per h_query base (its top one is zero); pad
+        // with zeros should it come shorter, which adds nothing.
+        let mut h = h[..pk.h_query.len().min(h.len())].to_vec();
+        h.resize(pk.h_query.len(), <Fr as ark_ff::Zero>::zero());
         let timed = |set: BaseSet, f: &dyn Fn() -> Result<G1Projective>| {
             let t = Instant::now();
             let out = f();
             tracing::debug!(?set, ms = ms(t), "msm");
             out
         };
-        let h_acc = timed(BaseSet::H, &|| msm.msm_g1(BaseSet::H, &pk.h_query[..h.len()], h))?;
+        let q = &self.bases;
+        let h_acc = timed(BaseSet::H, &|| msm.msm_g1(&q.h, &pk.h_query, &h))?;
         // A, B₁, B₂ and L all multiply the assignment: one shared preparation.
         let t = Instant::now();
         let shared = msm.msm_shared(
             &[
-                (BaseSet::L, &pk.l_query, self.num_instance - 1),
-                (BaseSet::A, &pk.a_query[1..], 0),
-                (BaseSet::BG1, &pk.b_g1_query[1..], 0),
+                (&q.l, &pk.l_query, self.num_instance - 1),
+                (&q.a, &pk.a_query[1..], 0),
+                (&q.b_g1, &pk.b_g1_query[1..], 0),
             ],
-            &[(BaseSet::BG2, &pk.b_g2_query[1..], 0)],
+            &[(&q.b_g2, &pk.b_g2_query[1..], 0)],
             z_rest,
         )?;
         tracing::debug!(ms = ms(t), "msm over the assignment (L, A, B1, B2)");
