@@ -1,5 +1,6 @@
-//! What a device and its driver are, as numbers: the compute capability that picks
-//! the kernels' architecture, and the CUDA version the driver supports.
+//! What a device, its driver and NVRTC are, as numbers: the compute capability that
+//! picks the kernels' architecture, the CUDA version the driver supports (and the oldest
+//! accepted), and the NVRTC release that built a kernel image.
 
 use std::fmt;
 
@@ -62,10 +63,44 @@ impl fmt::Display for DriverVersion {
     }
 }
 
+/// The oldest driver accepted: CUDA 12.4 (R550), which many rented GPUs still run.
+///
+/// This build binds the CUDA 13.0 driver API (cudarc's `cuda-13000`), but calls only
+/// functions a 12.4 driver exports too, save one: event timing, which on drivers before
+/// 12.8 goes through the older `cuEventElapsedTime` (see `timing::elapsed_ms`). What such a
+/// driver cannot load is NVRTC 13's output; kernels then come from an NVRTC 12 or are
+/// built ahead by one (see [`crate::nvrtc`]).
+pub const MIN_DRIVER_VERSION: DriverVersion = DriverVersion(12040);
+
+/// An NVRTC release, as `nvrtcVersion` reports it (13.0, 12.4, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NvrtcVersion {
+    /// The CUDA major version (13 for 13.0).
+    pub major: u32,
+    /// The CUDA minor version.
+    pub minor: u32,
+}
+
+impl fmt::Display for NvrtcVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl NvrtcVersion {
+    /// Parses `13.0`; `None` for anything else (a cache file name is outside input).
+    pub fn parse(text: &str) -> Option<NvrtcVersion> {
+        let (major, minor) = text.split_once('.')?;
+        let number = |s: &str| -> Option<u32> {
+            (!s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+        };
+        Some(NvrtcVersion { major: number(major)?, minor: number(minor)? })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::MIN_DRIVER_VERSION;
 
     #[test]
     fn versions_print_like_nvidia_smi() {

@@ -13,14 +13,7 @@ use crate::error::{catch_panics, GpuError};
 use crate::kernels::{KernelProgram, KernelVariant};
 use crate::nvrtc::{self, CompiledKernel, Target};
 
-/// The oldest driver accepted: CUDA 12.4 (R550), which many rented GPUs still run.
-///
-/// This build binds the CUDA 13.0 driver API (cudarc's `cuda-13000`), but calls only
-/// functions a 12.4 driver exports too, save one: event timing, which on drivers before
-/// 12.8 goes through the older `cuEventElapsedTime` (see `timing::elapsed_ms`). What such a
-/// driver cannot load is NVRTC 13's output; kernels then come from an NVRTC 12 or are
-/// built ahead by one (see [`crate::nvrtc`]).
-pub const MIN_DRIVER_VERSION: DriverVersion = DriverVersion(12040);
+pub use crate::capability::MIN_DRIVER_VERSION;
 
 /// An open CUDA device: a context, one stream all work goes to, and the kernels
 /// compiled for it so far.

@@ -91,13 +91,13 @@ pub enum GpuError {
          nvidia-cuda-nvrtc-cu12==12.4.127`, then point TERAPROOF_NVRTC_LIB_DIR at its nvidia/cuda_nvrtc/lib), or \
          kernels built ahead by one (`teraproof kernels build` into TERAPROOF_KERNEL_CACHE), or update the \
          driver; the oldest driver teraproof supports is CUDA {min}",
-        min = crate::device::MIN_DRIVER_VERSION
+        min = crate::capability::MIN_DRIVER_VERSION
     )]
     NvrtcTooNew {
         /// The program.
         program: &'static str,
         /// The NVRTC loaded.
-        nvrtc: crate::nvrtc::NvrtcVersion,
+        nvrtc: crate::capability::NvrtcVersion,
         /// The CUDA version the driver supports.
         driver: DriverVersion,
         /// What would have been compiled (`sm_90`, `compute_90`).
@@ -114,7 +114,7 @@ pub enum GpuError {
         /// What the image was compiled for.
         target: String,
         /// The NVRTC that made it.
-        nvrtc: crate::nvrtc::NvrtcVersion,
+        nvrtc: crate::capability::NvrtcVersion,
         /// The driver's error.
         #[source]
         source: cudarc::driver::DriverError,

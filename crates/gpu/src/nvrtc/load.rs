@@ -9,43 +9,17 @@
 //! by-name requests to those copies, whose sonames match.
 
 use std::ffi::c_int;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use cudarc::nvrtc::sys as nvrtc_sys;
 
+pub use crate::capability::NvrtcVersion;
 use crate::error::GpuError;
 
 /// The environment variable naming a folder that holds `libnvrtc.so.*` and
 /// `libnvrtc-builtins.so.*` (for example the `nvidia/cu13/lib` folder of the wheel).
 pub const NVRTC_LIB_DIR_ENV: &str = "TERAPROOF_NVRTC_LIB_DIR";
-
-/// An NVRTC release, as `nvrtcVersion` reports it (13.0, 12.4, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NvrtcVersion {
-    /// The CUDA major version (13 for 13.0).
-    pub major: u32,
-    /// The CUDA minor version.
-    pub minor: u32,
-}
-
-impl fmt::Display for NvrtcVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.major, self.minor)
-    }
-}
-
-impl NvrtcVersion {
-    /// Parses `13.0`; `None` for anything else (a cache file name is outside input).
-    pub fn parse(text: &str) -> Option<NvrtcVersion> {
-        let (major, minor) = text.split_once('.')?;
-        let number = |s: &str| -> Option<u32> {
-            (!s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
-        };
-        Some(NvrtcVersion { major: number(major)?, minor: number(minor)? })
-    }
-}
 
 /// Libraries we loaded by path; kept for the life of the process so that nothing
 /// resolved against them can outlive them.
