@@ -93,7 +93,7 @@ pub const GEMM_I8: KernelProgram = KernelProgram {
 };
 
 /// `gemm_i8_mma(const i8* a, const i8* bt, i32* c, int m, int n, int k_pitch)`: 256
-/// threads, 96 KiB of dynamic shared memory (crates/gpu/src/gemm.rs).
+/// threads, 96 KiB of dynamic shared memory (crates/gpu/src/gemm/mod.rs).
 pub(crate) const GEMM_I8_MMA: EntryPoint =
     EntryPoint { name: "gemm_i8_mma", params: &[P, P, P, W, W, W], block: (256, 1, 1), dynamic_shared_bytes: 98304 };
 /// `pack_a_rows(i8* packed, const i8* a, int m, int k, int k_pitch)`.

@@ -40,7 +40,6 @@
 #![warn(missing_docs)]
 
 mod capability;
-mod cublaslt;
 mod device;
 mod error;
 mod gemm;
@@ -48,21 +47,19 @@ pub mod kernels;
 mod launch;
 pub mod msm;
 pub mod nvrtc;
-mod reference;
 mod selftest;
-mod shape;
 mod timing;
 
-pub use cublaslt::cublaslt_present;
 pub use device::{driver_library_present, driver_version, ComputeCapability, DriverVersion, Gpu, MIN_DRIVER_VERSION};
 pub use error::GpuError;
+pub use gemm::cublaslt::cublaslt_present;
+pub use gemm::reference::{gemm_i8_reference, output_checksum};
+pub use gemm::selftest::{
+    bench_gemm, gemm_selftest_cases, selftest_gemm, selftest_gemm_streaming, GemmBenchRow, GemmCase, GemmInputs,
+    SelftestRow, DEFAULT_BENCH_SHAPES, QUICK_GEMM_MAX_WORK,
+};
 pub use gemm::{GemmTiming, GEMM_MIN_COMPUTE_CAPABILITY, MAX_K, MAX_MN};
 pub use msm::{
     bench_msm, selftest_msm, selftest_msm_quick, selftest_msm_streaming, DeviceBasesG1, DeviceBasesG2, GpuMsm,
     MsmBenchRow, MsmPlan, MsmTiming, MAX_MSM_LOG_SIZE, MAX_MSM_POINTS,
-};
-pub use reference::{gemm_i8_reference, output_checksum};
-pub use selftest::{
-    bench_gemm, gemm_selftest_cases, selftest_gemm, selftest_gemm_streaming, GemmBenchRow, GemmCase, GemmInputs,
-    SelftestRow, DEFAULT_BENCH_SHAPES, QUICK_GEMM_MAX_WORK,
 };

@@ -5,18 +5,27 @@
 //! (only when k is not one already), transpose B into Bt (n×k, zero padded), then the
 //! tensor-core kernel. The first two put the operands in the layout the tensor cores
 //! read; their cost is included in every timing this module reports.
+//!
+//! Beside it, as the MSM's are beside `msm/`: [`reference`] (the exact CPU product),
+//! [`shape`] (which shapes the kernels accept), [`selftest`] (edge-case shapes against
+//! the reference, and the benchmark) and [`cublaslt`] (NVIDIA's int8 GEMM, to compare).
+
+pub(crate) mod cublaslt;
+pub(crate) mod reference;
+pub(crate) mod selftest;
+pub(crate) mod shape;
 
 use cudarc::driver::sys::CUfunction_attribute;
 use cudarc::driver::{CudaSlice, LaunchConfig};
 
 use crate::device::{ComputeCapability, Gpu};
 use crate::error::{catch_panics, GpuError};
+use crate::gemm::reference::{output_checksum, SplitMix64};
 use crate::kernels::{GEMM_I8, GEMM_I8_MMA, GEMM_I8_PACK_A, GEMM_I8_TRANSPOSE_B};
 use crate::launch::{KernelArg, LoadedKernel};
-use crate::reference::{output_checksum, SplitMix64};
-use crate::shape::GemmShape;
-pub use crate::shape::{MAX_K, MAX_MN};
 use crate::timing::elapsed_ms;
+use shape::GemmShape;
+pub use shape::{MAX_K, MAX_MN};
 
 /// The lowest compute capability the GEMM kernel runs on (`mma.sync.m16n8k32.s8`,
 /// `cp.async`).
@@ -303,7 +312,7 @@ impl Gpu {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shape::K_ALIGN;
+    use crate::gemm::shape::K_ALIGN;
 
     #[test]
     fn launcher_constants_match_the_kernel_header() {

@@ -1,7 +1,7 @@
 //! CPU references: what every GPU result in this crate must equal exactly.
 
+use super::shape::GemmShape;
 use crate::error::GpuError;
-use crate::shape::GemmShape;
 
 /// `C = A·B` for row-major int8 A (m×k) and B (k×n), on the CPU: a plain triple loop
 /// with i64 accumulation, the definition the GPU kernels are checked against.

@@ -15,11 +15,11 @@ use cudarc::cublaslt::sys::{
 };
 use cudarc::driver::{CudaSlice, DevicePtr, DevicePtrMut};
 
+use super::shape::GemmShape;
 use crate::device::Gpu;
 use crate::error::{catch_panics, GpuError};
+use crate::gemm::reference::{output_checksum, pad_rows, transpose_padded};
 use crate::gemm::{timing_inputs, GemmTiming};
-use crate::reference::{output_checksum, pad_rows, transpose_padded};
-use crate::shape::GemmShape;
 use crate::timing::elapsed_ms;
 
 /// cuBLASLt's recommended workspace: 32 MiB on Hopper, 4 MiB before.
