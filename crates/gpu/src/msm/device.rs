@@ -386,7 +386,7 @@ impl<'gpu> GpuMsm<'gpu> {
                     // SAFETY: `schedule.validate()` passed above, so this launch passes
                     // the arguments its kernel declares (checked again by `Gpu::launch`),
                     // launches every thread the kernel's guard admits, and each buffer is
-                    // at least as long as the kernel's contract (schedule.rs) requires
+                    // at least as long as the kernel's contract (schedule/validate.rs) requires
                     // for these integer arguments, so no thread indexes past an
                     // allocation (slots hold exactly `words` words; the bases buffer is
                     // at least as long, checked above). The data-dependent indices stay
