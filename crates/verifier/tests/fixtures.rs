@@ -357,3 +357,44 @@ fn a_job_with_a_forged_unit_proof_is_refused_naming_the_unit() {
         other => panic!("expected UnitsRejected, got {other}"),
     }
 }
+
+#[test]
+fn a_unit_receipt_of_another_unit_shape_is_a_foreign_unit() {
+    verify_job_tampered(|_| {}).unwrap();
+    let unit = unit_receipt();
+    let err = verify_job_tampered(|job| units(job)[0]["receipt"] = unit).unwrap_err();
+    assert!(matches!(err, VerifyError::ForeignUnit { index: 0, .. }), "{err}");
+}
+
+#[test]
+fn a_chain_must_start_with_a_compute_unit() {
+    // The receipts of steps 0 and 1 of tile (0, 0) exchanged, labels kept: step 0 is now
+    // an accumulating unit.
+    let err = verify_job_tampered(|job| {
+        let (first, second) = (units(job)[0]["receipt"].clone(), units(job)[1]["receipt"].clone());
+        units(job)[0]["receipt"] = second;
+        units(job)[1]["receipt"] = first;
+    })
+    .unwrap_err();
+    assert!(matches!(err, VerifyError::ChainNotFromZero { .. }), "{err}");
+}
+
+#[test]
+fn a_chain_whose_steps_do_not_link_is_broken() {
+    // Step 1 of tile (0, 0) starting from another accumulator than step 0's output.
+    let err = verify_job_tampered(|job| {
+        let dcin = units(job)[1]["receipt"]["dcin"].clone();
+        units(job)[1]["receipt"]["dcin"] = other_element(&dcin);
+    })
+    .unwrap_err();
+    assert!(matches!(err, VerifyError::BrokenChain { .. }), "{err}");
+    assert!(err.to_string().contains("dCin is not the previous step's dCout"), "{err}");
+    // Step 1 replaced by another chain's first step (a compute unit).
+    let err = verify_job_tampered(|job| {
+        let other = units(job)[2]["receipt"].clone();
+        units(job)[1]["receipt"] = other;
+    })
+    .unwrap_err();
+    assert!(matches!(err, VerifyError::BrokenChain { .. }), "{err}");
+    assert!(err.to_string().contains("not an accumulating unit"), "{err}");
+}
