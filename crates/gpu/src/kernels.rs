@@ -4,6 +4,8 @@
 //! machine that runs them, for that machine's GPU, so one x86-64 build serves every
 //! NVIDIA architecture the kernels support.
 
+use crate::msm::schedule::args;
+
 /// A header under `kernels/`, made available to every program under its include path.
 #[derive(Debug, Clone, Copy)]
 pub struct KernelHeader {
@@ -36,6 +38,15 @@ pub enum ParamKind {
     Word32,
 }
 
+/// One kernel parameter: its name in the `.cu` source and its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    /// The parameter's name in the kernel's source.
+    pub name: &'static str,
+    /// Pointer or 32-bit word.
+    pub kind: ParamKind,
+}
+
 /// One `extern "C" __global__` kernel: its name, its parameters in order, and the
 /// threads per block the launcher always uses. The static kernel test checks the
 /// parameters against the PTX NVRTC emits and the block size against the registers
@@ -45,18 +56,26 @@ pub enum ParamKind {
 pub struct EntryPoint {
     /// The symbol name.
     pub name: &'static str,
-    /// The parameters, in order.
-    pub params: &'static [ParamKind],
+    /// The parameters, in order. The MSM kernels take theirs from their argument
+    /// structs (`msm::schedule::args`), the single statement of each signature.
+    pub params: &'static [Param],
     /// The block of every launch: (x, y, z) threads.
     pub block: (u32, u32, u32),
     /// Dynamic shared memory of every launch, in bytes.
     pub dynamic_shared_bytes: u32,
 }
 
-const P: ParamKind = ParamKind::Pointer;
-const W: ParamKind = ParamKind::Word32;
+/// A pointer parameter called `name`.
+const fn p(name: &'static str) -> Param {
+    Param { name, kind: ParamKind::Pointer }
+}
 
-const fn entry(name: &'static str, params: &'static [ParamKind], block_threads: u32) -> EntryPoint {
+/// A 32-bit integer parameter called `name`.
+const fn w(name: &'static str) -> Param {
+    Param { name, kind: ParamKind::Word32 }
+}
+
+const fn entry(name: &'static str, params: &'static [Param], block_threads: u32) -> EntryPoint {
     EntryPoint { name, params, block: (block_threads, 1, 1), dynamic_shared_bytes: 0 }
 }
 
@@ -94,13 +113,22 @@ pub const GEMM_I8: KernelProgram = KernelProgram {
 
 /// `gemm_i8_mma(const i8* a, const i8* bt, i32* c, int m, int n, int k_pitch)`: 256
 /// threads, 96 KiB of dynamic shared memory (crates/gpu/src/gemm/mod.rs).
-pub(crate) const GEMM_I8_MMA: EntryPoint =
-    EntryPoint { name: "gemm_i8_mma", params: &[P, P, P, W, W, W], block: (256, 1, 1), dynamic_shared_bytes: 98304 };
+pub(crate) const GEMM_I8_MMA: EntryPoint = EntryPoint {
+    name: "gemm_i8_mma",
+    params: &[p("a"), p("bt"), p("c"), w("m"), w("n"), w("k_pitch")],
+    block: (256, 1, 1),
+    dynamic_shared_bytes: 98304,
+};
 /// `pack_a_rows(i8* packed, const i8* a, int m, int k, int k_pitch)`.
-pub(crate) const GEMM_I8_PACK_A: EntryPoint = entry("pack_a_rows", &[P, P, W, W, W], 256);
+pub(crate) const GEMM_I8_PACK_A: EntryPoint =
+    entry("pack_a_rows", &[p("packed"), p("a"), w("m"), w("k"), w("k_pitch")], 256);
 /// `transpose_b(i8* bt, const i8* b, int k, int n, int k_pitch)`: 32 x 8 threads.
-pub(crate) const GEMM_I8_TRANSPOSE_B: EntryPoint =
-    EntryPoint { name: "transpose_b", params: &[P, P, W, W, W], block: (32, 8, 1), dynamic_shared_bytes: 0 };
+pub(crate) const GEMM_I8_TRANSPOSE_B: EntryPoint = EntryPoint {
+    name: "transpose_b",
+    params: &[p("bt"), p("b"), w("k"), w("n"), w("k_pitch")],
+    block: (32, 8, 1),
+    dynamic_shared_bytes: 0,
+};
 
 /// Every program under `kernels/`. The static checks compile each one for sm_80 and
 /// sm_90 and fail if a `.cu` file in the folder is missing from this list.
@@ -112,23 +140,23 @@ pub const MSM: KernelProgram = KernelProgram {
     path: "msm/msm.cu",
     source: kernel_file!("msm/msm.cu"),
     entry_points: &[
-        entry("msm_count_digits", &[P, P, P, W, W], MSM_INDEX_THREADS),
-        entry("msm_scatter_entries", &[P, P, P, W, W], MSM_INDEX_THREADS),
-        entry("msm_scan_blocks", &[P, P, W], MSM_SCAN_THREADS),
-        entry("msm_scan_add_block_offsets", &[P, P, W], MSM_INDEX_THREADS),
-        entry("msm_count_chunks", &[P, P, W], MSM_INDEX_THREADS),
-        entry("msm_accumulate_bases_g1", &[P, P, P, P, P, W, W], MSM_POINT_THREADS),
-        entry("msm_accumulate_bases_g2", &[P, P, P, P, P, W, W], MSM_POINT_THREADS),
-        entry("msm_accumulate_partials_g1", &[P, P, P, P, W, W], MSM_POINT_THREADS),
-        entry("msm_accumulate_partials_g2", &[P, P, P, P, W, W], MSM_POINT_THREADS),
-        entry("msm_gather_buckets_g1", &[P, P, P, W], MSM_POINT_THREADS),
-        entry("msm_gather_buckets_g2", &[P, P, P, W], MSM_POINT_THREADS),
-        entry("msm_suffix_sums_g1", &[P, W, W], MSM_POINT_THREADS),
-        entry("msm_suffix_sums_g2", &[P, W, W], MSM_POINT_THREADS),
-        entry("msm_weight_segments_g1", &[P, P, W, W], MSM_POINT_THREADS),
-        entry("msm_weight_segments_g2", &[P, P, W, W], MSM_POINT_THREADS),
-        entry("msm_sum_groups_g1", &[P, P, W, W], MSM_POINT_THREADS),
-        entry("msm_sum_groups_g2", &[P, P, W, W], MSM_POINT_THREADS),
+        entry("msm_count_digits", args::CountDigitsArgs::PARAMS, MSM_INDEX_THREADS),
+        entry("msm_scatter_entries", args::ScatterEntriesArgs::PARAMS, MSM_INDEX_THREADS),
+        entry("msm_scan_blocks", args::ScanBlocksArgs::PARAMS, MSM_SCAN_THREADS),
+        entry("msm_scan_add_block_offsets", args::ScanAddBlockOffsetsArgs::PARAMS, MSM_INDEX_THREADS),
+        entry("msm_count_chunks", args::CountChunksArgs::PARAMS, MSM_INDEX_THREADS),
+        entry("msm_accumulate_bases_g1", args::AccumulateBasesArgs::PARAMS, MSM_POINT_THREADS),
+        entry("msm_accumulate_bases_g2", args::AccumulateBasesArgs::PARAMS, MSM_POINT_THREADS),
+        entry("msm_accumulate_partials_g1", args::AccumulatePartialsArgs::PARAMS, MSM_POINT_THREADS),
+        entry("msm_accumulate_partials_g2", args::AccumulatePartialsArgs::PARAMS, MSM_POINT_THREADS),
+        entry("msm_gather_buckets_g1", args::GatherBucketsArgs::PARAMS, MSM_POINT_THREADS),
+        entry("msm_gather_buckets_g2", args::GatherBucketsArgs::PARAMS, MSM_POINT_THREADS),
+        entry("msm_suffix_sums_g1", args::SuffixSumsArgs::PARAMS, MSM_POINT_THREADS),
+        entry("msm_suffix_sums_g2", args::SuffixSumsArgs::PARAMS, MSM_POINT_THREADS),
+        entry("msm_weight_segments_g1", args::WeightSegmentsArgs::PARAMS, MSM_POINT_THREADS),
+        entry("msm_weight_segments_g2", args::WeightSegmentsArgs::PARAMS, MSM_POINT_THREADS),
+        entry("msm_sum_groups_g1", args::SumGroupsArgs::PARAMS, MSM_POINT_THREADS),
+        entry("msm_sum_groups_g2", args::SumGroupsArgs::PARAMS, MSM_POINT_THREADS),
     ],
     variants: &KernelVariant::ALL,
 };
@@ -229,6 +257,52 @@ mod tests {
             source.contains(&format!("{stem}_##suffix(")) && source.contains(&format!("TP_MSM_POINT_KERNELS({suffix},"))
         });
         direct || by_macro
+    }
+
+    /// The parameter names of kernel `name`'s definition in `source` (directly, or
+    /// through `TP_MSM_POINT_KERNELS` for `stem_g1` / `stem_g2`).
+    fn source_param_names(source: &str, name: &str) -> Option<Vec<String>> {
+        let mut needles = vec![format!("{name}(")];
+        if let Some((stem, _)) = name.rsplit_once('_') {
+            needles.push(format!("{stem}_##suffix("));
+        }
+        for needle in needles {
+            for (at, _) in source.match_indices(&needle) {
+                // A definition: `__global__` shortly before, no statement end in between.
+                let before = &source[at.saturating_sub(160)..at];
+                let Some(global) = before.rfind("__global__") else { continue };
+                if before[global..].contains(';') || before[global..].contains('}') {
+                    continue;
+                }
+                let list = &source[at + needle.len()..];
+                let list = &list[..list.find(')')?];
+                let names = list
+                    .split(',')
+                    .map(|param| {
+                        let param = param.replace('\\', " ");
+                        param.split_whitespace().last().unwrap_or("").trim_start_matches('*').to_string()
+                    })
+                    .collect();
+                return Some(names);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn every_entry_point_record_names_the_sources_parameters() {
+        for program in PROGRAMS {
+            for entry in program.entry_points {
+                let names = source_param_names(program.source, entry.name)
+                    .unwrap_or_else(|| panic!("no definition of {} in {}", entry.name, program.path));
+                let recorded: Vec<&str> = entry.params.iter().map(|p| p.name).collect();
+                assert_eq!(recorded, names, "{}: the record's parameters differ from the source", entry.name);
+            }
+        }
+        // The check itself sees a difference.
+        let renamed = MSM.source.replace("u32 buckets, u32 launched", "u32 launched, u32 buckets");
+        let names = source_param_names(&renamed, "msm_accumulate_bases_g1").unwrap();
+        assert_eq!(names[5..], ["launched", "buckets"]);
     }
 
     #[test]

@@ -56,8 +56,9 @@ impl LoadedKernel {
 /// Why `config` and arguments of `kinds` do not suit `entry`, if they do not.
 fn check_launch(entry: &EntryPoint, config: &LaunchConfig, kinds: &[ParamKind]) -> Result<(), GpuError> {
     let refuse = |reason: String| Err(GpuError::LaunchArguments { kernel: entry.name, reason });
-    if kinds != entry.params {
-        return refuse(format!("given arguments {kinds:?}, the kernel takes {:?}", entry.params));
+    let takes: Vec<ParamKind> = entry.params.iter().map(|p| p.kind).collect();
+    if kinds != takes {
+        return refuse(format!("given arguments {kinds:?}, the kernel takes {takes:?}"));
     }
     if config.block_dim != entry.block {
         let ((x, y, z), (ex, ey, ez)) = (config.block_dim, entry.block);

@@ -31,7 +31,7 @@ use teraproof_gpu::msm::layout::{
     bases_to_words, push_fq_words, push_fr_words, scalars_to_words, xyzz_from_words, MsmCurve,
 };
 use teraproof_gpu::msm::reference::{msm_phases, MsmPlan};
-use teraproof_gpu::msm::schedule::{Arg, BufferId, BufferSource, Schedule, Step};
+use teraproof_gpu::msm::schedule::{Arg, BufferId, BufferSource, KernelArgs, Schedule, Step};
 
 fn harness() -> Result<&'static Path, String> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -302,9 +302,10 @@ fn schedule_request_with_frees(
     for (index, step) in schedule.steps.iter().enumerate() {
         match step {
             Step::Launch(l) => {
-                let name = l.kernel.entry_point(schedule.curve).unwrap().name;
+                let name = l.kernel().entry_point(schedule.curve).unwrap().name;
                 let args: Vec<String> = l
                     .args
+                    .to_args()
                     .iter()
                     .map(|a| match a {
                         Arg::Buffer(id) => format!("b{}", id.0),
@@ -443,16 +444,25 @@ fn the_host_executor_catches_overruns_and_wrong_arguments() {
     let gather = |s: &Schedule| {
         s.steps
             .iter()
-            .position(|step| matches!(step, Step::Launch(l) if l.kernel == teraproof_gpu::msm::schedule::Kernel::GatherBuckets))
+            .position(|step| matches!(step, Step::Launch(l) if l.kernel() == teraproof_gpu::msm::schedule::Kernel::GatherBuckets))
             .unwrap()
     };
-    let mut swapped = honest.clone();
-    let index = gather(&swapped);
-    if let Step::Launch(l) = &mut swapped.steps[index] {
-        l.args.swap(2, 3);
-    }
-    assert!(swapped.validate().is_err());
-    let stderr = ask_expecting_failure(harness, &schedule_request(&swapped, &bases_words, &scalar_words, &reads));
+    // A schedule's arguments are typed structs, so a swapped pointer and integer can
+    // only reach the harness through the request itself: swap them in the text.
+    let request = schedule_request(&honest, &bases_words, &scalar_words, &reads);
+    let swapped: Vec<String> = request
+        .lines()
+        .map(|line| {
+            let mut tokens: Vec<&str> = line.split(' ').collect();
+            if tokens.get(1).is_some_and(|name| name.starts_with("msm_gather_buckets")) {
+                // launch NAME BLOCKS THREADS partials offsets bucket_sums buckets
+                tokens.swap(6, 7);
+            }
+            tokens.join(" ")
+        })
+        .collect();
+    assert_ne!(swapped.join("\n") + "\n", request);
+    let stderr = ask_expecting_failure(harness, &(swapped.join("\n") + "\n"));
     assert!(stderr.contains("do not match the parameter kinds"), "{stderr}");
 
     // A buffer freed one step too early (an executor bug the frees would cause) is
@@ -474,7 +484,7 @@ fn the_host_executor_catches_overruns_and_wrong_arguments() {
         .steps
         .iter()
         .position(
-            |step| matches!(step, Step::Launch(l) if l.kernel == teraproof_gpu::msm::schedule::Kernel::AccumulateBases),
+            |step| matches!(step, Step::Launch(l) if l.kernel() == teraproof_gpu::msm::schedule::Kernel::AccumulateBases),
         )
         .unwrap();
     if let Step::Launch(l) = &mut short_grid.steps[accumulate] {
@@ -482,7 +492,8 @@ fn the_host_executor_catches_overruns_and_wrong_arguments() {
     }
     assert!(short_grid.validate().is_err());
     let Step::Launch(gather_launch) = &honest.steps[gather(&honest)] else { unreachable!() };
-    let Arg::Buffer(bucket_sums) = gather_launch.args[2] else { unreachable!() };
+    let KernelArgs::GatherBuckets(gathered) = gather_launch.args else { unreachable!() };
+    let bucket_sums = gathered.bucket_sums;
     let mut keep = honest.last_uses();
     keep[bucket_sums.0] = None;
     let request = schedule_request_with_frees(&short_grid, &keep, &bases_words, &scalar_words, &[bucket_sums]);
@@ -506,7 +517,8 @@ fn the_host_executor_catches_overruns_and_wrong_arguments() {
     let mut short = honest.clone();
     let index = gather(&short);
     let Step::Launch(l) = &short.steps[index] else { unreachable!() };
-    let Arg::Buffer(sums) = l.args[2] else { unreachable!() };
+    let KernelArgs::GatherBuckets(gathered) = l.args else { unreachable!() };
+    let sums = gathered.bucket_sums;
     short.buffers[sums.0].words -= short.xyzz_words;
     assert!(short.validate().is_err());
     let stderr = ask_expecting_failure(harness, &schedule_request(&short, &bases_words, &scalar_words, &reads));

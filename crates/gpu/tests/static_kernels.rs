@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use teraproof_gpu::kernels::{EntryPoint, KernelProgram, KernelVariant, ParamKind, HEADERS, PROGRAMS};
+use teraproof_gpu::kernels::{EntryPoint, KernelProgram, KernelVariant, Param, ParamKind, HEADERS, PROGRAMS};
 use teraproof_gpu::nvrtc::{compile, compile_ptx, nvrtc_version, parse_ptxas_report, FunctionResources, Target};
 use teraproof_gpu::{ComputeCapability, GpuError};
 
@@ -181,7 +181,7 @@ fn every_kernel_compiles_assembles_and_does_not_spill() {
             let declared = ptx_entries.iter().find(|(name, _)| name == entry.name).map(|(_, params)| params);
             assert_eq!(
                 declared,
-                Some(&entry.params.to_vec()),
+                Some(&entry.params.iter().map(|p| p.kind).collect::<Vec<_>>()),
                 "{what}: the PTX parameters of {} differ from its EntryPoint record",
                 entry.name
             );
@@ -467,7 +467,7 @@ fn nvrtc_errors_carry_the_compile_log() {
         source: "extern \"C\" __global__ void broken(int* out) { out[0] = undeclared_name; }",
         entry_points: &[EntryPoint {
             name: "broken",
-            params: &[ParamKind::Pointer],
+            params: &[Param { name: "out", kind: ParamKind::Pointer }],
             block: (1, 1, 1),
             dynamic_shared_bytes: 0,
         }],

@@ -345,30 +345,28 @@ impl<'gpu> GpuMsm<'gpu> {
                     slots[to.0] = Some(copy);
                 }
                 Step::Launch(launch) => {
-                    for arg in &launch.args {
-                        if let Arg::Buffer(id) = arg {
-                            let spec = &schedule.buffers[id.0];
-                            if slots[id.0].is_none() {
-                                slots[id.0] = match spec.source {
-                                    BufferSource::Zeroed => Some(
-                                        stream
-                                            .alloc_zeros::<u32>(spec.words)
-                                            .map_err(GpuError::driver("allocating MSM buffers"))?,
-                                    ),
-                                    BufferSource::Poisoned => Some(self.poisoned(spec.words)?),
-                                    _ => None,
-                                };
-                            }
+                    for id in launch.args.buffers() {
+                        let spec = &schedule.buffers[id.0];
+                        if slots[id.0].is_none() {
+                            slots[id.0] = match spec.source {
+                                BufferSource::Zeroed => Some(
+                                    stream
+                                        .alloc_zeros::<u32>(spec.words)
+                                        .map_err(GpuError::driver("allocating MSM buffers"))?,
+                                ),
+                                BufferSource::Poisoned => Some(self.poisoned(spec.words)?),
+                                _ => None,
+                            };
                         }
                     }
-                    let entry = launch.kernel.entry_point(schedule.curve)?;
+                    let entry = launch.kernel().entry_point(schedule.curve)?;
                     let function = self
                         .kernels
                         .functions
                         .get(entry.name)
                         .ok_or_else(|| GpuError::Msm(format!("kernel {} is not loaded", entry.name)))?;
-                    let args = launch
-                        .args
+                    let positional = launch.args.to_args();
+                    let args = positional
                         .iter()
                         .map(|arg| match arg {
                             Arg::U32(value) => Ok(KernelArg::U32(*value)),

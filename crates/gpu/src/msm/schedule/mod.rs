@@ -25,9 +25,13 @@ use core::fmt;
 use super::layout::{affine_words, xyzz_words, MsmCurve};
 use super::reference::{MsmPlan, MAX_WINDOW_BITS};
 use crate::error::GpuError;
-use crate::kernels::{EntryPoint, ParamKind, MSM};
+use crate::kernels::{EntryPoint, MSM};
 
+pub mod args;
 mod validate;
+
+pub use args::KernelArgs;
+use args::*;
 
 /// Entries (or partials) one accumulation thread sums (`CHUNK` in msm.cuh).
 pub const CHUNK: usize = 32;
@@ -77,30 +81,30 @@ impl Curve {
     }
 }
 
-/// The kernels of `kernels/msm/msm.cu`.
+/// The kernels of `kernels/msm/msm.cu`; each one's arguments are a struct in [`args`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
-    /// `msm_count_digits(scalars, canonical, counts, n, window_bits)`.
+    /// `msm_count_digits`; arguments [`CountDigitsArgs`].
     CountDigits,
-    /// `msm_scatter_entries(canonical, cursors, entries, n, window_bits)`.
+    /// `msm_scatter_entries`; arguments [`ScatterEntriesArgs`].
     ScatterEntries,
-    /// `msm_scan_blocks(data, block_totals, n)`.
+    /// `msm_scan_blocks`; arguments [`ScanBlocksArgs`].
     ScanBlocks,
-    /// `msm_scan_add_block_offsets(data, block_offsets, n)`.
+    /// `msm_scan_add_block_offsets`; arguments [`ScanAddBlockOffsetsArgs`].
     ScanAddBlockOffsets,
-    /// `msm_count_chunks(offsets, chunk_counts, buckets)`.
+    /// `msm_count_chunks`; arguments [`CountChunksArgs`].
     CountChunks,
-    /// `msm_accumulate_bases_*(bases, entries, offsets, chunk_offsets, partials, buckets, launched)`.
+    /// `msm_accumulate_bases_*`; arguments [`AccumulateBasesArgs`].
     AccumulateBases,
-    /// `msm_accumulate_partials_*(previous, offsets, chunk_offsets, partials, buckets, launched)`.
+    /// `msm_accumulate_partials_*`; arguments [`AccumulatePartialsArgs`].
     AccumulatePartials,
-    /// `msm_gather_buckets_*(partials, offsets, bucket_sums, buckets)`.
+    /// `msm_gather_buckets_*`; arguments [`GatherBucketsArgs`].
     GatherBuckets,
-    /// `msm_suffix_sums_*(bucket_sums, window_bits, total)`.
+    /// `msm_suffix_sums_*`; arguments [`SuffixSumsArgs`].
     SuffixSums,
-    /// `msm_weight_segments_*(suffix_sums, shares, window_bits, total)`.
+    /// `msm_weight_segments_*`; arguments [`WeightSegmentsArgs`].
     WeightSegments,
-    /// `msm_sum_groups_*(points, sums, count, total)`.
+    /// `msm_sum_groups_*`; arguments [`SumGroupsArgs`].
     SumGroups,
 }
 
@@ -201,14 +205,19 @@ pub enum Arg {
 /// One kernel launch: `blocks` blocks of `threads` threads, no dynamic shared memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launch {
-    /// The kernel.
-    pub kernel: Kernel,
     /// Blocks in the (one-dimensional) grid.
     pub blocks: u32,
     /// Threads per block.
     pub threads: u32,
-    /// The arguments, in the kernel's order.
-    pub args: Vec<Arg>,
+    /// The arguments, by name; they also say which kernel runs.
+    pub args: KernelArgs,
+}
+
+impl Launch {
+    /// The kernel launched.
+    pub fn kernel(&self) -> Kernel {
+        self.args.kernel()
+    }
 }
 
 /// One step of a schedule, run in order on one stream.
@@ -308,17 +317,19 @@ impl Builder {
     }
 
     /// A launch of enough blocks of the kernel's block size for `threads` threads.
-    fn launch(&mut self, kernel: Kernel, threads: usize, args: Vec<Arg>) -> Result<(), GpuError> {
-        let block = kernel.entry_point(self.curve)?.block_threads();
+    fn launch(&mut self, threads: usize, args: impl Into<KernelArgs>) -> Result<(), GpuError> {
+        let args = args.into();
+        let block = args.kernel().entry_point(self.curve)?.block_threads();
         let blocks = threads.div_ceil(block as usize).max(1);
-        self.launch_blocks(kernel, blocks, args)
+        self.launch_blocks(blocks, args)
     }
 
-    fn launch_blocks(&mut self, kernel: Kernel, blocks: usize, args: Vec<Arg>) -> Result<(), GpuError> {
-        let threads = kernel.entry_point(self.curve)?.block_threads();
+    fn launch_blocks(&mut self, blocks: usize, args: impl Into<KernelArgs>) -> Result<(), GpuError> {
+        let args = args.into();
+        let threads = args.kernel().entry_point(self.curve)?.block_threads();
         let blocks =
             u32::try_from(blocks).map_err(|_| GpuError::Msm(format!("{blocks} blocks is too large a grid")))?;
-        self.steps.push(Step::Launch(Launch { kernel, blocks, threads, args }));
+        self.steps.push(Step::Launch(Launch { blocks, threads, args }));
         Ok(())
     }
 
@@ -329,27 +340,21 @@ impl Builder {
         if blocks > SCAN_BLOCK_ELEMENTS {
             return Err(GpuError::Msm(format!("a scan of {len} elements exceeds the two-level scan")));
         }
-        let totals = self.poisoned("scan block totals", blocks);
-        self.launch_blocks(Kernel::ScanBlocks, blocks, vec![buf(data), buf(totals), word(len)?])?;
+        let block_totals = self.poisoned("scan block totals", blocks);
+        self.launch_blocks(blocks, ScanBlocksArgs { data, block_totals, n: word(len)? })?;
         if blocks > 1 {
             let grand_total = self.poisoned("scan grand total", 1);
-            self.launch_blocks(Kernel::ScanBlocks, 1, vec![buf(totals), buf(grand_total), word(blocks)?])?;
-            self.launch(Kernel::ScanAddBlockOffsets, len, vec![buf(data), buf(totals), word(len)?])?;
+            self.launch_blocks(1, ScanBlocksArgs { data: block_totals, block_totals: grand_total, n: word(blocks)? })?;
+            self.launch(len, ScanAddBlockOffsetsArgs { data, block_offsets: block_totals, n: word(len)? })?;
         }
         Ok(())
     }
 }
 
-fn buf(id: BufferId) -> Arg {
-    Arg::Buffer(id)
-}
-
 /// A size as a kernel's `u32` argument; an error, never a wrapped or saturated value,
 /// when it does not fit.
-fn word(value: usize) -> Result<Arg, GpuError> {
-    u32::try_from(value)
-        .map(Arg::U32)
-        .map_err(|_| GpuError::Msm(format!("{value} does not fit a kernel's u32 argument")))
+fn word(value: usize) -> Result<u32, GpuError> {
+    u32::try_from(value).map_err(|_| GpuError::Msm(format!("{value} does not fit a kernel's u32 argument")))
 }
 
 impl Schedule {
@@ -377,11 +382,12 @@ impl Schedule {
         let scalars = b.buffer("scalars", n * SCALAR_WORDS, BufferSource::Scalars);
         let canonical = b.poisoned("canonical scalars", n * SCALAR_WORDS);
         let offsets = b.zeroed("bucket offsets", buckets + 1);
-        b.launch(Kernel::CountDigits, n, vec![buf(scalars), buf(canonical), buf(offsets), word(n)?, word(c)?])?;
+        let (n32, window_bits) = (word(n)?, word(c)?);
+        b.launch(n, CountDigitsArgs { scalars, canonical, bucket_counts: offsets, n: n32, window_bits })?;
         b.scan(offsets, buckets + 1)?;
         let cursors = b.duplicate(offsets, "bucket cursors");
         let entries = b.poisoned("entries", n * windows);
-        b.launch(Kernel::ScatterEntries, n, vec![buf(canonical), buf(cursors), buf(entries), word(n)?, word(c)?])?;
+        b.launch(n, ScatterEntriesArgs { canonical, cursors, entries, n: n32, window_bits })?;
 
         // Phase 4: accumulation levels until every bucket holds at most one partial. A
         // bucket belongs to one window and a point gives a window one digit, so no
@@ -390,23 +396,40 @@ impl Schedule {
         let mut items_bound = n * windows;
         let mut largest = n;
         let mut partials: Option<BufferId> = None;
+        let buckets32 = word(buckets)?;
         loop {
             let chunk_offsets = b.poisoned("chunk offsets", buckets + 1);
-            b.launch(Kernel::CountChunks, buckets + 1, vec![buf(level_offsets), buf(chunk_offsets), word(buckets)?])?;
+            let count = CountChunksArgs { offsets: level_offsets, chunk_counts: chunk_offsets, buckets: buckets32 };
+            b.launch(buckets + 1, count)?;
             b.scan(chunk_offsets, buckets + 1)?;
             // Σ_b ⌈count_b / CHUNK⌉ ≤ items / CHUNK + B: a bound on this level's chunks.
             let launched = items_bound.div_ceil(CHUNK) + buckets;
             let next = b.poisoned("partials", launched * xyzz);
-            let tail = [buf(level_offsets), buf(chunk_offsets), buf(next), word(buckets)?, word(launched)?];
+            let (offsets, launched32) = (level_offsets, word(launched)?);
             match partials {
-                None => {
-                    let args = [buf(bases), buf(entries)].into_iter().chain(tail).collect();
-                    b.launch(Kernel::AccumulateBases, launched, args)?;
-                }
-                Some(previous) => {
-                    let args = [buf(previous)].into_iter().chain(tail).collect();
-                    b.launch(Kernel::AccumulatePartials, launched, args)?;
-                }
+                None => b.launch(
+                    launched,
+                    AccumulateBasesArgs {
+                        bases,
+                        entries,
+                        offsets,
+                        chunk_offsets,
+                        partials: next,
+                        buckets: buckets32,
+                        launched: launched32,
+                    },
+                )?,
+                Some(previous) => b.launch(
+                    launched,
+                    AccumulatePartialsArgs {
+                        previous,
+                        offsets,
+                        chunk_offsets,
+                        partials: next,
+                        buckets: buckets32,
+                        launched: launched32,
+                    },
+                )?,
             }
             partials = Some(next);
             level_offsets = chunk_offsets;
@@ -418,27 +441,25 @@ impl Schedule {
         }
         let partials = partials.ok_or_else(|| GpuError::Msm("the accumulation made no level".into()))?;
         let bucket_sums = b.poisoned("bucket sums", buckets * xyzz);
-        b.launch(
-            Kernel::GatherBuckets,
-            buckets,
-            vec![buf(partials), buf(level_offsets), buf(bucket_sums), word(buckets)?],
-        )?;
+        b.launch(buckets, GatherBucketsArgs { partials, offsets: level_offsets, bucket_sums, buckets: buckets32 })?;
         // The suffix sums overwrite the bucket sums; keep a copy when they are wanted.
         let kept_bucket_sums = keep_phases.then(|| b.duplicate(bucket_sums, "bucket sums (kept)"));
 
         // Phases 5-6: bucket reduction to one point per window.
         let segments = per_window.div_ceil(SEGMENT);
         let total = windows * segments;
-        b.launch(Kernel::SuffixSums, total, vec![buf(bucket_sums), word(c)?, word(total)?])?;
+        let total32 = word(total)?;
+        b.launch(total, SuffixSumsArgs { bucket_sums, window_bits, total: total32 })?;
         let mut shares = b.poisoned("segment shares", total * xyzz);
-        b.launch(Kernel::SumGroups, total, vec![buf(bucket_sums), buf(shares), word(per_window)?, word(total)?])?;
-        b.launch(Kernel::WeightSegments, total, vec![buf(bucket_sums), buf(shares), word(c)?, word(total)?])?;
+        b.launch(total, SumGroupsArgs { points: bucket_sums, sums: shares, count: word(per_window)?, total: total32 })?;
+        b.launch(total, WeightSegmentsArgs { suffix_sums: bucket_sums, shares, window_bits, total: total32 })?;
         let mut count = segments;
         while count > 1 {
             let groups = count.div_ceil(GROUP);
             let sums = b.poisoned("group sums", windows * groups * xyzz);
             let rows_total = windows * groups;
-            b.launch(Kernel::SumGroups, rows_total, vec![buf(shares), buf(sums), word(count)?, word(rows_total)?])?;
+            let args = SumGroupsArgs { points: shares, sums, count: word(count)?, total: word(rows_total)? };
+            b.launch(rows_total, args)?;
             shares = sums;
             count = groups;
         }
@@ -534,14 +555,7 @@ impl Schedule {
 /// The buffers a step touches.
 fn step_buffers(step: &Step) -> Vec<BufferId> {
     match step {
-        Step::Launch(l) => l
-            .args
-            .iter()
-            .filter_map(|a| match a {
-                Arg::Buffer(id) => Some(*id),
-                Arg::U32(_) => None,
-            })
-            .collect(),
+        Step::Launch(l) => l.args.buffers(),
         Step::Duplicate { from, to } => vec![*from, *to],
     }
 }
@@ -607,14 +621,14 @@ mod tests {
     fn levels_and_reductions_follow_the_size() {
         // n = 1100 at c = 4: bucket bound 1100 -> 35 -> 2 -> 1, three accumulation levels.
         let s = schedule(1100, 4);
-        let count = |k| s.launches().filter(|l| l.kernel == k).count();
+        let count = |k| s.launches().filter(|l| l.kernel() == k).count();
         assert_eq!(count(Kernel::AccumulateBases), 1);
         assert_eq!(count(Kernel::AccumulatePartials), 2);
         // c = 16: 2^15 buckets per window, 1024 segments -> 32 -> 1: three group sums.
         let s = schedule(5, 16);
-        assert_eq!(s.launches().filter(|l| l.kernel == Kernel::SumGroups).count(), 3);
+        assert_eq!(s.launches().filter(|l| l.kernel() == Kernel::SumGroups).count(), 3);
         // Bucket offsets of 17·2^15 + 1 words need the second scan level.
-        assert!(s.launches().any(|l| l.kernel == Kernel::ScanAddBlockOffsets));
+        assert!(s.launches().any(|l| l.kernel() == Kernel::ScanAddBlockOffsets));
     }
 
     #[test]
@@ -659,7 +673,7 @@ mod tests {
         s.steps
             .iter_mut()
             .find_map(|step| match step {
-                Step::Launch(l) if l.kernel == kernel => Some(l),
+                Step::Launch(l) if l.kernel() == kernel => Some(l),
                 _ => None,
             })
             .unwrap()
@@ -670,19 +684,20 @@ mod tests {
         assert!(err.reason.contains(needle), "expected '{needle}' in: {err}");
     }
 
+    /// The arguments of the first launch of `$variant`, mutably, as its struct.
+    macro_rules! args_of {
+        ($s:expr, $variant:ident) => {
+            match &mut launch_of(&mut $s, Kernel::$variant).args {
+                KernelArgs::$variant(a) => a,
+                other => unreachable!("{other:?}"),
+            }
+        };
+    }
+
     #[test]
     fn validate_rejects_wrong_arguments() {
         let honest = schedule(100, 5);
         assert!(honest.validate().is_ok());
-
-        let mut s = honest.clone();
-        launch_of(&mut s, Kernel::CountDigits).args.pop();
-        rejected(&s, "takes 5 arguments, given 4");
-
-        let mut s = honest.clone();
-        let launch = launch_of(&mut s, Kernel::ScatterEntries);
-        launch.args.swap(1, 3);
-        rejected(&s, "argument 1 must be a Pointer");
 
         let mut s = honest.clone();
         launch_of(&mut s, Kernel::SumGroups).threads = 256;
@@ -693,18 +708,17 @@ mod tests {
         rejected(&s, "not a valid grid");
 
         let mut s = honest.clone();
-        launch_of(&mut s, Kernel::SuffixSums).args[1] = Arg::U32(17);
+        args_of!(s, SuffixSums).window_bits = 17;
         rejected(&s, "window bits 17");
 
         let mut s = honest.clone();
-        let launch = launch_of(&mut s, Kernel::SumGroups);
-        launch.args[1] = launch.args[0];
+        let a = args_of!(s, SumGroups);
+        a.sums = a.points;
         rejected(&s, "passed twice");
 
         let mut s = honest.clone();
-        let launch = launch_of(&mut s, Kernel::CountDigits);
-        launch.args[3] = Arg::U32(u32::MAX / 10);
-        launch.blocks = u32::MAX / 10 / 256 + 1;
+        args_of!(s, CountDigits).n = u32::MAX / 10;
+        launch_of(&mut s, Kernel::CountDigits).blocks = u32::MAX / 10 / 256 + 1;
         rejected(&s, "overflow 32-bit entry counts");
 
         let mut s = honest.clone();
@@ -719,20 +733,17 @@ mod tests {
         // chunk offsets they were written by.
         let mut s = schedule(1, 4);
         let offsets = s.outputs.offsets.unwrap();
-        launch_of(&mut s, Kernel::GatherBuckets).args[1] = Arg::Buffer(offsets);
+        args_of!(s, GatherBuckets).offsets = offsets;
         rejected(&s, "is not the partials written by");
 
         // Entries paired with chunk offsets instead of the bucket offsets.
         let mut s = honest.clone();
-        let launch = launch_of(&mut s, Kernel::AccumulateBases);
-        launch.args[2] = launch.args[3];
+        let a = args_of!(s, AccumulateBases);
+        a.offsets = a.chunk_offsets;
         rejected(&s, "passed twice");
         let mut s = honest.clone();
-        let chunk_offsets = match launch_of(&mut s, Kernel::AccumulatePartials).args[2] {
-            Arg::Buffer(id) => id,
-            Arg::U32(_) => unreachable!(),
-        };
-        launch_of(&mut s, Kernel::AccumulateBases).args[2] = Arg::Buffer(chunk_offsets);
+        let chunk_offsets = args_of!(s, AccumulatePartials).chunk_offsets;
+        args_of!(s, AccumulateBases).offsets = chunk_offsets;
         rejected(&s, "not scattered by a copy of these offsets");
 
         // A later level's chunks counted from the bucket offsets instead of the level
@@ -743,12 +754,12 @@ mod tests {
             .steps
             .iter()
             .enumerate()
-            .filter(|(_, step)| matches!(step, Step::Launch(l) if l.kernel == Kernel::CountChunks))
+            .filter(|(_, step)| matches!(step, Step::Launch(l) if l.kernel() == Kernel::CountChunks))
             .nth(1)
             .unwrap()
             .0;
-        if let Step::Launch(l) = &mut s.steps[second_count] {
-            l.args[0] = Arg::Buffer(offsets);
+        if let Step::Launch(Launch { args: KernelArgs::CountChunks(a), .. }) = &mut s.steps[second_count] {
+            a.offsets = offsets;
         }
         rejected(&s, "were not counted from");
 
@@ -756,8 +767,8 @@ mod tests {
         // shrunk to match, so only the provenance check can tell).
         let mut s = honest.clone();
         let buckets = s.plan.buckets() as u32;
+        args_of!(s, AccumulateBases).launched = buckets;
         let launch = launch_of(&mut s, Kernel::AccumulateBases);
-        launch.args[6] = Arg::U32(buckets);
         launch.blocks = buckets.div_ceil(launch.threads);
         rejected(&s, "fewer than the entries can fill");
 
@@ -766,7 +777,7 @@ mod tests {
         let add = s
             .steps
             .iter()
-            .position(|step| matches!(step, Step::Launch(l) if l.kernel == Kernel::ScanAddBlockOffsets))
+            .position(|step| matches!(step, Step::Launch(l) if l.kernel() == Kernel::ScanAddBlockOffsets))
             .unwrap();
         s.steps.remove(add);
         let err = s.validate().unwrap_err();
@@ -778,7 +789,7 @@ mod tests {
         zeroed.source = BufferSource::Zeroed;
         s.buffers.push(zeroed);
         let id = BufferId(s.buffers.len() - 1);
-        launch_of(&mut s, Kernel::AccumulateBases).args[0] = Arg::Buffer(id);
+        args_of!(s, AccumulateBases).bases = id;
         rejected(&s, "not the bases");
     }
 
@@ -802,21 +813,26 @@ mod tests {
     #[test]
     fn validate_rejects_short_buffers() {
         let honest = schedule(3000, 6);
-        for (kernel, arg) in [
-            (Kernel::CountDigits, 0),
-            (Kernel::CountDigits, 2),
-            (Kernel::ScatterEntries, 2),
-            (Kernel::AccumulateBases, 0),
-            (Kernel::AccumulateBases, 4),
-            (Kernel::GatherBuckets, 2),
-            (Kernel::SuffixSums, 0),
-            (Kernel::SumGroups, 1),
-        ] {
+        let mut s = honest.clone();
+        let cases: [(Kernel, BufferId, &str); 8] = [
+            (Kernel::CountDigits, args_of!(s, CountDigits).scalars, "scalars"),
+            (Kernel::CountDigits, args_of!(s, CountDigits).bucket_counts, "bucket_counts"),
+            (Kernel::ScatterEntries, args_of!(s, ScatterEntries).entries, "entries"),
+            (Kernel::AccumulateBases, args_of!(s, AccumulateBases).bases, "bases"),
+            (Kernel::AccumulateBases, args_of!(s, AccumulateBases).partials, "partials"),
+            (Kernel::GatherBuckets, args_of!(s, GatherBuckets).bucket_sums, "bucket_sums"),
+            (Kernel::SuffixSums, args_of!(s, SuffixSums).bucket_sums, "bucket_sums"),
+            (Kernel::SumGroups, args_of!(s, SumGroups).sums, "sums"),
+        ];
+        for (kernel, id, param) in cases {
             let mut s = honest.clone();
-            let Arg::Buffer(id) = launch_of(&mut s, kernel).args[arg] else { panic!("{kernel:?} {arg}") };
             s.buffers[id.0].words -= 1;
-            // The first launch that indexes the shortened buffer is the one refused.
-            rejected(&s, &format!("({}) has", s.buffers[id.0].name));
+            // The first launch that indexes the shortened buffer is the one refused,
+            // and the message names the parameter and the buffer.
+            let err = s.validate().unwrap_err();
+            let buffer = s.buffers[id.0].name;
+            assert!(err.reason.contains(&format!("({buffer}) has")), "{kernel:?} {param}: {err}");
+            assert!(err.reason.contains("` ("), "{kernel:?} {param}: {err}");
         }
     }
 

@@ -52,20 +52,12 @@ impl Schedule {
         Ok(())
     }
 
-    /// One launch against its entry point and its kernel's contract.
+    /// One launch against its entry point and its kernel's contract. The arguments'
+    /// count and kinds are the argument struct's, which is also the entry point's
+    /// record (checked in `args.rs`): nothing positional is left to check.
     fn check_launch(&self, launch: &Launch) -> Result<(), String> {
-        let entry = launch.kernel.entry_point(self.curve).map_err(|e| e.to_string())?;
+        let entry = launch.kernel().entry_point(self.curve).map_err(|e| e.to_string())?;
         let name = entry.name;
-        if launch.args.len() != entry.params.len() {
-            return Err(format!("{name} takes {} arguments, given {}", entry.params.len(), launch.args.len()));
-        }
-        for (i, (arg, kind)) in launch.args.iter().zip(entry.params).enumerate() {
-            let matches =
-                matches!((arg, kind), (Arg::Buffer(_), ParamKind::Pointer) | (Arg::U32(_), ParamKind::Word32));
-            if !matches {
-                return Err(format!("{name} argument {i} must be a {kind:?}, given {arg:?}"));
-            }
-        }
         if launch.threads != entry.block_threads() {
             return Err(format!(
                 "{name} runs with {} threads per block, given {}",
@@ -85,13 +77,11 @@ impl Schedule {
         }
         // Every pointer is `__restrict__`: no buffer may be passed twice.
         let mut seen = Vec::new();
-        for arg in &launch.args {
-            if let Arg::Buffer(id) = arg {
-                if seen.contains(id) {
-                    return Err(format!("{name}: buffer {} is passed twice to __restrict__ parameters", id.0));
-                }
-                seen.push(*id);
+        for id in launch.args.buffers() {
+            if seen.contains(&id) {
+                return Err(format!("{name}: buffer {} is passed twice to __restrict__ parameters", id.0));
             }
+            seen.push(id);
         }
         let contract = Contract { schedule: self, launch, name };
         contract.check()
@@ -136,15 +126,7 @@ impl Provenance {
     }
 
     fn check_and_record(&mut self, schedule: &Schedule, launch: &Launch) -> Result<(), String> {
-        let kernel = launch.kernel;
-        let id = |i: usize| match launch.args.get(i) {
-            Some(Arg::Buffer(id)) => Ok(*id),
-            _ => Err(format!("{kernel:?}: argument {i} is not a buffer")),
-        };
-        let word = |i: usize| match launch.args.get(i) {
-            Some(Arg::U32(v)) => Ok(u64::from(*v)),
-            _ => Err(format!("{kernel:?}: argument {i} is not an integer")),
-        };
+        let kernel = launch.kernel();
         let name = |id: BufferId| schedule.buffers[id.0].name;
         let buckets = schedule.plan.buckets() as u64;
         let chunk_bound = |items: u64| items.div_ceil(CHUNK as u64) + buckets;
@@ -165,67 +147,66 @@ impl Provenance {
                 _ => Err(format!("{kernel:?}: {} is not the partials written by {}", name(values), name(offsets))),
             }
         };
-        match kernel {
-            Kernel::ScanBlocks => {
-                let data = id(0)?;
+        match launch.args {
+            KernelArgs::ScanBlocks(a) => {
                 if launch.blocks == 1 {
-                    self.scanned.insert(data);
+                    self.scanned.insert(a.data);
                 } else {
-                    self.block_scanned.insert(data, id(1)?);
+                    self.block_scanned.insert(a.data, a.block_totals);
                 }
             }
-            Kernel::ScanAddBlockOffsets => {
-                let (data, totals) = (id(0)?, id(1)?);
-                if self.block_scanned.get(&data) != Some(&totals) || !self.scanned.contains(&totals) {
-                    return Err(format!("{kernel:?}: {} has no scanned block totals in {}", name(data), name(totals)));
+            KernelArgs::ScanAddBlockOffsets(a) => {
+                if self.block_scanned.get(&a.data) != Some(&a.block_offsets) || !self.scanned.contains(&a.block_offsets)
+                {
+                    let (data, totals) = (name(a.data), name(a.block_offsets));
+                    return Err(format!("{kernel:?}: {data} has no scanned block totals in {totals}"));
                 }
-                self.scanned.insert(data);
+                self.scanned.insert(a.data);
             }
-            Kernel::ScatterEntries => {
-                let (cursors, entries) = (id(1)?, id(2)?);
-                if !self.copies_of_scans.contains_key(&cursors) {
-                    return Err(format!("{kernel:?}: {} is not a copy of scanned offsets", name(cursors)));
+            KernelArgs::ScatterEntries(a) => {
+                if !self.copies_of_scans.contains_key(&a.cursors) {
+                    return Err(format!("{kernel:?}: {} is not a copy of scanned offsets", name(a.cursors)));
                 }
-                self.entries.insert(entries, cursors);
+                self.entries.insert(a.entries, a.cursors);
             }
-            Kernel::CountChunks => {
-                let (offsets, counts) = (id(0)?, id(1)?);
-                if !self.scanned.contains(&offsets) {
-                    return Err(format!("{kernel:?}: {} is not a complete scan", name(offsets)));
+            KernelArgs::CountChunks(a) => {
+                if !self.scanned.contains(&a.offsets) {
+                    return Err(format!("{kernel:?}: {} is not a complete scan", name(a.offsets)));
                 }
-                self.scanned.remove(&counts);
-                self.chunks.insert(counts, offsets);
+                self.scanned.remove(&a.chunk_counts);
+                self.chunks.insert(a.chunk_counts, a.offsets);
             }
-            Kernel::AccumulateBases => {
-                let (bases, entries, offsets, chunk_offsets, partials) = (id(0)?, id(1)?, id(2)?, id(3)?, id(4)?);
-                if schedule.buffers[bases.0].source != BufferSource::Bases {
-                    return Err(format!("{kernel:?}: argument 0 is not the bases"));
+            KernelArgs::AccumulateBases(a) => {
+                if schedule.buffers[a.bases.0].source != BufferSource::Bases {
+                    return Err(format!("{kernel:?}: `bases` is not the bases"));
                 }
-                let cursors = self.entries.get(&entries);
-                if cursors.and_then(|c| self.copies_of_scans.get(c)) != Some(&offsets) {
+                let cursors = self.entries.get(&a.entries);
+                if cursors.and_then(|c| self.copies_of_scans.get(c)) != Some(&a.offsets) {
                     return Err(format!("{kernel:?}: the entries were not scattered by a copy of these offsets"));
                 }
-                level(offsets, chunk_offsets)?;
-                let launched = word(6)?;
-                if launched < chunk_bound(schedule.buffers[entries.0].words as u64) {
+                level(a.offsets, a.chunk_offsets)?;
+                let launched = u64::from(a.launched);
+                if launched < chunk_bound(schedule.buffers[a.entries.0].words as u64) {
                     return Err(format!("{kernel:?}: {launched} chunks launched, fewer than the entries can fill"));
                 }
-                self.partials.insert(partials, (chunk_offsets, launched));
+                self.partials.insert(a.partials, (a.chunk_offsets, launched));
             }
-            Kernel::AccumulatePartials => {
-                let (previous, offsets, chunk_offsets, partials) = (id(0)?, id(1)?, id(2)?, id(3)?);
-                let previous_launched = written_by(previous, offsets)?;
-                level(offsets, chunk_offsets)?;
-                let launched = word(5)?;
+            KernelArgs::AccumulatePartials(a) => {
+                let previous_launched = written_by(a.previous, a.offsets)?;
+                level(a.offsets, a.chunk_offsets)?;
+                let launched = u64::from(a.launched);
                 if launched < chunk_bound(previous_launched) {
                     return Err(format!("{kernel:?}: {launched} chunks launched, fewer than the partials can fill"));
                 }
-                self.partials.insert(partials, (chunk_offsets, launched));
+                self.partials.insert(a.partials, (a.chunk_offsets, launched));
             }
-            Kernel::GatherBuckets => {
-                written_by(id(0)?, id(1)?)?;
+            KernelArgs::GatherBuckets(a) => {
+                written_by(a.partials, a.offsets)?;
             }
-            _ => {}
+            KernelArgs::CountDigits(_)
+            | KernelArgs::SuffixSums(_)
+            | KernelArgs::WeightSegments(_)
+            | KernelArgs::SumGroups(_) => {}
         }
         Ok(())
     }
@@ -242,18 +223,12 @@ struct Contract<'a> {
 }
 
 impl Contract<'_> {
-    fn word(&self, i: usize) -> u64 {
-        match self.launch.args.get(i) {
-            Some(Arg::U32(v)) => u64::from(*v),
-            _ => 0,
-        }
-    }
-
-    fn needs(&self, i: usize, words: u64) -> Result<(), String> {
-        let Some(Arg::Buffer(id)) = self.launch.args.get(i) else { return Ok(()) };
-        let spec = &self.schedule.buffers[id.0];
+    /// `buffer` (passed as this kernel's parameter of that name) holds at least `words`.
+    fn needs(&self, buffer: BufferId, words: u64) -> Result<(), String> {
+        let spec = &self.schedule.buffers[buffer.0];
         if (spec.words as u64) < words {
-            return Err(format!("{}: argument {i} ({}) has {} words, needs {words}", self.name, spec.name, spec.words));
+            let param = self.launch.args.param_of(buffer);
+            return Err(format!("{}: `{param}` ({}) has {} words, needs {words}", self.name, spec.name, spec.words));
         }
         Ok(())
     }
@@ -266,12 +241,19 @@ impl Contract<'_> {
         Ok(())
     }
 
-    fn window_bits(&self, i: usize) -> Result<u64, String> {
-        let c = self.word(i);
-        if !(2..=u64::from(MAX_WINDOW_BITS)).contains(&c) {
+    fn window_bits(&self, c: u32) -> Result<u64, String> {
+        if !(2..=MAX_WINDOW_BITS).contains(&c) {
             return Err(format!("{}: window bits {c} outside 2..={MAX_WINDOW_BITS}", self.name));
         }
-        Ok(c)
+        Ok(u64::from(c))
+    }
+
+    /// Entries are counted in 32 bits: n points of `windows(c)` digits must fit.
+    fn entries_fit(&self, n: u64, windows: u64) -> Result<(), String> {
+        if n * windows > u64::from(u32::MAX) {
+            return Err(format!("{}: {n} points x {windows} windows overflow 32-bit entry counts", self.name));
+        }
+        Ok(())
     }
 
     fn check(&self) -> Result<(), String> {
@@ -279,29 +261,32 @@ impl Contract<'_> {
         let windows = |c: u64| 254 / c + 1;
         let per_window = |c: u64| 1u64 << (c - 1);
         let segments = |c: u64| per_window(c).div_ceil(SEGMENT as u64);
-        match self.launch.kernel {
-            Kernel::CountDigits | Kernel::ScatterEntries => {
-                let (n, c) = (self.word(3), self.window_bits(4)?);
-                // Bucket counts, offsets and cursors are u32 and reach the entry count.
-                if n * windows(c) > u64::from(u32::MAX) {
-                    return Err(format!(
-                        "{}: {n} points x {} windows overflow 32-bit entry counts",
-                        self.name,
-                        windows(c)
-                    ));
-                }
-                self.covers(n)?;
-                self.needs(0, n * scalar)?;
-                if self.launch.kernel == Kernel::CountDigits {
-                    self.needs(1, n * scalar)?;
-                    self.needs(2, windows(c) * per_window(c) + 1)
-                } else {
-                    self.needs(1, windows(c) * per_window(c) + 1)?;
-                    self.needs(2, n * windows(c))
-                }
+        let suffix_rows = |c: u64, total: u64| {
+            if !total.is_multiple_of(segments(c)) {
+                return Err(format!("{}: {total} is not whole windows of {} segments", self.name, segments(c)));
             }
-            Kernel::ScanBlocks => {
-                let n = self.word(2);
+            Ok(total / segments(c) * per_window(c) * xyzz)
+        };
+        match self.launch.args {
+            KernelArgs::CountDigits(a) => {
+                let (n, c) = (u64::from(a.n), self.window_bits(a.window_bits)?);
+                // Bucket counts, offsets and cursors are u32 and reach the entry count.
+                self.entries_fit(n, windows(c))?;
+                self.covers(n)?;
+                self.needs(a.scalars, n * scalar)?;
+                self.needs(a.canonical, n * scalar)?;
+                self.needs(a.bucket_counts, windows(c) * per_window(c) + 1)
+            }
+            KernelArgs::ScatterEntries(a) => {
+                let (n, c) = (u64::from(a.n), self.window_bits(a.window_bits)?);
+                self.entries_fit(n, windows(c))?;
+                self.covers(n)?;
+                self.needs(a.canonical, n * scalar)?;
+                self.needs(a.cursors, windows(c) * per_window(c) + 1)?;
+                self.needs(a.entries, n * windows(c))
+            }
+            KernelArgs::ScanBlocks(a) => {
+                let n = u64::from(a.n);
                 // Exactly the blocks the elements need: a block's element index is 32-bit.
                 let blocks = n.div_ceil(SCAN_BLOCK_ELEMENTS as u64).max(1);
                 if u64::from(self.launch.blocks) != blocks {
@@ -310,65 +295,65 @@ impl Contract<'_> {
                         self.name, self.launch.blocks
                     ));
                 }
-                self.needs(0, n)?;
+                self.needs(a.data, n)?;
                 // Every launched block writes its total.
-                self.needs(1, u64::from(self.launch.blocks))
+                self.needs(a.block_totals, u64::from(self.launch.blocks))
             }
-            Kernel::ScanAddBlockOffsets => {
-                let n = self.word(2);
+            KernelArgs::ScanAddBlockOffsets(a) => {
+                let n = u64::from(a.n);
                 self.covers(n)?;
-                self.needs(0, n)?;
-                self.needs(1, n.div_ceil(SCAN_BLOCK_ELEMENTS as u64))
+                self.needs(a.data, n)?;
+                self.needs(a.block_offsets, n.div_ceil(SCAN_BLOCK_ELEMENTS as u64))
             }
-            Kernel::CountChunks => {
-                let buckets = self.word(2);
+            KernelArgs::CountChunks(a) => {
+                let buckets = u64::from(a.buckets);
                 self.covers(buckets + 1)?;
-                self.needs(0, buckets + 1)?;
-                self.needs(1, buckets + 1)
+                self.needs(a.offsets, buckets + 1)?;
+                self.needs(a.chunk_counts, buckets + 1)
             }
-            Kernel::AccumulateBases => {
-                let (buckets, launched) = (self.word(5), self.word(6));
+            KernelArgs::AccumulateBases(a) => {
+                let (buckets, launched) = (u64::from(a.buckets), u64::from(a.launched));
                 self.covers(launched)?;
-                self.needs(0, (self.schedule.points * self.schedule.affine_words) as u64)?;
-                self.needs(2, buckets + 1)?;
-                self.needs(3, buckets + 1)?;
-                self.needs(4, launched * xyzz)
+                self.needs(a.bases, (self.schedule.points * self.schedule.affine_words) as u64)?;
+                self.needs(a.offsets, buckets + 1)?;
+                self.needs(a.chunk_offsets, buckets + 1)?;
+                self.needs(a.partials, launched * xyzz)
             }
-            Kernel::AccumulatePartials => {
-                let (buckets, launched) = (self.word(4), self.word(5));
+            KernelArgs::AccumulatePartials(a) => {
+                let (buckets, launched) = (u64::from(a.buckets), u64::from(a.launched));
                 self.covers(launched)?;
-                self.needs(1, buckets + 1)?;
-                self.needs(2, buckets + 1)?;
-                self.needs(3, launched * xyzz)
+                self.needs(a.offsets, buckets + 1)?;
+                self.needs(a.chunk_offsets, buckets + 1)?;
+                self.needs(a.partials, launched * xyzz)
             }
-            Kernel::GatherBuckets => {
-                let buckets = self.word(3);
+            KernelArgs::GatherBuckets(a) => {
+                let buckets = u64::from(a.buckets);
                 self.covers(buckets)?;
-                self.needs(1, buckets + 1)?;
-                self.needs(2, buckets * xyzz)
+                self.needs(a.offsets, buckets + 1)?;
+                self.needs(a.bucket_sums, buckets * xyzz)
             }
-            Kernel::SuffixSums | Kernel::WeightSegments => {
-                let (c_arg, total_arg) = if self.launch.kernel == Kernel::SuffixSums { (1, 2) } else { (2, 3) };
-                let (c, total) = (self.window_bits(c_arg)?, self.word(total_arg));
-                if total % segments(c) != 0 {
-                    return Err(format!("{}: {total} is not whole windows of {} segments", self.name, segments(c)));
-                }
+            KernelArgs::SuffixSums(a) => {
+                let (c, total) = (self.window_bits(a.window_bits)?, u64::from(a.total));
+                let rows = suffix_rows(c, total)?;
                 self.covers(total)?;
-                self.needs(0, total / segments(c) * per_window(c) * xyzz)?;
-                if self.launch.kernel == Kernel::WeightSegments {
-                    self.needs(1, total * xyzz)?;
-                }
-                Ok(())
+                self.needs(a.bucket_sums, rows)
             }
-            Kernel::SumGroups => {
-                let (count, total) = (self.word(2), self.word(3));
+            KernelArgs::WeightSegments(a) => {
+                let (c, total) = (self.window_bits(a.window_bits)?, u64::from(a.total));
+                let rows = suffix_rows(c, total)?;
+                self.covers(total)?;
+                self.needs(a.suffix_sums, rows)?;
+                self.needs(a.shares, total * xyzz)
+            }
+            KernelArgs::SumGroups(a) => {
+                let (count, total) = (u64::from(a.count), u64::from(a.total));
                 let groups = count.div_ceil(GROUP as u64);
-                if count == 0 || total % groups != 0 {
+                if count == 0 || !total.is_multiple_of(groups) {
                     return Err(format!("{}: {total} outputs are not whole rows of {groups} groups", self.name));
                 }
                 self.covers(total)?;
-                self.needs(0, total / groups * count * xyzz)?;
-                self.needs(1, total * xyzz)
+                self.needs(a.points, total / groups * count * xyzz)?;
+                self.needs(a.sums, total * xyzz)
             }
         }
     }
