@@ -13,7 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use teraproof_core::{JobReceipt, Matrix, Receipt};
+use teraproof_core::job::UnitStatement;
+use teraproof_core::{JobReceipt, Matrix, Receipt, TilePos};
 use teraproof_verifier::{JobVerifier, UnitVerifyingKey, Verifier, VerifyError};
 
 fn fixture(path: &str) -> PathBuf {
@@ -397,4 +398,28 @@ fn a_chain_whose_steps_do_not_link_is_broken() {
     .unwrap_err();
     assert!(matches!(err, VerifyError::BrokenChain { .. }), "{err}");
     assert!(err.to_string().contains("not an accumulating unit"), "{err}");
+}
+
+#[test]
+fn a_unit_checked_on_its_own_must_be_the_jobs_unit_at_its_position() {
+    // What a fleet coordinator does as each receipt arrives: the statement of the last
+    // step of tile (i, j) comes from the job's tiles (dA = A's tile (i, 1), dB = B's
+    // tile (1, j), dC = C's tile (i, j)) and the chain's previous step.
+    let job = JobReceipt::from_json(&text("job/job.json")).unwrap();
+    let at = |i: usize, j: usize, t: usize| job.units.iter().find(|u| (u.i, u.j, u.t) == (i, j, t)).unwrap();
+    let statement = |i: usize, j: usize| UnitStatement {
+        da: job.a_tiles[i][1],
+        db: job.b_tiles[1][j],
+        dcin: Some(at(i, j, 0).receipt.dc),
+        dc: job.c_tiles[i][j],
+    };
+    let verifier = job_verifier();
+    let pos = TilePos { i: 0, j: 1, t: 1 };
+    verifier.verify_unit(pos, &statement(0, 1), &at(0, 1, 1).receipt).expect("the job's own unit verifies");
+    // Another tile's last step, a valid receipt of the same kind, at this position.
+    let err = verifier.verify_unit(pos, &statement(0, 1), &at(1, 1, 1).receipt).unwrap_err();
+    assert!(matches!(err, VerifyError::NotThisUnit { pos: p } if p == pos), "{err}");
+    // The chain's first step (a compute unit) in its second step's place.
+    let err = verifier.verify_unit(pos, &statement(0, 1), &at(0, 1, 0).receipt).unwrap_err();
+    assert!(matches!(err, VerifyError::NotThisUnit { .. }), "{err}");
 }

@@ -27,10 +27,9 @@ use super::reference::{MsmPlan, MAX_WINDOW_BITS};
 use crate::error::GpuError;
 use crate::kernels::{EntryPoint, MSM};
 
-pub mod args;
 mod validate;
 
-pub use args::KernelArgs;
+pub use crate::kernels::msm_args::{self as args, Arg, BufferId, Kernel, KernelArgs};
 use args::*;
 
 /// Entries (or partials) one accumulation thread sums (`CHUNK` in msm.cuh).
@@ -81,77 +80,7 @@ impl Curve {
     }
 }
 
-/// The kernels of `kernels/msm/msm.cu`; each one's arguments are a struct in [`args`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kernel {
-    /// `msm_count_digits`; arguments [`CountDigitsArgs`].
-    CountDigits,
-    /// `msm_scatter_entries`; arguments [`ScatterEntriesArgs`].
-    ScatterEntries,
-    /// `msm_scan_blocks`; arguments [`ScanBlocksArgs`].
-    ScanBlocks,
-    /// `msm_scan_add_block_offsets`; arguments [`ScanAddBlockOffsetsArgs`].
-    ScanAddBlockOffsets,
-    /// `msm_count_chunks`; arguments [`CountChunksArgs`].
-    CountChunks,
-    /// `msm_accumulate_bases_*`; arguments [`AccumulateBasesArgs`].
-    AccumulateBases,
-    /// `msm_accumulate_partials_*`; arguments [`AccumulatePartialsArgs`].
-    AccumulatePartials,
-    /// `msm_gather_buckets_*`; arguments [`GatherBucketsArgs`].
-    GatherBuckets,
-    /// `msm_suffix_sums_*`; arguments [`SuffixSumsArgs`].
-    SuffixSums,
-    /// `msm_weight_segments_*`; arguments [`WeightSegmentsArgs`].
-    WeightSegments,
-    /// `msm_sum_groups_*`; arguments [`SumGroupsArgs`].
-    SumGroups,
-}
-
 impl Kernel {
-    /// Every kernel.
-    pub const ALL: [Kernel; 11] = [
-        Kernel::CountDigits,
-        Kernel::ScatterEntries,
-        Kernel::ScanBlocks,
-        Kernel::ScanAddBlockOffsets,
-        Kernel::CountChunks,
-        Kernel::AccumulateBases,
-        Kernel::AccumulatePartials,
-        Kernel::GatherBuckets,
-        Kernel::SuffixSums,
-        Kernel::WeightSegments,
-        Kernel::SumGroups,
-    ];
-
-    fn stem(self) -> &'static str {
-        match self {
-            Kernel::CountDigits => "msm_count_digits",
-            Kernel::ScatterEntries => "msm_scatter_entries",
-            Kernel::ScanBlocks => "msm_scan_blocks",
-            Kernel::ScanAddBlockOffsets => "msm_scan_add_block_offsets",
-            Kernel::CountChunks => "msm_count_chunks",
-            Kernel::AccumulateBases => "msm_accumulate_bases",
-            Kernel::AccumulatePartials => "msm_accumulate_partials",
-            Kernel::GatherBuckets => "msm_gather_buckets",
-            Kernel::SuffixSums => "msm_suffix_sums",
-            Kernel::WeightSegments => "msm_weight_segments",
-            Kernel::SumGroups => "msm_sum_groups",
-        }
-    }
-
-    /// Whether the kernel exists once per curve (it touches points).
-    pub fn is_per_curve(self) -> bool {
-        !matches!(
-            self,
-            Kernel::CountDigits
-                | Kernel::ScatterEntries
-                | Kernel::ScanBlocks
-                | Kernel::ScanAddBlockOffsets
-                | Kernel::CountChunks
-        )
-    }
-
     /// The entry point this kernel is on `curve`.
     pub fn entry_point(self, curve: Curve) -> Result<&'static EntryPoint, GpuError> {
         let name =
@@ -159,10 +88,6 @@ impl Kernel {
         MSM.entry_point(&name).ok_or_else(|| GpuError::Msm(format!("{} defines no kernel {name}", MSM.path)))
     }
 }
-
-/// Index of a buffer in [`Schedule::buffers`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct BufferId(pub usize);
 
 /// Where a buffer's initial contents come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,15 +116,6 @@ pub struct BufferSpec {
     pub words: usize,
     /// Where its contents come from.
     pub source: BufferSource,
-}
-
-/// A kernel argument.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arg {
-    /// A device pointer to the start of a buffer.
-    Buffer(BufferId),
-    /// A 32-bit unsigned integer.
-    U32(u32),
 }
 
 /// One kernel launch: `blocks` blocks of `threads` threads, no dynamic shared memory.

@@ -1,16 +1,31 @@
 //! Each MSM kernel's arguments as one named struct.
 //!
 //! A struct here is the single statement of its kernel's signature. The schedule
-//! builder fills its fields by name; the contract and provenance checks
-//! (`validate.rs`) read them by name; the entry-point record in
+//! builder (`msm/schedule/mod.rs`) fills its fields by name; the contract and
+//! provenance checks (`msm/schedule/validate.rs`) read them by name; the entry-point record in
 //! [`crate::kernels::MSM`] takes its parameter list from the struct's `PARAMS`; and the
 //! executors get the positional form from [`KernelArgs::to_args`], in declaration
 //! order. The field names are the `.cu` parameter names: a unit test in
-//! `kernels.rs` compares every record with the kernel source, and the static kernel
+//! `kernels/mod.rs` compares every record with the kernel source, and the static kernel
 //! test compares the kinds with the `.param` list in NVRTC's PTX.
+//!
+//! It lives beside the records (not with the schedule) and depends on the record's
+//! types alone, so the records can be built from it and the schedule can use both.
 
-use super::{Arg, BufferId, Kernel};
-use crate::kernels::{Param, ParamKind};
+use super::entry::{Param, ParamKind};
+
+/// Index of a buffer in [`Schedule::buffers`](crate::msm::schedule::Schedule::buffers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BufferId(pub usize);
+
+/// A kernel argument, positional: what an executor passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg {
+    /// A device pointer to the start of a buffer.
+    Buffer(BufferId),
+    /// A 32-bit unsigned integer.
+    U32(u32),
+}
 
 /// The Rust type of a field of kind `buffer` (a device buffer) or `word` (a `u32`).
 macro_rules! field_type {
@@ -49,12 +64,42 @@ macro_rules! buffer_of {
     };
 }
 
-/// Declares one struct per kernel, its `PARAMS`, and the [`KernelArgs`] enum over them.
+/// Declares the [`Kernel`] enum, one argument struct per kernel with its `PARAMS`, and
+/// the [`KernelArgs`] enum over them. `per_curve` kernels exist as `STEM_g1` and `STEM_g2`.
 macro_rules! kernel_args {
     ($(
         $(#[doc = $doc:literal])*
-        $kernel:ident($name:ident) { $($field:ident: $kind:ident),* $(,)? }
+        $kernel:ident($name:ident) = $stem:literal $(, $per_curve:ident)? { $($field:ident: $kind:ident),* $(,)? }
     )*) => {
+        /// The kernels of `kernels/msm/msm.cu`; each one's arguments are its struct here.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Kernel {
+            $(
+                $(#[doc = $doc])*
+                $kernel,
+            )*
+        }
+
+        impl Kernel {
+            /// Every kernel, in the order of the source.
+            pub const ALL: &'static [Kernel] = &[$(Kernel::$kernel),*];
+
+            /// The symbol name, without the `_g1` / `_g2` of a per-curve kernel.
+            pub fn stem(self) -> &'static str {
+                match self { $(Kernel::$kernel => $stem),* }
+            }
+
+            /// Whether the kernel exists once per curve (it touches points).
+            pub fn is_per_curve(self) -> bool {
+                match self { $(Kernel::$kernel => kernel_args!(@per_curve $($per_curve)?)),* }
+            }
+
+            /// The kernel's parameters, in order (its argument struct's `PARAMS`).
+            pub fn params(self) -> &'static [Param] {
+                match self { $(Kernel::$kernel => $name::PARAMS),* }
+            }
+        }
+
         $(
             $(#[doc = $doc])*
             #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,44 +162,39 @@ macro_rules! kernel_args {
                     .map_or("?", |(_, p)| p.name)
             }
         }
-
-        impl Kernel {
-            /// The kernel's parameters, in order (its argument struct's `PARAMS`).
-            pub fn params(self) -> &'static [Param] {
-                match self { $(Kernel::$kernel => $name::PARAMS),* }
-            }
-        }
     };
+    (@per_curve per_curve) => { true };
+    (@per_curve) => { false };
 }
 
 kernel_args! {
     /// `msm_count_digits`: recodes each scalar into signed digits and counts each bucket's entries.
-    CountDigits(CountDigitsArgs) { scalars: buffer, canonical: buffer, bucket_counts: buffer, n: word, window_bits: word }
+    CountDigits(CountDigitsArgs) = "msm_count_digits" { scalars: buffer, canonical: buffer, bucket_counts: buffer, n: word, window_bits: word }
     /// `msm_scatter_entries`: the counting sort's scatter of (point, sign) entries by bucket.
-    ScatterEntries(ScatterEntriesArgs) { canonical: buffer, cursors: buffer, entries: buffer, n: word, window_bits: word }
+    ScatterEntries(ScatterEntriesArgs) = "msm_scatter_entries" { canonical: buffer, cursors: buffer, entries: buffer, n: word, window_bits: word }
     /// `msm_scan_blocks`: in-place exclusive scan of each block of `data`, block totals out.
-    ScanBlocks(ScanBlocksArgs) { data: buffer, block_totals: buffer, n: word }
+    ScanBlocks(ScanBlocksArgs) = "msm_scan_blocks" { data: buffer, block_totals: buffer, n: word }
     /// `msm_scan_add_block_offsets`: adds each block's scanned offset back into `data`.
-    ScanAddBlockOffsets(ScanAddBlockOffsetsArgs) { data: buffer, block_offsets: buffer, n: word }
+    ScanAddBlockOffsets(ScanAddBlockOffsetsArgs) = "msm_scan_add_block_offsets" { data: buffer, block_offsets: buffer, n: word }
     /// `msm_count_chunks`: the chunks of `CHUNK` items each bucket's range splits into.
-    CountChunks(CountChunksArgs) { offsets: buffer, chunk_counts: buffer, buckets: word }
+    CountChunks(CountChunksArgs) = "msm_count_chunks" { offsets: buffer, chunk_counts: buffer, buckets: word }
     /// `msm_accumulate_bases_*`: level 0, each chunk of a bucket's entries summed from the bases.
-    AccumulateBases(AccumulateBasesArgs) {
+    AccumulateBases(AccumulateBasesArgs) = "msm_accumulate_bases", per_curve {
         bases: buffer, entries: buffer, offsets: buffer, chunk_offsets: buffer, partials: buffer,
         buckets: word, launched: word,
     }
     /// `msm_accumulate_partials_*`: a later level, each chunk of the previous level's partials summed.
-    AccumulatePartials(AccumulatePartialsArgs) {
+    AccumulatePartials(AccumulatePartialsArgs) = "msm_accumulate_partials", per_curve {
         previous: buffer, offsets: buffer, chunk_offsets: buffer, partials: buffer, buckets: word, launched: word,
     }
     /// `msm_gather_buckets_*`: each bucket's one remaining partial (or the identity) into place.
-    GatherBuckets(GatherBucketsArgs) { partials: buffer, offsets: buffer, bucket_sums: buffer, buckets: word }
+    GatherBuckets(GatherBucketsArgs) = "msm_gather_buckets", per_curve { partials: buffer, offsets: buffer, bucket_sums: buffer, buckets: word }
     /// `msm_suffix_sums_*`: in-place suffix sums of each `SEGMENT` of bucket sums.
-    SuffixSums(SuffixSumsArgs) { bucket_sums: buffer, window_bits: word, total: word }
+    SuffixSums(SuffixSumsArgs) = "msm_suffix_sums", per_curve { bucket_sums: buffer, window_bits: word, total: word }
     /// `msm_weight_segments_*`: each segment's share of its window's weighted sum.
-    WeightSegments(WeightSegmentsArgs) { suffix_sums: buffer, shares: buffer, window_bits: word, total: word }
+    WeightSegments(WeightSegmentsArgs) = "msm_weight_segments", per_curve { suffix_sums: buffer, shares: buffer, window_bits: word, total: word }
     /// `msm_sum_groups_*`: sums of `GROUP` consecutive points of each row.
-    SumGroups(SumGroupsArgs) { points: buffer, sums: buffer, count: word, total: word }
+    SumGroups(SumGroupsArgs) = "msm_sum_groups", per_curve { points: buffer, sums: buffer, count: word, total: word }
 }
 
 #[cfg(test)]

@@ -4,7 +4,12 @@
 //! machine that runs them, for that machine's GPU, so one x86-64 build serves every
 //! NVIDIA architecture the kernels support.
 
-use crate::msm::schedule::args;
+pub(crate) mod entry;
+pub mod msm_args;
+
+pub use entry::{EntryPoint, Param, ParamKind};
+
+use msm_args as args;
 
 /// A header under `kernels/`, made available to every program under its include path.
 #[derive(Debug, Clone, Copy)]
@@ -29,42 +34,6 @@ pub struct KernelProgram {
     pub variants: &'static [KernelVariant],
 }
 
-/// The kind of one kernel parameter, as it appears in the PTX `.entry` declaration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamKind {
-    /// A device pointer (`.param .u64`).
-    Pointer,
-    /// A 32-bit integer, `int` or `unsigned` (`.param .u32` / `.param .s32`).
-    Word32,
-}
-
-/// One kernel parameter: its name in the `.cu` source and its kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Param {
-    /// The parameter's name in the kernel's source.
-    pub name: &'static str,
-    /// Pointer or 32-bit word.
-    pub kind: ParamKind,
-}
-
-/// One `extern "C" __global__` kernel: its name, its parameters in order, and the
-/// threads per block the launcher always uses. The static kernel test checks the
-/// parameters against the PTX NVRTC emits and the block size against the registers
-/// and shared memory ptxas assigns, so a launch that follows this record passes the
-/// kernel what it declares and fits on the SM.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EntryPoint {
-    /// The symbol name.
-    pub name: &'static str,
-    /// The parameters, in order. The MSM kernels take theirs from their argument
-    /// structs (`msm::schedule::args`), the single statement of each signature.
-    pub params: &'static [Param],
-    /// The block of every launch: (x, y, z) threads.
-    pub block: (u32, u32, u32),
-    /// Dynamic shared memory of every launch, in bytes.
-    pub dynamic_shared_bytes: u32,
-}
-
 /// A pointer parameter called `name`.
 const fn p(name: &'static str) -> Param {
     Param { name, kind: ParamKind::Pointer }
@@ -77,13 +46,6 @@ const fn w(name: &'static str) -> Param {
 
 const fn entry(name: &'static str, params: &'static [Param], block_threads: u32) -> EntryPoint {
     EntryPoint { name, params, block: (block_threads, 1, 1), dynamic_shared_bytes: 0 }
-}
-
-impl EntryPoint {
-    /// Threads in one block.
-    pub const fn block_threads(&self) -> u32 {
-        self.block.0 * self.block.1 * self.block.2
-    }
 }
 
 macro_rules! kernel_file {
