@@ -311,7 +311,7 @@ impl Schedule {
         let mut level_offsets = offsets;
         let mut items_bound = n * windows;
         let mut largest = n;
-        let mut partials: Option<BufferId> = None;
+        let mut partials_so_far: Option<BufferId> = None;
         let buckets32 = word(buckets)?;
         loop {
             let chunk_offsets = b.poisoned("chunk offsets", buckets + 1);
@@ -321,33 +321,26 @@ impl Schedule {
             // Σ_b ⌈count_b / CHUNK⌉ ≤ items / CHUNK + B: a bound on this level's chunks.
             let launched = items_bound.div_ceil(CHUNK) + buckets;
             let next = b.poisoned("partials", launched * xyzz);
-            let (offsets, launched32) = (level_offsets, word(launched)?);
-            match partials {
-                None => b.launch(
-                    launched,
-                    AccumulateBasesArgs {
+            let args = {
+                // Shadowed by the kernels' own parameter names, for the struct literals.
+                let (offsets, partials, buckets, launched) = (level_offsets, next, buckets32, word(launched)?);
+                match partials_so_far {
+                    None => KernelArgs::from(AccumulateBasesArgs {
                         bases,
                         entries,
                         offsets,
                         chunk_offsets,
-                        partials: next,
-                        buckets: buckets32,
-                        launched: launched32,
-                    },
-                )?,
-                Some(previous) => b.launch(
-                    launched,
-                    AccumulatePartialsArgs {
-                        previous,
-                        offsets,
-                        chunk_offsets,
-                        partials: next,
-                        buckets: buckets32,
-                        launched: launched32,
-                    },
-                )?,
-            }
-            partials = Some(next);
+                        partials,
+                        buckets,
+                        launched,
+                    }),
+                    Some(previous) => {
+                        AccumulatePartialsArgs { previous, offsets, chunk_offsets, partials, buckets, launched }.into()
+                    }
+                }
+            };
+            b.launch(launched, args)?;
+            partials_so_far = Some(next);
             level_offsets = chunk_offsets;
             items_bound = launched;
             largest = largest.div_ceil(CHUNK);
@@ -355,7 +348,7 @@ impl Schedule {
                 break;
             }
         }
-        let partials = partials.ok_or_else(|| GpuError::Msm("the accumulation made no level".into()))?;
+        let partials = partials_so_far.ok_or_else(|| GpuError::Msm("the accumulation made no level".into()))?;
         let bucket_sums = b.poisoned("bucket sums", buckets * xyzz);
         b.launch(buckets, GatherBucketsArgs { partials, offsets: level_offsets, bucket_sums, buckets: buckets32 })?;
         // The suffix sums overwrite the bucket sums; keep a copy when they are wanted.
