@@ -97,6 +97,17 @@ pub enum ProverError {
         /// what was asked
         asked: teraproof_core::UnitKind,
     },
+    /// The sumcheck path's SRS or its inputs are unusable (missing, damaged, too short,
+    /// or matrices of the wrong shape).
+    #[error("sumcheck: {0}")]
+    Srs(String),
+}
+
+impl ProverError {
+    /// An I/O error while `action` (`reading`, `writing`, …) `path`.
+    pub fn io(action: &'static str, path: &std::path::Path, error: std::io::Error) -> Self {
+        ProverError::Io { action, path: path.to_path_buf(), error }
+    }
 }
 
 /// Result with [`ProverError`].

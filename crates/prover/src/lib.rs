@@ -7,7 +7,9 @@
 //! - [`msm`]: the MSM backend trait, the prepared-bases handle, one file per backend;
 //! - [`compute`]: the unit's product on a CUDA GPU or the CPU;
 //! - [`prove`]: the pipeline `C = A·B` → witness → QAP → MSMs → proof → receipt;
-//! - [`job`]: a GEMM of any shape proven as chains of units, resumable.
+//! - [`job`]: a GEMM of any shape proven as chains of units, resumable;
+//! - [`sumcheck`]: the second proof path (a sumcheck over committed matrices) and its
+//!   SRS, read from a public Powers of Tau by [`ptau`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -19,6 +21,8 @@ pub mod keys;
 pub mod msm;
 pub mod prove;
 pub mod qap;
+pub mod ptau;
+pub mod sumcheck;
 
 pub use backend::Backend;
 pub use compute::{compute_with_fallback, ComputeBackend, CpuCompute, CudaCompute};

@@ -192,6 +192,33 @@ pub enum VerifyError {
         /// what differs
         reason: String,
     },
+    /// A sumcheck round's polynomial does not sum to the running claim: `g(0) + g(1)`
+    /// differs from the claim it must reduce.
+    #[error("sumcheck round {round}: g(0) + g(1) is not the running claim")]
+    SumcheckRound {
+        /// the round (0 = the first bit of the inner dimension)
+        round: usize,
+    },
+    /// The sumcheck's last claim is not the product of the claimed evaluations of A and B.
+    #[error("the sumcheck's final claim is not the product of the evaluations of A and B")]
+    SumcheckFinal,
+    /// A fold of an evaluation proof does not follow from the previous one.
+    #[error("the evaluation proof of {matrix} fails at fold {fold}")]
+    OpeningFold {
+        /// "A", "B" or "C"
+        matrix: &'static str,
+        /// the fold (0 = the committed polynomial itself)
+        fold: usize,
+    },
+    /// The batched evaluation proofs' pairing check failed.
+    #[error("the batched evaluation proof does not verify (pairing check failed)")]
+    OpeningRejected,
+    /// A buyer's own commitment (recomputed from its matrix) is not the receipt's.
+    #[error("the commitment to {matrix} recomputed from the given matrix is not the receipt's: it is not the receipt's {matrix}")]
+    CommitmentMismatch {
+        /// "A", "B" or "C"
+        matrix: &'static str,
+    },
     /// Unit receipts that failed their own verification, each named.
     #[error("{} of the job's unit receipts failed: {}", .failures.len(), describe_units(.failures))]
     UnitsRejected {

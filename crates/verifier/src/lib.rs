@@ -3,7 +3,8 @@
 //! The small verifier a marketplace embeds: it checks a teraproof [`Receipt`] against a
 //! unit's verifying key, alone ([`Verifier::verify`]) or in batches
 //! ([`Verifier::verify_batch`]), and a job of any shape built from such units
-//! ([`JobVerifier::verify_gemm_job`]). No GPU code, no thread pool: arkworks and SHA-256.
+//! ([`JobVerifier::verify_gemm_job`]), and the second proof path's receipts, a sumcheck over
+//! committed matrices ([`sumcheck`]). No GPU code, no thread pool: arkworks and SHA-256.
 //!
 //! Every rejection is a typed [`VerifyError`]; no input, however malformed, panics.
 //!
@@ -24,6 +25,7 @@ pub mod key;
 pub mod proof;
 pub mod snarkjs;
 pub mod solidity;
+pub mod sumcheck;
 pub mod verify;
 
 /// `alloc` names every module uses, so the crate reads the same with and without `std`.

@@ -40,6 +40,8 @@ pub enum BaseSet {
     H,
     /// `l_query` (G1), the private witness
     L,
+    /// a prefix of the sumcheck path's SRS powers τⁱ·G (G1)
+    Srs,
 }
 
 /// The group a set of bases lies in.
