@@ -1,9 +1,13 @@
 //! `teraproof bench`: what proving costs against the compute it protects, per unit.
 //!
-//! For each unit: constraints (ours and the textbook circuit's), the CPU compute time,
-//! witness, QAP, MSM and total prove times (median of `--repeats` proofs), the verify
-//! time (median of 50), proof size, proof overhead (prove / compute) and prover
-//! seconds per verified TFLOP. Optionally JSON and an SVG plot.
+//! For each unit and proof system (`--systems groth16,sumcheck`), on the same seeded
+//! matrices: the CPU compute time, the prove time and its phases (median of `--repeats`
+//! proofs), the verify time, the proof size, the key (Groth16 proving key) or SRS size,
+//! the proof overhead (prove / compute) and prover seconds per verified TFLOP. The
+//! Groth16 rows also give the constraint counts (ours and the textbook circuit's) and
+//! witness, QAP and MSM times; the sumcheck rows the commitment, sumcheck and opening
+//! times and the buyer's cost of recomputing the commitments to A and B. Optionally
+//! JSON and an SVG plot.
 
 use std::path::Path;
 use std::time::Instant;
@@ -17,7 +21,8 @@ use teraproof_core::{compute_unit_cpu, UnitSpec, PROOF_BYTES};
 use teraproof_prover::Backend;
 use teraproof_verifier::Verifier;
 
-use crate::demo::cached_dev_keys;
+use crate::demo::{cached_dev_keys, dev_key_dir};
+use crate::sumcheck::{SumcheckRow, System};
 use crate::{random_inputs, write};
 
 /// One unit's measurements (milliseconds unless named otherwise).
@@ -32,6 +37,8 @@ pub struct Row {
     pub msm_ms: f64,
     pub prove_ms: f64,
     pub verify_ms: f64,
+    /// bytes of the proving key (and the rest of the key directory but `accumulate/`)
+    pub key_bytes: u64,
     pub backend: String,
     pub device: String,
 }
@@ -46,13 +53,51 @@ impl Row {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     let n = v.len();
     if n % 2 == 1 {
         v[n / 2]
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// The CPU product's time (median of 25 runs: it is microseconds for small units).
+fn compute_time(spec: &UnitSpec, a: &teraproof_core::Matrix<i8>, b: &teraproof_core::Matrix<i8>) -> Result<f64> {
+    let runs: Vec<f64> = (0..25)
+        .map(|_| {
+            let t = Instant::now();
+            let c = compute_unit_cpu(spec, a, b);
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            std::hint::black_box(c).map(|_| ms)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(median(runs))
+}
+
+/// The bytes of the plain files directly in `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries.flatten().filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
+        })
+        .unwrap_or(0)
+}
+
+/// A sumcheck row with its unit and compute time.
+pub struct SumcheckBench {
+    pub unit: UnitSpec,
+    pub compute_ms: f64,
+    pub row: SumcheckRow,
+}
+
+impl SumcheckBench {
+    fn overhead(&self) -> f64 {
+        self.row.prove_ms / self.compute_ms.max(1e-9)
+    }
+    fn prover_s_per_tflop(&self) -> f64 {
+        (self.row.prove_ms / 1e3) / (self.unit.ops() as f64 / 1e12)
     }
 }
 
@@ -64,15 +109,7 @@ fn measure(spec: UnitSpec, repeats: usize, backend: Backend, pb: &ProgressBar) -
     pb.set_message(crate::preparing(backend, &format!("{spec}: loading the circuit")));
     let prover = backend.prover(keys)?;
     let (a, b) = random_inputs(&spec, 1)?;
-    // Compute alone, many times: it is microseconds for small units.
-    let compute: Vec<f64> = (0..25)
-        .map(|_| {
-            let t = Instant::now();
-            let c = compute_unit_cpu(&spec, &a, &b);
-            let ms = t.elapsed().as_secs_f64() * 1e3;
-            std::hint::black_box(c).map(|_| ms)
-        })
-        .collect::<Result<_, _>>()?;
+    let compute_ms = compute_time(&spec, &a, &b)?;
     let mut phases: [Vec<f64>; 4] = Default::default();
     let mut prove = Vec::new();
     let mut receipt = None;
@@ -100,12 +137,13 @@ fn measure(spec: UnitSpec, repeats: usize, backend: Backend, pb: &ProgressBar) -
         unit: spec,
         constraints: cost.constraints,
         naive_constraints: cost.naive_constraints,
-        compute_ms: median(compute),
+        compute_ms,
         witness_ms: median(witness),
         qap_ms: median(qap),
         msm_ms: median(msm),
         prove_ms: median(prove),
         verify_ms: median(verify),
+        key_bytes: dir_bytes(&dev_key_dir(&spec)),
         backend: receipt.prover.backend.clone(),
         device: receipt.prover.device.clone(),
     })
@@ -113,6 +151,7 @@ fn measure(spec: UnitSpec, repeats: usize, backend: Backend, pb: &ProgressBar) -
 
 pub fn run(
     units: &[String],
+    systems: &[System],
     repeats: usize,
     backend: Backend,
     json_out: Option<&Path>,
@@ -122,24 +161,156 @@ pub fn run(
     crate::make_output_folders(&outputs)?;
     crate::check_outputs(&outputs, &[], None)?;
     let specs: Vec<UnitSpec> = units.iter().map(|u| u.parse()).collect::<Result<_, _>>()?;
-    let pb = ProgressBar::new(specs.len() as u64);
+    let pb = ProgressBar::new((specs.len() * systems.len()) as u64);
     pb.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]").expect("static template"));
     let mut rows = Vec::new();
+    let mut sumcheck_rows = Vec::new();
     for spec in specs {
-        rows.push(measure(spec, repeats.max(1), backend, &pb)?);
-        pb.inc(1);
+        for system in systems {
+            match system {
+                System::Groth16 => rows.push(measure(spec, repeats.max(1), backend, &pb)?),
+                System::Sumcheck => {
+                    pb.set_message(format!("{spec}: sumcheck"));
+                    let (a, b) = random_inputs(&spec, 1)?;
+                    let compute_ms = compute_time(&spec, &a, &b)?;
+                    let row = crate::sumcheck::measure(&spec, &a, &b, repeats.max(1), backend)?;
+                    sumcheck_rows.push(SumcheckBench { unit: spec, compute_ms, row });
+                }
+            }
+            pb.inc(1);
+        }
     }
     pb.finish_and_clear();
-    print_table(&rows);
+    if !rows.is_empty() {
+        print_table(&rows);
+    }
+    if !sumcheck_rows.is_empty() {
+        print_sumcheck_table(&sumcheck_rows);
+    }
+    if !rows.is_empty() && !sumcheck_rows.is_empty() {
+        print_side_by_side(&rows, &sumcheck_rows);
+    }
     if let Some(path) = json_out {
-        write(path, &serde_json::to_string_pretty(&to_json(&rows))?)?;
+        let mut all = to_json(&rows);
+        all.extend(sumcheck_json(&sumcheck_rows));
+        write(path, &(serde_json::to_string_pretty(&all)? + "\n"))?;
         println!("json: {}", path.display());
     }
     if let Some(path) = svg {
-        plot(&rows, path)?;
+        let mut series = Vec::new();
+        if !rows.is_empty() {
+            let points = rows.iter().map(|r| (size(&r.unit), r.prove_ms, r.overhead())).collect();
+            series.push(("groth16", BLUE, points));
+        }
+        if !sumcheck_rows.is_empty() {
+            let points = sumcheck_rows.iter().map(|r| (size(&r.unit), r.row.prove_ms, r.overhead())).collect();
+            series.push(("sumcheck", RED, points));
+        }
+        plot(&series, path)?;
         println!("plot: {}", path.display());
     }
     Ok(())
+}
+
+fn print_sumcheck_table(rows: &[SumcheckBench]) {
+    if let Some(r) = rows.first() {
+        println!(
+            "sumcheck over committed matrices; backend: {} ({}); times are medians; prove excludes compute",
+            r.row.backend, r.row.device
+        );
+    }
+    println!(
+        "{:<22} {:>11} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>11} {:>9} {:>10} {:>12}",
+        "unit",
+        "compute ms",
+        "commit",
+        "sumcheck",
+        "open",
+        "prove ms",
+        "verify",
+        "bytes",
+        "srs bytes",
+        "buyer ms",
+        "overhead",
+        "s/TFLOP"
+    );
+    for r in rows {
+        let s = &r.row;
+        println!(
+            "{:<22} {:>11.4} {:>9.1} {:>9.1} {:>9.1} {:>10.1} {:>9.2} {:>8} {:>11} {:>9.1} {:>9.0}x {:>12.0}",
+            r.unit.id(),
+            r.compute_ms,
+            s.commit_ms,
+            s.sumcheck_ms,
+            s.open_ms,
+            s.prove_ms,
+            s.verify_ms,
+            s.proof_bytes,
+            s.srs_bytes,
+            s.buyer_commit_ms,
+            r.overhead(),
+            r.prover_s_per_tflop()
+        );
+    }
+}
+
+fn print_side_by_side(groth16: &[Row], sumcheck: &[SumcheckBench]) {
+    println!("side by side (same matrices, same machine):");
+    println!(
+        "{:<22} {:>12} {:>12} {:>9} {:>10} {:>10} {:>8} {:>8} {:>13} {:>11}",
+        "unit",
+        "groth16 ms",
+        "sumcheck ms",
+        "ratio",
+        "g16 verify",
+        "sc verify",
+        "g16 B",
+        "sc B",
+        "g16 key B",
+        "srs B"
+    );
+    for g in groth16 {
+        let Some(s) = sumcheck.iter().find(|s| s.unit == g.unit) else { continue };
+        println!(
+            "{:<22} {:>12.1} {:>12.1} {:>8.3}x {:>10.2} {:>10.2} {:>8} {:>8} {:>13} {:>11}",
+            g.unit.id(),
+            g.prove_ms,
+            s.row.prove_ms,
+            s.row.prove_ms / g.prove_ms.max(1e-9),
+            g.verify_ms,
+            s.row.verify_ms,
+            PROOF_BYTES,
+            s.row.proof_bytes,
+            g.key_bytes,
+            s.row.srs_bytes
+        );
+    }
+}
+
+fn sumcheck_json(rows: &[SumcheckBench]) -> Vec<serde_json::Value> {
+    rows.iter()
+        .map(|r| {
+            let s = &r.row;
+            json!({
+                "system": "sumcheck",
+                "unit": r.unit.id(),
+                "ops": r.unit.ops(),
+                "compute_ms": r.compute_ms,
+                "commit_ms": s.commit_ms,
+                "sumcheck_ms": s.sumcheck_ms,
+                "open_ms": s.open_ms,
+                "prove_ms": s.prove_ms,
+                "verify_ms": s.verify_ms,
+                "buyer_commit_ms": s.buyer_commit_ms,
+                "proof_bytes": s.proof_bytes,
+                "srs_bytes": s.srs_bytes,
+                "proof_overhead": r.overhead(),
+                "prover_seconds_per_tflop": r.prover_s_per_tflop(),
+                "backend": s.backend,
+                "device": s.device,
+            })
+        })
+        .collect()
 }
 
 fn print_table(rows: &[Row]) {
@@ -180,10 +351,10 @@ fn print_table(rows: &[Row]) {
     }
 }
 
-fn to_json(rows: &[Row]) -> serde_json::Value {
-    json!(rows
-        .iter()
+fn to_json(rows: &[Row]) -> Vec<serde_json::Value> {
+    rows.iter()
         .map(|r| json!({
+            "system": "groth16",
             "unit": r.unit.id(),
             "ops": r.unit.ops(),
             "constraints": r.constraints,
@@ -195,45 +366,56 @@ fn to_json(rows: &[Row]) -> serde_json::Value {
             "prove_ms": r.prove_ms,
             "verify_ms": r.verify_ms,
             "proof_bytes": PROOF_BYTES,
+            "key_bytes": r.key_bytes,
             "proof_overhead": r.overhead(),
             "prover_seconds_per_tflop": r.prover_s_per_tflop(),
             "backend": r.backend,
             "device": r.device,
         }))
-        .collect::<Vec<_>>())
+        .collect()
 }
 
-/// Prove time and proof overhead against unit size (n of CU-n, or the cube root of m·k·n).
-fn plot(rows: &[Row], path: &Path) -> Result<()> {
-    let size = |r: &Row| ((r.unit.m() * r.unit.k() * r.unit.n()) as f64).cbrt();
-    let xs: Vec<f64> = rows.iter().map(size).collect();
-    let (x_min, x_max) = (xs.iter().cloned().fold(f64::MAX, f64::min), xs.iter().cloned().fold(0.0, f64::max));
-    let max_prove = rows.iter().map(|r| r.prove_ms).fold(0.0, f64::max);
-    let max_over = rows.iter().map(|r| r.overhead()).fold(0.0, f64::max);
+/// n of CU-n, or the cube root of m·k·n.
+fn size(unit: &UnitSpec) -> f64 {
+    ((unit.m() * unit.k() * unit.n()) as f64).cbrt()
+}
+
+/// One plotted system: its name, colour and (size, prove ms, overhead) points.
+type Series = (&'static str, RGBColor, Vec<(f64, f64, f64)>);
+
+/// Prove time and proof overhead against unit size, one line per system.
+fn plot(series: &[Series], path: &Path) -> Result<()> {
+    let all = || series.iter().flat_map(|s| s.2.iter());
+    let (x_min, x_max) = (all().map(|p| p.0).fold(f64::MAX, f64::min), all().map(|p| p.0).fold(0.0, f64::max));
+    let max_prove = all().map(|p| p.1).fold(0.0, f64::max);
+    let max_over = all().map(|p| p.2).fold(0.0, f64::max);
     // Drawn into memory, then written like every output (temporary file, rename).
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 500)).into_drawing_area();
         root.fill(&WHITE)?;
         let (left, right) = root.split_horizontally(450);
-        let mut chart = ChartBuilder::on(&left)
-            .caption("prove time (ms)", ("sans-serif", 18))
-            .margin(15)
-            .x_label_area_size(35)
-            .y_label_area_size(60)
-            .build_cartesian_2d((x_min * 0.9)..(x_max * 1.1), 0.0..(max_prove * 1.15))?;
-        chart.configure_mesh().x_desc("unit size n (CU-n)").draw()?;
-        chart.draw_series(LineSeries::new(rows.iter().map(|r| (size(r), r.prove_ms)), &BLUE))?;
-        chart.draw_series(rows.iter().map(|r| Circle::new((size(r), r.prove_ms), 4, BLUE.filled())))?;
-        let mut chart = ChartBuilder::on(&right)
-            .caption("proof overhead (prove / compute)", ("sans-serif", 18))
-            .margin(15)
-            .x_label_area_size(35)
-            .y_label_area_size(60)
-            .build_cartesian_2d((x_min * 0.9)..(x_max * 1.1), 0.0..(max_over * 1.15))?;
-        chart.configure_mesh().x_desc("unit size n (CU-n)").draw()?;
-        chart.draw_series(LineSeries::new(rows.iter().map(|r| (size(r), r.overhead())), &RED))?;
-        chart.draw_series(rows.iter().map(|r| Circle::new((size(r), r.overhead()), 4, RED.filled())))?;
+        let panels = [(&left, "prove time (ms)", max_prove, 1usize), (&right, "proof overhead (prove / compute)", max_over, 2)];
+        for (area, caption, max_y, column) in panels {
+            let mut chart = ChartBuilder::on(area)
+                .caption(caption, ("sans-serif", 18))
+                .margin(15)
+                .x_label_area_size(35)
+                .y_label_area_size(60)
+                .build_cartesian_2d((x_min * 0.9)..(x_max * 1.1), 0.0..(max_y * 1.15))?;
+            chart.configure_mesh().x_desc("unit size n (CU-n)").draw()?;
+            for (name, colour, points) in series {
+                let y = |p: &(f64, f64, f64)| if column == 1 { p.1 } else { p.2 };
+                chart
+                    .draw_series(LineSeries::new(points.iter().map(|p| (p.0, y(p))), colour))?
+                    .label(*name)
+                    .legend(move |(x, y0)| PathElement::new(vec![(x, y0), (x + 20, y0)], colour));
+                chart.draw_series(points.iter().map(|p| Circle::new((p.0, y(p)), 4, colour.filled())))?;
+            }
+            if series.len() > 1 {
+                chart.configure_series_labels().border_style(BLACK).draw()?;
+            }
+        }
         root.present().with_context(|| format!("cannot draw {}", path.display()))?;
     }
     crate::write_bytes(path, svg.as_bytes())

@@ -48,10 +48,15 @@ pub fn cached_dev_job_keys(spec: &UnitSpec) -> Result<PathBuf> {
     Ok(key_dir)
 }
 
+/// Where [`cached_dev_keys`] keeps `spec`'s development keys.
+pub fn dev_key_dir(spec: &UnitSpec) -> PathBuf {
+    cache_dir().join("keys").join(format!("{}-dev{DEMO_DEV_SEED}", spec.id()))
+}
+
 /// Development keys for `spec` from the cache, made (and cached) when absent. Returns
 /// the keys and a line saying where they came from.
 pub fn cached_dev_keys(spec: &UnitSpec) -> Result<(UnitKeys, String)> {
-    let key_dir = cache_dir().join("keys").join(format!("{}-dev{DEMO_DEV_SEED}", spec.id()));
+    let key_dir = dev_key_dir(spec);
     let t = Instant::now();
     // Only keys this function made are reused: the demo prints their seed as fact.
     let ours = |keys: &UnitKeys| keys.manifest().dev_seed == Some(DEMO_DEV_SEED) && keys.manifest().insecure_dev_setup;

@@ -11,6 +11,7 @@ mod job;
 mod job_bench;
 mod kernels;
 mod selftest;
+mod sumcheck;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ use teraproof_circuits::circuit_cost;
 use teraproof_core::{digest_matrix, AnyMatrix, Matrix, Receipt, UnitKind, UnitSpec};
 use teraproof_prover::{setup_dev_of_kind, setup_with_rng_of_kind, Backend, UnitKeys};
 use teraproof_verifier::{UnitVerifyingKey, Verifier, VerifyError};
+
+use crate::sumcheck::System;
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +62,10 @@ enum Command {
         /// units to measure (ids or catalog names)
         #[arg(long, value_delimiter = ',', default_values_t = ["CU-16".to_string(), "CU-32".to_string(), "CU-64".to_string()])]
         units: Vec<String>,
+        /// proof systems to measure on the same matrices: groth16 (the unit circuit),
+        /// sumcheck (over committed matrices); both print a side-by-side table
+        #[arg(long, value_delimiter = ',', value_enum, default_values_t = [System::Groth16])]
+        systems: Vec<System>,
         /// proofs per unit (the median is reported)
         #[arg(long, default_value_t = 3, value_parser = at_least_one)]
         repeats: usize,
@@ -95,9 +102,18 @@ enum Command {
         #[arg(long)]
         unit: String,
         /// INSECURE deterministic development setup from this seed; without it a
-        /// single-party setup with fresh OS randomness is run
+        /// single-party setup with fresh OS randomness is run (groth16), or --ptau is
+        /// needed (sumcheck)
         #[arg(long)]
         dev_seed: Option<u64>,
+        /// groth16: a proving key per unit; sumcheck: an SRS (G1 powers) long enough for
+        /// the unit's padded matrices, from --ptau or --dev-seed
+        #[arg(long, value_enum, default_value = "groth16")]
+        system: System,
+        /// with --system sumcheck: take the SRS from this snarkjs Powers of Tau file
+        /// (the public ceremony: nobody knows its tau)
+        #[arg(long, conflicts_with = "dev_seed")]
+        ptau: Option<PathBuf>,
         /// key directory to write
         #[arg(long)]
         out: PathBuf,
@@ -125,6 +141,10 @@ enum Command {
         /// backend for C and the MSMs: auto (the GPU when one is usable), cpu, cuda, cuda:N
         #[arg(long, default_value = "auto")]
         backend: String,
+        /// the proof system; by default the one --keys was set up for (an SRS
+        /// directory, with srs.json, is sumcheck)
+        #[arg(long, value_enum)]
+        system: Option<System>,
     },
     /// Verify receipts (several are checked as one batch), one verdict line each. Exit 0
     /// when all are valid, 1 when any is invalid, 2 when one could not be checked at all
@@ -147,6 +167,10 @@ enum Command {
         /// instead of one line per receipt, for programs to read
         #[arg(long)]
         json: bool,
+        /// the proof system; by default the one --keys holds (srs.json: sumcheck). With
+        /// sumcheck, --a/--b/--c recompute the commitments from the buyer's matrices
+        #[arg(long, value_enum)]
+        system: Option<System>,
         /// receipt files
         #[arg(required = true)]
         receipts: Vec<PathBuf>,
@@ -507,10 +531,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             what: Some(BenchWhat::Fleet { url, unit, shape, workers, threads_per_worker, backend, json }),
             ..
         } => fleet_bench::run(&url, &unit, &shape, &workers, threads_per_worker, &backend, json.as_deref())?,
-        Command::Bench { what: None, units, repeats, backend, json, svg } => {
-            bench::run(&units, repeats, backend.parse()?, json.as_deref(), svg.as_deref())?
+        Command::Bench { what: None, units, systems, repeats, backend, json, svg } => {
+            bench::run(&units, &systems, repeats, backend.parse()?, json.as_deref(), svg.as_deref())?
         }
-        Command::Setup { unit, dev_seed, out, force } => {
+        Command::Setup { unit, dev_seed, system: System::Sumcheck, ptau, out, force } => {
+            let spec: UnitSpec = unit.parse()?;
+            sumcheck::setup(&spec, dev_seed, ptau.as_deref(), &out, force)?
+        }
+        Command::Setup { ptau: Some(_), system: System::Groth16, .. } => {
+            bail!("--ptau makes an SRS for --system sumcheck; Groth16 keys come from --dev-seed or a fresh setup")
+        }
+        Command::Setup { unit, dev_seed, out, force, .. } => {
             let spec: UnitSpec = unit.parse()?;
             if out.join("keys.json").exists() && !force {
                 bail!("{} already holds keys; pass --force to overwrite", out.display());
@@ -540,8 +571,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ),
             }
         }
-        Command::Prove { keys, a, b, out, c_out, backend } => {
+        Command::Prove { keys, a, b, out, c_out, backend, system } => {
             let backend: Backend = backend.parse()?;
+            if system_of(&keys, system) == System::Sumcheck {
+                sumcheck::prove(&keys, &a, &b, &out, c_out.as_deref(), backend)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let outputs: Vec<&Path> = std::iter::once(out.as_path()).chain(c_out.as_deref()).collect();
             check_outputs(&outputs, &[&a, &b], Some(&keys))?;
             let keys =
@@ -565,7 +600,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("WARNING: keys come from an INSECURE development setup; the receipt says so");
             }
         }
-        Command::Verify { keys, a, b, c, json, receipts } => {
+        Command::Verify { keys, a, b, c, json, receipts, system } => {
+            if system_of(&keys, system) == System::Sumcheck {
+                if json {
+                    eprintln!("error: --json is not yet available with --system sumcheck");
+                    return Ok(ExitCode::from(2));
+                }
+                return Ok(sumcheck::verify(&keys, a.as_deref(), b.as_deref(), c.as_deref(), &receipts)
+                    .unwrap_or_else(|e| {
+                        eprintln!("error: {e:#}");
+                        ExitCode::from(2)
+                    }));
+            }
             let matrices = [("A", a), ("B", b), ("C", c)];
             return Ok(verify(&keys, &matrices, &receipts, json).unwrap_or_else(|e| {
                 eprintln!("error: {e:#}");
@@ -695,6 +741,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// A count that must be at least 1 (a median of no runs is not a measurement).
+/// The system asked for, else the one the key directory holds.
+fn system_of(keys: &Path, asked: Option<System>) -> System {
+    asked.unwrap_or_else(|| {
+        if keys.join(teraproof_prover::sumcheck::srs::SRS_KEY_FILE).exists() {
+            System::Sumcheck
+        } else {
+            System::Groth16
+        }
+    })
+}
+
 fn at_least_one(text: &str) -> std::result::Result<usize, String> {
     match text.parse::<usize>() {
         Ok(0) => Err("must be at least 1".into()),

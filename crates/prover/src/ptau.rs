@@ -141,7 +141,7 @@ fn g2_from(bytes: &[u8], index: usize) -> Result<G2Affine, PtauError> {
 
 fn sections<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Vec<Section>, PtauError> {
     let mut head = [0u8; 12];
-    file.read_exact(&mut head)?;
+    file.read_exact(&mut head).map_err(|e| ended(e, "its 12-byte head"))?;
     if &head[..4] != b"ptau" {
         return Err(PtauError::Format("it does not start with the magic \"ptau\"".into()));
     }
@@ -156,7 +156,7 @@ fn sections<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Vec<Section>,
     let mut at = 12u64;
     for _ in 0..count {
         let mut sh = [0u8; 12];
-        file.read_exact(&mut sh)?;
+        file.read_exact(&mut sh).map_err(|e| ended(e, "a section head"))?;
         let kind = u32_at(&sh, 0);
         let len = u64::from_le_bytes(sh[4..12].try_into().expect("8 bytes"));
         let start = at + 12;
@@ -168,6 +168,15 @@ fn sections<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Vec<Section>,
         at = end;
     }
     Ok(out)
+}
+
+/// An early end of file is a format error (the file is cut short), not an I/O one.
+fn ended(e: std::io::Error, inside: &str) -> PtauError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        PtauError::Format(format!("the file ends inside {inside} (truncated, or not a ptau file)"))
+    } else {
+        PtauError::Io(e)
+    }
 }
 
 fn unique(sections: &[Section], kind: u32) -> Result<&Section, PtauError> {
@@ -362,7 +371,8 @@ mod tests {
         assert!(matches!(edited(&|b| b[0] = b'x'), Err(PtauError::Format(_))));
         assert!(matches!(edited(&|b| b[4] = 2), Err(PtauError::Format(_))));
         assert!(matches!(edited(&|b| b.truncate(b.len() - 1)), Err(PtauError::Format(_))));
-        assert!(matches!(edited(&|b| b.truncate(30)), Err(PtauError::Io(_)) | Err(PtauError::Format(_))));
+        assert!(matches!(edited(&|b| b.truncate(30)), Err(PtauError::Format(_))));
+        assert!(matches!(edited(&|b| b.truncate(5)), Err(PtauError::Format(_))));
         // Another curve's prime in the header.
         assert!(matches!(edited(&|b| b[28] ^= 1), Err(PtauError::Format(_))));
         // A coordinate at or above q (all ones), and a point moved off the curve.

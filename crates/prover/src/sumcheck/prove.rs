@@ -128,13 +128,15 @@ impl SumcheckProver {
     }
 
     /// The commitment to an int8 matrix, padded as the protocol pads it (rows to
-    /// `rows`, columns to `cols`, both powers of two).
+    /// `rows`, columns to `cols`, both powers of two, at least the matrix's).
     pub fn commit_i8(&self, m: &Matrix<i8>, rows: usize, cols: usize) -> Result<G1Affine> {
+        fits(m.rows(), m.cols(), rows, cols)?;
         self.commit(&padded(m.data(), m.rows(), m.cols(), rows, cols))
     }
 
     /// The commitment to an int32 matrix, padded likewise.
     pub fn commit_i32(&self, m: &Matrix<i32>, rows: usize, cols: usize) -> Result<G1Affine> {
+        fits(m.rows(), m.cols(), rows, cols)?;
         self.commit(&padded(m.data(), m.rows(), m.cols(), rows, cols))
     }
 
@@ -292,6 +294,14 @@ impl SumcheckProver {
         let _d = t.challenge(b"d");
         Ok(BatchOpening { folds, evals, quotients })
     }
+}
+
+/// A `r × c` matrix padded to `rows × cols` must fit in it.
+fn fits(r: usize, c: usize, rows: usize, cols: usize) -> Result<()> {
+    if r > rows || c > cols {
+        return Err(ProverError::Srs(format!("a {r}x{c} matrix does not fit the padded {rows}x{cols} of this shape")));
+    }
+    Ok(())
 }
 
 fn dot(a: &[Fr], b: &[Fr]) -> Fr {

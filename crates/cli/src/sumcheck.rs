@@ -1,0 +1,224 @@
+//! `--system sumcheck`: the second proof path on the command line (setup of an SRS,
+//! prove, verify with the buyer's data) and its side of `bench --systems`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use teraproof_core::{compute_unit_cpu, Matrix, UnitSpec};
+use teraproof_prover::msm::CpuMsm;
+use teraproof_prover::sumcheck::srs::SRS_KEY_FILE;
+use teraproof_prover::sumcheck::{Srs, SumcheckProver};
+use teraproof_prover::{compute_with_fallback, Backend};
+use teraproof_verifier::sumcheck::receipt::check_commitments;
+use teraproof_verifier::sumcheck::{Dims, SumcheckReceipt};
+
+use crate::{check_outputs, read, read_matrix, spinner, write, write_matrix};
+
+/// The proof systems a command can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum System {
+    /// The Groth16 compute unit (digests as public inputs, a proving key per unit).
+    Groth16,
+    /// Sumcheck over committed matrices (an SRS, any shape it is long enough for).
+    Sumcheck,
+}
+
+/// The dev seed `bench` and `demo` use for their cached SRS.
+pub const BENCH_SRS_SEED: u64 = 7;
+
+/// `setup --system sumcheck`: an SRS directory long enough for `spec`.
+pub fn setup(spec: &UnitSpec, dev_seed: Option<u64>, ptau: Option<&Path>, out: &Path, force: bool) -> Result<()> {
+    if out.join(SRS_KEY_FILE).exists() && !force {
+        bail!("{} already holds an SRS; pass --force to overwrite", out.display());
+    }
+    let powers = Dims::of(spec.m(), spec.k(), spec.n()).max_len();
+    let pb = spinner(format!("making an SRS of {powers} powers"));
+    let srs = match (dev_seed, ptau) {
+        (Some(seed), None) => Srs::dev(seed, powers)?,
+        (None, Some(path)) => Srs::from_ptau(path, powers)?,
+        _ => bail!("--system sumcheck needs exactly one of --dev-seed SEED and --ptau FILE"),
+    };
+    srs.save(out)?;
+    pb.finish_and_clear();
+    println!("unit        {} (any shape whose padded matrices fit {powers} powers)", spec.id());
+    println!("srs id      {}", srs.key.id());
+    println!("source      {}", srs.key.source);
+    println!("srs         {}", out.display());
+    if srs.key.insecure {
+        println!("WARNING     INSECURE development SRS: its tau follows from the seed, anyone can forge proofs");
+    }
+    Ok(())
+}
+
+/// `prove --system sumcheck`.
+pub fn prove(keys: &Path, a: &Path, b: &Path, out: &Path, c_out: Option<&Path>, backend: Backend) -> Result<()> {
+    let outputs: Vec<&Path> = std::iter::once(out).chain(c_out).collect();
+    check_outputs(&outputs, &[a, b], Some(keys))?;
+    let (a, b) = (read_matrix::<i8>(a)?, read_matrix::<i8>(b)?);
+    let spec = UnitSpec::new(a.rows(), a.cols(), b.cols())?;
+    if b.rows() != a.cols() {
+        bail!("shape mismatch: A is {}x{}, B is {}x{}; B needs {} rows", a.rows(), a.cols(), b.rows(), b.cols(), a.cols());
+    }
+    let need = Dims::of(spec.m(), spec.k(), spec.n()).max_len();
+    let srs = Srs::load(keys, need).with_context(|| format!("cannot load the SRS from {}", keys.display()))?;
+    let pb = spinner(format!("proving {spec} (sumcheck)"));
+    let started = Instant::now();
+    let compute_backend = backend.compute()?;
+    let (c, compute, _) = compute_with_fallback(compute_backend.as_ref(), &spec, &a, &b)?;
+    let compute_ms = started.elapsed().as_secs_f64() * 1e3;
+    let prover = SumcheckProver::new(srs, backend.msm()?);
+    let mut output = prover.prove(&spec, &a, &b, &c)?;
+    output.receipt.prover.compute_backend = compute.into();
+    output.receipt.prover.timings.compute_ms = compute_ms;
+    output.receipt.prover.timings.total_ms += compute_ms;
+    pb.finish_and_clear();
+    write(out, &output.receipt.to_json())?;
+    if let Some(c_out) = c_out {
+        write_matrix(c_out, &c)?;
+    }
+    let t = &output.receipt.prover.timings;
+    println!(
+        "receipt {} ({spec}, sumcheck, {}: commit {:.1} ms, sumcheck {:.1} ms, open {:.1} ms, total {:.1} ms)",
+        out.display(),
+        output.receipt.prover.backend,
+        t.commit_ms,
+        t.sumcheck_ms,
+        t.open_ms,
+        t.total_ms
+    );
+    if output.receipt.insecure_dev_setup {
+        println!("WARNING: the SRS is an INSECURE development SRS; the receipt says so");
+    }
+    Ok(())
+}
+
+/// `verify --system sumcheck`: each receipt against the SRS; with the buyer's matrices
+/// their commitments are recomputed (which needs the G1 powers) and compared.
+pub fn verify(keys: &Path, a: Option<&Path>, b: Option<&Path>, c: Option<&Path>, receipts: &[PathBuf]) -> Result<ExitCode> {
+    let key = Srs::load_key(keys).with_context(|| format!("cannot load the SRS key from {}", keys.display()))?;
+    let a = a.map(read_matrix::<i8>).transpose()?;
+    let b = b.map(read_matrix::<i8>).transpose()?;
+    let c = c.map(read_matrix::<i32>).transpose()?;
+    let with_data = a.is_some() || b.is_some() || c.is_some();
+    let mut any_invalid = false;
+    for path in receipts {
+        let text = read(path)?;
+        let verdict = key.verify_json(&text).map_err(anyhow::Error::from).and_then(|(receipt, statement)| {
+            if with_data {
+                let shapes = [
+                    ("A", a.as_ref().map(|x| (x.rows(), x.cols())), (statement.m, statement.k)),
+                    ("B", b.as_ref().map(|x| (x.rows(), x.cols())), (statement.k, statement.n)),
+                    ("C", c.as_ref().map(|x| (x.rows(), x.cols())), (statement.m, statement.n)),
+                ];
+                for (name, given, want) in shapes {
+                    if let Some(given) = given.filter(|g| *g != want) {
+                        bail!(
+                            "shape mismatch: the given {name} is {}x{}, the receipt's {name} is {}x{}",
+                            given.0,
+                            given.1,
+                            want.0,
+                            want.1
+                        );
+                    }
+                }
+                let dims = statement.dims();
+                let srs = Srs::load(keys, dims.max_len())?;
+                let prover = SumcheckProver::new(srs, Box::new(CpuMsm));
+                let own = prover.commitments_of(dims, a.as_ref(), b.as_ref(), c.as_ref())?;
+                check_commitments(&statement, own)?;
+            }
+            Ok(receipt)
+        });
+        match verdict {
+            Ok(receipt) => {
+                let checked: Vec<&str> =
+                    [("A", a.is_some()), ("B", b.is_some()), ("C", c.is_some())].iter().filter(|x| x.1).map(|x| x.0).collect();
+                let data = if checked.is_empty() {
+                    "commitments not checked against data".to_string()
+                } else {
+                    format!("commitments of {} match the data", checked.join(", "))
+                };
+                let insecure = if receipt.insecure_dev_setup { ", INSECURE dev SRS" } else { "" };
+                println!("{}: valid ({}, sumcheck, {data}{insecure})", path.display(), receipt.unit);
+            }
+            Err(e) => {
+                any_invalid = true;
+                println!("{}: invalid: {e:#}", path.display());
+            }
+        }
+    }
+    Ok(if any_invalid { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// One sumcheck measurement for `bench --systems`.
+pub struct SumcheckRow {
+    pub prove_ms: f64,
+    pub commit_ms: f64,
+    pub sumcheck_ms: f64,
+    pub open_ms: f64,
+    pub verify_ms: f64,
+    pub buyer_commit_ms: f64,
+    pub proof_bytes: usize,
+    pub srs_bytes: u64,
+    pub backend: String,
+    pub device: String,
+}
+
+/// The dev SRS for `powers` powers, cached beside the dev keys.
+fn cached_srs(powers: usize) -> Result<Srs> {
+    let dir = crate::demo::cache_dir().join("srs").join(format!("dev{BENCH_SRS_SEED}-{powers}"));
+    if let Ok(srs) = Srs::load(&dir, powers) {
+        if srs.key.source == format!("dev-seed:{BENCH_SRS_SEED}") {
+            return Ok(srs);
+        }
+    }
+    let srs = Srs::dev(BENCH_SRS_SEED, powers)?;
+    srs.save(&dir)?;
+    Ok(srs)
+}
+
+/// Median of `repeats` sumcheck proofs of `spec` on `a`, `b` (the same matrices the
+/// Groth16 row uses), the verify time (median of 20) and the buyer's commitment time.
+pub fn measure(spec: &UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>, repeats: usize, backend: Backend) -> Result<SumcheckRow> {
+    let dims = Dims::of(spec.m(), spec.k(), spec.n());
+    let srs = cached_srs(dims.max_len())?;
+    let key = srs.key.clone();
+    let srs_bytes = (srs.powers.len() * 64) as u64 + key.to_manifest_json().len() as u64;
+    let prover = SumcheckProver::new(srs, backend.msm()?);
+    let c = compute_unit_cpu(spec, a, b)?;
+    let mut runs: Vec<[f64; 4]> = Vec::new();
+    let mut receipt: Option<SumcheckReceipt> = None;
+    for _ in 0..repeats {
+        let out = prover.prove(spec, a, b, &c)?;
+        let t = &out.receipt.prover.timings;
+        runs.push([t.total_ms, t.commit_ms, t.sumcheck_ms, t.open_ms]);
+        receipt = Some(out.receipt);
+    }
+    let receipt = receipt.context("at least one repeat")?;
+    let text = receipt.to_json();
+    let verify: Vec<f64> = (0..20)
+        .map(|_| {
+            let t = Instant::now();
+            key.verify_json(&text).map(|_| t.elapsed().as_secs_f64() * 1e3)
+        })
+        .collect::<Result<_, _>>()?;
+    let t = Instant::now();
+    let own = prover.commitments_of(dims, Some(a), Some(b), None)?;
+    let buyer_commit_ms = t.elapsed().as_secs_f64() * 1e3;
+    check_commitments(&receipt.statement()?, own)?;
+    let column = |i: usize| crate::bench::median(runs.iter().map(|r| r[i]).collect());
+    Ok(SumcheckRow {
+        prove_ms: column(0),
+        commit_ms: column(1),
+        sumcheck_ms: column(2),
+        open_ms: column(3),
+        verify_ms: crate::bench::median(verify),
+        buyer_commit_ms,
+        proof_bytes: dims.proof_bytes(),
+        srs_bytes,
+        backend: receipt.prover.backend.clone(),
+        device: receipt.prover.device.clone(),
+    })
+}
