@@ -258,16 +258,7 @@ fn print_side_by_side(groth16: &[Row], sumcheck: &[SumcheckBench]) {
     println!("side by side (same matrices, same machine):");
     println!(
         "{:<22} {:>12} {:>12} {:>9} {:>10} {:>10} {:>8} {:>8} {:>13} {:>11}",
-        "unit",
-        "groth16 ms",
-        "sumcheck ms",
-        "ratio",
-        "g16 verify",
-        "sc verify",
-        "g16 B",
-        "sc B",
-        "g16 key B",
-        "srs B"
+        "unit", "groth16 ms", "sumcheck ms", "ratio", "g16 verify", "sc verify", "g16 B", "sc B", "g16 key B", "srs B"
     );
     for g in groth16 {
         let Some(s) = sumcheck.iter().find(|s| s.unit == g.unit) else { continue };
@@ -353,25 +344,27 @@ fn print_table(rows: &[Row]) {
 
 fn to_json(rows: &[Row]) -> Vec<serde_json::Value> {
     rows.iter()
-        .map(|r| json!({
-            "system": "groth16",
-            "unit": r.unit.id(),
-            "ops": r.unit.ops(),
-            "constraints": r.constraints,
-            "naive_constraints": r.naive_constraints,
-            "compute_ms": r.compute_ms,
-            "witness_ms": r.witness_ms,
-            "qap_ms": r.qap_ms,
-            "msm_ms": r.msm_ms,
-            "prove_ms": r.prove_ms,
-            "verify_ms": r.verify_ms,
-            "proof_bytes": PROOF_BYTES,
-            "key_bytes": r.key_bytes,
-            "proof_overhead": r.overhead(),
-            "prover_seconds_per_tflop": r.prover_s_per_tflop(),
-            "backend": r.backend,
-            "device": r.device,
-        }))
+        .map(|r| {
+            json!({
+                "system": "groth16",
+                "unit": r.unit.id(),
+                "ops": r.unit.ops(),
+                "constraints": r.constraints,
+                "naive_constraints": r.naive_constraints,
+                "compute_ms": r.compute_ms,
+                "witness_ms": r.witness_ms,
+                "qap_ms": r.qap_ms,
+                "msm_ms": r.msm_ms,
+                "prove_ms": r.prove_ms,
+                "verify_ms": r.verify_ms,
+                "proof_bytes": PROOF_BYTES,
+                "key_bytes": r.key_bytes,
+                "proof_overhead": r.overhead(),
+                "prover_seconds_per_tflop": r.prover_s_per_tflop(),
+                "backend": r.backend,
+                "device": r.device,
+            })
+        })
         .collect()
 }
 
@@ -395,7 +388,8 @@ fn plot(series: &[Series], path: &Path) -> Result<()> {
         let root = SVGBackend::with_string(&mut svg, (900, 500)).into_drawing_area();
         root.fill(&WHITE)?;
         let (left, right) = root.split_horizontally(450);
-        let panels = [(&left, "prove time (ms)", max_prove, 1usize), (&right, "proof overhead (prove / compute)", max_over, 2)];
+        let panels =
+            [(&left, "prove time (ms)", max_prove, 1usize), (&right, "proof overhead (prove / compute)", max_over, 2)];
         for (area, caption, max_y, column) in panels {
             let mut chart = ChartBuilder::on(area)
                 .caption(caption, ("sans-serif", 18))

@@ -59,7 +59,14 @@ pub fn prove(keys: &Path, a: &Path, b: &Path, out: &Path, c_out: Option<&Path>, 
     let (a, b) = (read_matrix::<i8>(a)?, read_matrix::<i8>(b)?);
     let spec = UnitSpec::new(a.rows(), a.cols(), b.cols())?;
     if b.rows() != a.cols() {
-        bail!("shape mismatch: A is {}x{}, B is {}x{}; B needs {} rows", a.rows(), a.cols(), b.rows(), b.cols(), a.cols());
+        bail!(
+            "shape mismatch: A is {}x{}, B is {}x{}; B needs {} rows",
+            a.rows(),
+            a.cols(),
+            b.rows(),
+            b.cols(),
+            a.cols()
+        );
     }
     let need = Dims::of(spec.m(), spec.k(), spec.n()).max_len();
     let srs = Srs::load(keys, need).with_context(|| format!("cannot load the SRS from {}", keys.display()))?;
@@ -96,7 +103,13 @@ pub fn prove(keys: &Path, a: &Path, b: &Path, out: &Path, c_out: Option<&Path>, 
 
 /// `verify --system sumcheck`: each receipt against the SRS; with the buyer's matrices
 /// their commitments are recomputed (which needs the G1 powers) and compared.
-pub fn verify(keys: &Path, a: Option<&Path>, b: Option<&Path>, c: Option<&Path>, receipts: &[PathBuf]) -> Result<ExitCode> {
+pub fn verify(
+    keys: &Path,
+    a: Option<&Path>,
+    b: Option<&Path>,
+    c: Option<&Path>,
+    receipts: &[PathBuf],
+) -> Result<ExitCode> {
     let key = Srs::load_key(keys).with_context(|| format!("cannot load the SRS key from {}", keys.display()))?;
     let a = a.map(read_matrix::<i8>).transpose()?;
     let b = b.map(read_matrix::<i8>).transpose()?;
@@ -133,8 +146,11 @@ pub fn verify(keys: &Path, a: Option<&Path>, b: Option<&Path>, c: Option<&Path>,
         });
         match verdict {
             Ok(receipt) => {
-                let checked: Vec<&str> =
-                    [("A", a.is_some()), ("B", b.is_some()), ("C", c.is_some())].iter().filter(|x| x.1).map(|x| x.0).collect();
+                let checked: Vec<&str> = [("A", a.is_some()), ("B", b.is_some()), ("C", c.is_some())]
+                    .iter()
+                    .filter(|x| x.1)
+                    .map(|x| x.0)
+                    .collect();
                 let data = if checked.is_empty() {
                     "commitments not checked against data".to_string()
                 } else {
@@ -181,7 +197,13 @@ fn cached_srs(powers: usize) -> Result<Srs> {
 
 /// Median of `repeats` sumcheck proofs of `spec` on `a`, `b` (the same matrices the
 /// Groth16 row uses), the verify time (median of 20) and the buyer's commitment time.
-pub fn measure(spec: &UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>, repeats: usize, backend: Backend) -> Result<SumcheckRow> {
+pub fn measure(
+    spec: &UnitSpec,
+    a: &Matrix<i8>,
+    b: &Matrix<i8>,
+    repeats: usize,
+    backend: Backend,
+) -> Result<SumcheckRow> {
     let dims = Dims::of(spec.m(), spec.k(), spec.n());
     let srs = cached_srs(dims.max_len())?;
     let key = srs.key.clone();

@@ -20,8 +20,8 @@ pub mod job;
 pub mod keys;
 pub mod msm;
 pub mod prove;
-pub mod qap;
 pub mod ptau;
+pub mod qap;
 pub mod sumcheck;
 
 pub use backend::Backend;

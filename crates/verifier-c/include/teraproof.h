@@ -85,6 +85,18 @@ tp_status tp_verify_statement(const tp_verifier *verifier, const char *receipt_j
 tp_status tp_verify_job(const tp_verifier *verifier, const char *receipt_json, const char *a_json,
                         const char *b_json, const char *c_json, char *err, size_t err_len);
 
+/* Verifies a sumcheck receipt (the second proof path, kind "sumcheck-matmul") against an
+ * SRS key: srs_json is the text of srs.json from `teraproof setup --system sumcheck`. On
+ * success *insecure (when not NULL) is 1 if the SRS is the INSECURE development one (its
+ * tau is public: anyone can forge), 0 if it came from a Powers of Tau; on failure it is 0.
+ * The receipt's statement is its three commitments: to check that they are the buyer's A,
+ * B (and C), recompute them from the SRS's G1 powers (`teraproof verify --a --b --c`, or the
+ * Rust prover crate); this call does not read matrices. TP_ERR_PROOF_REJECTED: a sumcheck
+ * round, the final claim or the evaluation proofs fail; TP_ERR_WRONG_KEY: another SRS, or
+ * an insecure mark that differs from the key's. */
+tp_status tp_verify_sumcheck(const char *srs_json, const char *receipt_json, int *insecure, char *err,
+                             size_t err_len);
+
 /* Frees a verifier; NULL is allowed. */
 void tp_verifier_free(tp_verifier *verifier);
 

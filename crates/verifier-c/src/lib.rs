@@ -19,6 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 use teraproof_core::{Element, JobReceipt, Matrix, Receipt};
+use teraproof_verifier::sumcheck::SrsKey;
 use teraproof_verifier::{JobVerifier, KeyManifest, UnitVerifyingKey, Verifier, VerifyError};
 
 /// Status codes, as `tp_status` in the header.
@@ -66,9 +67,13 @@ impl From<&VerifyError> for TpStatus {
             | VerifyError::JobKeyMismatch(_)
             | VerifyError::InsecureFlagMismatch { .. }
             | VerifyError::WrongInputCount { .. } => TpStatus::WrongKey,
-            VerifyError::ProofRejected | VerifyError::BatchFailed { .. } | VerifyError::UnitsRejected { .. } => {
-                TpStatus::ProofRejected
-            }
+            VerifyError::ProofRejected
+            | VerifyError::BatchFailed { .. }
+            | VerifyError::UnitsRejected { .. }
+            | VerifyError::SumcheckRound { .. }
+            | VerifyError::SumcheckFinal
+            | VerifyError::OpeningFold { .. }
+            | VerifyError::OpeningRejected => TpStatus::ProofRejected,
             VerifyError::JobShapeMismatch(_)
             | VerifyError::MissingUnit { .. }
             | VerifyError::NotThisUnit { .. }
@@ -80,7 +85,8 @@ impl From<&VerifyError> for TpStatus {
             | VerifyError::TileDigestMismatch { .. } => TpStatus::BadJob,
             VerifyError::OutputMismatch { .. }
             | VerifyError::InputMismatch { .. }
-            | VerifyError::DataShapeMismatch(_) => TpStatus::DataMismatch,
+            | VerifyError::DataShapeMismatch(_)
+            | VerifyError::CommitmentMismatch { .. } => TpStatus::DataMismatch,
             VerifyError::BadKey(_) => TpStatus::BadKey,
         }
     }
@@ -456,6 +462,37 @@ pub unsafe extern "C" fn tp_job_verifier_free(verifier: *mut TpJobVerifier) {
     }
 }
 
+/// `tp_verify_sumcheck`: see the header.
+///
+/// # Safety
+/// `srs_json` and `receipt_json` are NUL-terminated strings; `insecure` is NULL or
+/// points to a writable `int`; `err` is NULL or points to `err_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tp_verify_sumcheck(
+    srs_json: *const c_char,
+    receipt_json: *const c_char,
+    insecure: *mut std::ffi::c_int,
+    err: *mut c_char,
+    err_len: usize,
+) -> TpStatus {
+    // SAFETY: the header's contract is this function's contract, forwarded.
+    unsafe {
+        guarded(err, err_len, || {
+            if !insecure.is_null() {
+                // SAFETY: non-NULL and, by the contract, a writable int.
+                *insecure = 0;
+            }
+            let key = SrsKey::from_manifest_json(text(srs_json, "srs_json")?)?;
+            key.verify_json(text(receipt_json, "receipt_json")?)?;
+            if !insecure.is_null() {
+                // SAFETY: as above.
+                *insecure = std::ffi::c_int::from(key.insecure);
+            }
+            Ok(())
+        })
+    }
+}
+
 /// `tp_verifier_free`: see the header.
 ///
 /// # Safety
@@ -572,6 +609,52 @@ mod tests {
             assert_eq!(CStr::from_ptr(out.as_ptr()).to_bytes(), b"");
             tp_verifier_free(verifier);
         }
+    }
+
+    #[test]
+    fn a_sumcheck_receipt_verifies_and_tampering_is_refused_by_status() {
+        use std::ffi::CString;
+        let spec: teraproof_core::UnitSpec = "mm-i8-3x5x7".parse().unwrap();
+        let srs = teraproof_prover::sumcheck::Srs::dev(5, 64).unwrap();
+        let prover = teraproof_prover::sumcheck::SumcheckProver::new(srs, Box::new(teraproof_prover::CpuMsm));
+        let a = Matrix::from_fn(3, 5, |i, j| (i * 5 + j) as i8 - 7).unwrap();
+        let b = Matrix::from_fn(5, 7, |i, j| (i * 7 + j) as i8 - 17).unwrap();
+        let c = teraproof_core::matmul_cpu(&a, &b).unwrap();
+        let receipt = prover.prove(&spec, &a, &b, &c).unwrap().receipt;
+        let srs_json = CString::new(prover.srs().key.to_manifest_json()).unwrap();
+        let mut err = [0 as c_char; 256];
+        let mut insecure: std::ffi::c_int = -1;
+        let check = |receipt: &str, insecure: &mut std::ffi::c_int, err: &mut [c_char; 256]| {
+            let receipt = CString::new(receipt).unwrap();
+            // SAFETY: live CStrings, a live int and a 256-byte buffer.
+            unsafe { tp_verify_sumcheck(srs_json.as_ptr(), receipt.as_ptr(), insecure, err.as_mut_ptr(), 256) }
+        };
+        assert_eq!(check(&receipt.to_json(), &mut insecure, &mut err), TpStatus::Ok);
+        assert_eq!(insecure, 1, "a dev SRS is reported insecure");
+        let mut value: serde_json::Value = serde_json::from_str(&receipt.to_json()).unwrap();
+        let proof = value["proof"].as_str().unwrap().to_string();
+        // The claim's first byte changed: round 0 no longer sums to it.
+        let bumped = if proof.starts_with('0') { format!("1{}", &proof[1..]) } else { format!("0{}", &proof[1..]) };
+        value["proof"] = bumped.into();
+        assert_eq!(check(&value.to_string(), &mut insecure, &mut err), TpStatus::ProofRejected);
+        assert_eq!(insecure, 0);
+        value["proof"] = proof[..proof.len() - 2].to_string().into();
+        assert_eq!(check(&value.to_string(), &mut insecure, &mut err), TpStatus::MalformedReceipt);
+        value["proof"] = proof.into();
+        value["srs"] = "00".repeat(32).into();
+        assert_eq!(check(&value.to_string(), &mut insecure, &mut err), TpStatus::WrongKey);
+        assert_eq!(check("not json", &mut insecure, &mut err), TpStatus::MalformedReceipt);
+        // SAFETY: NULL pointers are refused before any read.
+        let status = unsafe {
+            tp_verify_sumcheck(std::ptr::null(), c"{}".as_ptr(), std::ptr::null_mut(), err.as_mut_ptr(), 256)
+        };
+        assert_eq!(status, TpStatus::InvalidArgument);
+        let bad_key = CString::new("{}").unwrap();
+        // SAFETY: live CStrings and buffer.
+        let status = unsafe {
+            tp_verify_sumcheck(bad_key.as_ptr(), c"{}".as_ptr(), std::ptr::null_mut(), err.as_mut_ptr(), 256)
+        };
+        assert_eq!(status, TpStatus::BadKey);
     }
 
     #[test]

@@ -65,7 +65,8 @@ mod tests {
     /// Adds one to the field element at byte `at` of the proof (it stays canonical).
     fn bump_fr(bytes: &mut [u8], at: usize) {
         use ark_ff::{BigInteger, PrimeField};
-        let x = teraproof_verifier::sumcheck::proof::fr_from_le(&bytes[at..at + 32]).unwrap() + ark_bn254::Fr::from(1u64);
+        let x =
+            teraproof_verifier::sumcheck::proof::fr_from_le(&bytes[at..at + 32]).unwrap() + ark_bn254::Fr::from(1u64);
         bytes[at..at + 32].copy_from_slice(&x.into_bigint().to_bytes_le());
     }
 
@@ -205,7 +206,10 @@ mod tests {
                     p[total - 32..total - 1].fill(fill);
                 })
             });
-            assert!(matches!(err, Err(VerifyError::InvalidProofPoint { .. }) | Err(VerifyError::OpeningRejected)), "{err:?}");
+            assert!(
+                matches!(err, Err(VerifyError::InvalidProofPoint { .. }) | Err(VerifyError::OpeningRejected)),
+                "{err:?}"
+            );
         }
         let err = verify_tampered(&case, |r| with_proof(r, |p| p[total - 32..].fill(0xff))).unwrap_err();
         assert!(matches!(err, VerifyError::InvalidProofPoint { .. }), "{err}");

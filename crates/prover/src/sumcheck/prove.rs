@@ -161,7 +161,8 @@ impl SumcheckProver {
     pub fn prove(&self, spec: &UnitSpec, a: &Matrix<i8>, b: &Matrix<i8>, c: &Matrix<i32>) -> Result<SumcheckOutput> {
         let started = Instant::now();
         let (m, k, n) = (spec.m(), spec.k(), spec.n());
-        let shapes = [(a.rows(), a.cols(), m, k, "A"), (b.rows(), b.cols(), k, n, "B"), (c.rows(), c.cols(), m, n, "C")];
+        let shapes =
+            [(a.rows(), a.cols(), m, k, "A"), (b.rows(), b.cols(), k, n, "B"), (c.rows(), c.cols(), m, n, "C")];
         for (rows, cols, want_rows, want_cols, name) in shapes {
             if (rows, cols) != (want_rows, want_cols) {
                 return Err(ProverError::Srs(format!(
@@ -196,7 +197,8 @@ impl SumcheckProver {
         let claim: Fr = fc.par_chunks(nn).zip(&eq_i).map(|(row, e)| *e * dot(row, &eq_j)).sum();
         t.absorb_fr(b"claim", &claim);
         // Ã(x, r_i) = Σ_i eq_i[i]·A[i][x] and B̃(r_j, x) = Σ_j eq_j[j]·B[x][j].
-        let mut ta = (0..kk).into_par_iter().map(|x| (0..mm).map(|i| eq_i[i] * fa[i * kk + x]).sum()).collect::<Vec<Fr>>();
+        let mut ta =
+            (0..kk).into_par_iter().map(|x| (0..mm).map(|i| eq_i[i] * fa[i * kk + x]).sum()).collect::<Vec<Fr>>();
         let mut tb = fb.par_chunks(nn).map(|row| dot(row, &eq_j)).collect::<Vec<Fr>>();
         let mut rounds = Vec::with_capacity(dims.b as usize);
         let mut r_x = Vec::with_capacity(dims.b as usize);

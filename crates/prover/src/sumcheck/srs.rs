@@ -78,8 +78,8 @@ impl Srs {
     /// An SRS of the first `powers` powers of a snarkjs `.ptau` file, after checking
     /// that they are powers of one τ (see [`crate::ptau::check_powers`]).
     pub fn from_ptau(path: &Path, powers: usize) -> Result<Srs> {
-        let read = crate::ptau::read_powers(path, powers.max(2))
-            .map_err(|e| srs_error(format!("{}: {e}", path.display())))?;
+        let read =
+            crate::ptau::read_powers(path, powers.max(2)).map_err(|e| srs_error(format!("{}: {e}", path.display())))?;
         crate::ptau::check_powers(&read).map_err(|e| srs_error(format!("{}: {e}", path.display())))?;
         let digest = file_sha256(path)?;
         let key = SrsKey {
@@ -228,7 +228,9 @@ mod tests {
         assert!(err.contains("srs.json says 8 powers"), "{err}");
         // The insecure mark edited away.
         let json = dir.path().join(SRS_KEY_FILE);
-        let text = std::fs::read_to_string(&json).unwrap().replace("\"insecure_dev_setup\": true", "\"insecure_dev_setup\": false");
+        let text = std::fs::read_to_string(&json)
+            .unwrap()
+            .replace("\"insecure_dev_setup\": true", "\"insecure_dev_setup\": false");
         std::fs::write(&json, text).unwrap();
         let err = Srs::load_key(dir.path()).unwrap_err().to_string();
         assert!(err.contains("insecure mark contradicts"), "{err}");

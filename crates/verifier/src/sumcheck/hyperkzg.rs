@@ -79,7 +79,12 @@ pub fn points(r: Fr) -> [Fr; 3] {
 }
 
 /// Verifies the batched evaluation proofs of `claims`, continuing `transcript`.
-pub fn verify(vk: &SrsVerifyingKey, transcript: &mut Transcript, claims: &[Claim], opening: &BatchOpening) -> Result<()> {
+pub fn verify(
+    vk: &SrsVerifyingKey,
+    transcript: &mut Transcript,
+    claims: &[Claim],
+    opening: &BatchOpening,
+) -> Result<()> {
     let counts: Vec<usize> = claims.iter().map(|c| Dims::batched(c.point.len())).collect();
     let polys: usize = counts.iter().sum();
     if opening.folds.len() != polys - claims.len() || opening.evals.len() != polys {

@@ -154,7 +154,9 @@ impl Reader<'_> {
     fn fr(&mut self, what: &'static str) -> Result<Fr> {
         let at = self.at;
         fr_from_le(self.take(FR_BYTES)).ok_or_else(|| {
-            VerifyError::BadProofEncoding(format!("the {what} at byte {at} is not a canonical field element (not below r)"))
+            VerifyError::BadProofEncoding(format!(
+                "the {what} at byte {at} is not a canonical field element (not below r)"
+            ))
         })
     }
 
@@ -183,7 +185,10 @@ pub fn fr_from_le(bytes: &[u8]) -> Option<Fr> {
 /// A compressed G1 point in its canonical encoding, on the curve (the identity allowed).
 pub fn g1_from_compressed(point: &'static str, bytes: &[u8]) -> Result<G1Affine> {
     let p = G1Affine::deserialize_with_mode(bytes, Compress::Yes, Validate::Yes).map_err(|_| {
-        VerifyError::InvalidProofPoint { point, reason: "not a valid compressed point (not on the curve or not canonical)" }
+        VerifyError::InvalidProofPoint {
+            point,
+            reason: "not a valid compressed point (not on the curve or not canonical)",
+        }
     })?;
     let mut canonical = Vec::with_capacity(G1_BYTES);
     p.serialize_compressed(&mut canonical).expect("Vec write");

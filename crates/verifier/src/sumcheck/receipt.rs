@@ -124,9 +124,10 @@ impl SumcheckReceipt {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| VerifyError::MalformedReceipt(short_message(e)))?;
         check_unique_keys(text).map_err(VerifyError::MalformedReceipt)?;
-        let version = value.get("version").and_then(|v| v.as_u64()).ok_or_else(|| {
-            VerifyError::MalformedReceipt("missing or non-integer `version`".into())
-        })?;
+        let version = value
+            .get("version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| VerifyError::MalformedReceipt("missing or non-integer `version`".into()))?;
         if version != SUMCHECK_RECEIPT_VERSION {
             return Err(VerifyError::UnsupportedVersion { found: version, supported: SUMCHECK_RECEIPT_VERSION });
         }
@@ -157,7 +158,8 @@ impl SumcheckReceipt {
             return Err(VerifyError::UnitMismatch { expected: spec.id(), found: format!("{m}x{k}x{n}") });
         }
         let point = |name: &'static str, hex: &str| -> Result<G1Affine> {
-            let bytes = decode_hex(hex).map_err(|e| VerifyError::BadProofEncoding(format!("commitment {name}: {e}")))?;
+            let bytes =
+                decode_hex(hex).map_err(|e| VerifyError::BadProofEncoding(format!("commitment {name}: {e}")))?;
             g1_from_compressed(name, &bytes)
         };
         let c = &self.commitments;
