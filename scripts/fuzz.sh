@@ -27,5 +27,9 @@ mkdir -p "$CORPUS" "$ARTIFACTS"
 for mode in 0 5 6 7; do
     { printf "$mode"; cat fuzz/fixture/receipt.json; } > "$CORPUS/seed-mode-$mode"
 done
+# ('0' and '4' with the sumcheck path's receipt: its parser, and its proof bytes flipped.)
+for mode in 0 4; do
+    { printf "$mode"; cat crates/verifier/tests/fixtures/sumcheck/receipt.json; } > "$CORPUS/seed-sumcheck-mode-$mode"
+done
 
 "$TARGET_DIR/$HOST/release/receipt" "$CORPUS" -runs="$RUNS" -artifact_prefix="$ARTIFACTS" -print_final_stats=1 "$@"

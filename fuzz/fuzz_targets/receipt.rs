@@ -9,6 +9,10 @@
 //! - a changed digest never verifies (soundness), and one `≥ r` is refused as
 //!   non-canonical, never reduced;
 //! - a batch verifies exactly when every receipt in it verifies alone.
+//!
+//! And for the sumcheck path (fixture from `crates/verifier/tests/fixtures/sumcheck/`):
+//! receipts, SRS manifests and G1 powers through their parsers, and the honest proof
+//! with flipped bytes verifies only if no byte changed (every byte of it is bound).
 #![no_main]
 
 use std::sync::OnceLock;
@@ -16,11 +20,14 @@ use std::sync::OnceLock;
 use ark_ff::PrimeField;
 use libfuzzer_sys::fuzz_target;
 use teraproof_core::{MatrixDigest, Receipt};
+use teraproof_verifier::sumcheck::{SrsKey, SumcheckReceipt};
 use teraproof_verifier::{decode_proof, snarkjs, KeyManifest, UnitVerifyingKey, Verifier, VerifyError};
 
 struct Fixture {
     verifier: Verifier,
     honest: Receipt,
+    srs: SrsKey,
+    sumcheck: SumcheckReceipt,
 }
 
 fn fixture() -> &'static Fixture {
@@ -32,7 +39,13 @@ fn fixture() -> &'static Fixture {
         let honest = Receipt::from_json(include_str!("../fixture/receipt.json")).expect("fixture receipt");
         let verifier = Verifier::new(key);
         verifier.verify(&honest).expect("the fixture receipt is honest");
-        Fixture { verifier, honest }
+        let srs = SrsKey::from_manifest_json(include_str!("../../crates/verifier/tests/fixtures/sumcheck/srs.json"))
+            .expect("fixture SRS key");
+        let sumcheck =
+            SumcheckReceipt::from_json(include_str!("../../crates/verifier/tests/fixtures/sumcheck/receipt.json"))
+                .expect("fixture sumcheck receipt");
+        srs.verify(&sumcheck).expect("the fixture sumcheck receipt is honest");
+        Fixture { verifier, honest, srs, sumcheck }
     })
 }
 
@@ -68,6 +81,14 @@ fn parse_everything(data: &[u8]) {
                 let _ = jobs.verify_gemm_job(&job);
             }
         }
+        // The sumcheck path's receipt and SRS manifest parsers, and a full check.
+        if SumcheckReceipt::from_json(text).is_ok() {
+            assert!(unique.is_ok(), "a sumcheck receipt with a repeated key parsed: {unique:?}");
+        }
+        let _ = f.srs.verify_json(text);
+        if let Ok(key) = SrsKey::from_manifest_json(text) {
+            let _ = key.verify(&f.sumcheck);
+        }
         let _ = snarkjs::proof_from_json(text);
         let _ = snarkjs::public_from_json(text);
         let _ = snarkjs::verification_key_from_json(text);
@@ -75,6 +96,8 @@ fn parse_everything(data: &[u8]) {
             let _ = UnitVerifyingKey::from_manifest(&m, include_bytes!("../fixture/verifying_key.bin"));
         }
     }
+    let _ = teraproof_verifier::sumcheck::commit::powers_from_bytes(&f.srs, data, data.len() / 64);
+    let _ = teraproof_verifier::sumcheck::MatmulProof::from_bytes(f.sumcheck.statement().expect("fixture").dims(), data);
     let unit = f.verifier.key().unit();
     let _ = UnitVerifyingKey::from_bytes(*unit, data, false);
     if let Ok(bytes) = <[u8; 128]>::try_from(data) {
@@ -94,6 +117,22 @@ fn flip_proof(data: &[u8]) {
     if unchanged {
         assert!(result.is_ok(), "the honest proof stopped verifying: {result:?}");
     }
+}
+
+/// Mode 4: XOR `data` into the honest sumcheck proof's bytes: it verifies exactly when
+/// nothing changed.
+fn flip_sumcheck_proof(data: &[u8]) {
+    let f = fixture();
+    let mut proof = teraproof_core::receipt::decode_hex(&f.sumcheck.proof).expect("honest proof decodes");
+    let mut changed = false;
+    for (byte, x) in proof.iter_mut().zip(data) {
+        *byte ^= x;
+        changed |= *x != 0;
+    }
+    let mut r = f.sumcheck.clone();
+    r.proof = teraproof_core::receipt::encode_hex(&proof);
+    let result = f.srs.verify(&r);
+    assert_eq!(result.is_ok(), !changed, "sumcheck proof changed: {changed}, verification: {result:?}");
 }
 
 /// A 256-bit big-endian integer in decimal.
@@ -172,10 +211,11 @@ fn batch_agrees_with_singles(data: &[u8]) {
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
-    // Parsing is where malformed input meets the most code, and it is cheap; the three
+    // Parsing is where malformed input meets the most code, and it is cheap; the four
     // modes that end in a pairing check get one eighth of the inputs each.
     match mode % 8 {
-        0..=4 => parse_everything(rest),
+        0..=3 => parse_everything(rest),
+        4 => flip_sumcheck_proof(rest),
         5 => flip_proof(rest),
         6 => change_digest(rest),
         _ => batch_agrees_with_singles(rest),

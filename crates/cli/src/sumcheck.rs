@@ -6,13 +6,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use ark_bn254::G1Affine;
 use teraproof_core::{compute_unit_cpu, Matrix, UnitSpec};
-use teraproof_prover::msm::CpuMsm;
-use teraproof_prover::sumcheck::srs::SRS_KEY_FILE;
+use teraproof_prover::sumcheck::srs::{SRS_G1_FILE, SRS_KEY_FILE};
 use teraproof_prover::sumcheck::{Srs, SumcheckProver};
 use teraproof_prover::{compute_with_fallback, Backend};
-use teraproof_verifier::sumcheck::receipt::check_commitments;
-use teraproof_verifier::sumcheck::{Dims, SumcheckReceipt};
+use teraproof_verifier::sumcheck::commit::{check_data, powers_from_bytes, G1_POWER_BYTES};
+use teraproof_verifier::sumcheck::{Dims, SrsKey, SumcheckReceipt};
 
 use crate::{check_outputs, read, read_matrix, spinner, write, write_matrix};
 
@@ -120,27 +120,8 @@ pub fn verify(
         let text = read(path)?;
         let verdict = key.verify_json(&text).map_err(anyhow::Error::from).and_then(|(receipt, statement)| {
             if with_data {
-                let shapes = [
-                    ("A", a.as_ref().map(|x| (x.rows(), x.cols())), (statement.m, statement.k)),
-                    ("B", b.as_ref().map(|x| (x.rows(), x.cols())), (statement.k, statement.n)),
-                    ("C", c.as_ref().map(|x| (x.rows(), x.cols())), (statement.m, statement.n)),
-                ];
-                for (name, given, want) in shapes {
-                    if let Some(given) = given.filter(|g| *g != want) {
-                        bail!(
-                            "shape mismatch: the given {name} is {}x{}, the receipt's {name} is {}x{}",
-                            given.0,
-                            given.1,
-                            want.0,
-                            want.1
-                        );
-                    }
-                }
-                let dims = statement.dims();
-                let srs = Srs::load(keys, dims.max_len())?;
-                let prover = SumcheckProver::new(srs, Box::new(CpuMsm));
-                let own = prover.commitments_of(dims, a.as_ref(), b.as_ref(), c.as_ref())?;
-                check_commitments(&statement, own)?;
+                let powers = read_powers(keys, &key, statement.dims().max_len())?;
+                check_data(&statement, &powers, a.as_ref(), b.as_ref(), c.as_ref())?;
             }
             Ok(receipt)
         });
@@ -166,6 +147,19 @@ pub fn verify(
         }
     }
     Ok(if any_invalid { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The first `need` G1 powers of the SRS directory `keys`, read and checked by the
+/// verifier crate (only the bytes needed are read).
+fn read_powers(keys: &Path, key: &SrsKey, need: usize) -> Result<Vec<G1Affine>> {
+    use std::io::Read;
+    let path = keys.join(SRS_G1_FILE);
+    let file = std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take((need * G1_POWER_BYTES) as u64)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    powers_from_bytes(key, &bytes, need).with_context(|| format!("{}", path.display()))
 }
 
 /// One sumcheck measurement for `bench --systems`.
@@ -226,10 +220,12 @@ pub fn measure(
             key.verify_json(&text).map(|_| t.elapsed().as_secs_f64() * 1e3)
         })
         .collect::<Result<_, _>>()?;
+    // The buyer's cost: A's and B's commitments recomputed by the verifier crate (no
+    // GPU), as `verify --a --b` does.
+    let statement = receipt.statement()?;
     let t = Instant::now();
-    let own = prover.commitments_of(dims, Some(a), Some(b), None)?;
+    check_data(&statement, &prover.srs().powers, Some(a), Some(b), None)?;
     let buyer_commit_ms = t.elapsed().as_secs_f64() * 1e3;
-    check_commitments(&receipt.statement()?, own)?;
     let column = |i: usize| crate::bench::median(runs.iter().map(|r| r[i]).collect());
     Ok(SumcheckRow {
         prove_ms: column(0),

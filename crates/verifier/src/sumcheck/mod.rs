@@ -60,6 +60,7 @@
 //! recomputes commitments need the G1 powers. An SRS from the public ceremony needs no
 //! trust in us; the seeded development SRS is insecure (its τ is public) and is marked.
 
+pub mod commit;
 pub mod hyperkzg;
 pub mod proof;
 pub mod receipt;
