@@ -634,7 +634,8 @@ mod tests {
         let mut value: serde_json::Value = serde_json::from_str(&receipt.to_json()).unwrap();
         let proof = value["proof"].as_str().unwrap().to_string();
         // The claim's first byte changed: round 0 no longer sums to it.
-        let bumped = if proof.starts_with('0') { format!("1{}", &proof[1..]) } else { format!("0{}", &proof[1..]) };
+        let first = if proof.starts_with('0') { '1' } else { '0' };
+        let bumped = format!("{first}{}", &proof[1..]);
         value["proof"] = bumped.into();
         assert_eq!(check(&value.to_string(), &mut insecure, &mut err), TpStatus::ProofRejected);
         assert_eq!(insecure, 0);

@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
+use ark_ec::CurveGroup;
 use ark_ff::{BigInteger, PrimeField};
 use serde_json::Value;
 use teraproof_core::receipt::{decode_hex, encode_hex};
@@ -105,6 +106,25 @@ fn damaged_srs_powers_are_refused() {
     let mut swapped = bytes.clone();
     swapped.copy_within(64..128, 0);
     assert!(matches!(powers_from_bytes(&key, &swapped, 2), Err(VerifyError::BadKey(_))));
+    // Every point valid and the first one G, but powers 1 and 2 swapped: a supplier who
+    // ships such a file could make a false C's commitment match. The pairing check of
+    // successive powers refuses it.
+    let mut permuted = bytes.clone();
+    let (p1, p2) = (bytes[64..128].to_vec(), bytes[128..192].to_vec());
+    permuted[64..128].copy_from_slice(&p2);
+    permuted[128..192].copy_from_slice(&p1);
+    let err = powers_from_bytes(&key, &permuted, 64).unwrap_err();
+    assert!(matches!(err, VerifyError::BadKey(ref s) if s.contains("not successive powers")), "{err}");
+    // Another τ's powers (the dev SRS of another seed) under this key.
+    let other = teraproof_verifier::sumcheck::receipt::dev_tau(8);
+    let mut x = ark_bn254::Fr::from(1u64);
+    let mut foreign = Vec::new();
+    for _ in 0..4 {
+        let p: ark_bn254::G1Affine = (<ark_bn254::G1Affine as ark_ec::AffineRepr>::generator() * x).into_affine();
+        ark_serialize::CanonicalSerialize::serialize_uncompressed(&p, &mut foreign).unwrap();
+        x *= other;
+    }
+    assert!(matches!(powers_from_bytes(&key, &foreign, 4), Err(VerifyError::BadKey(_))));
 }
 
 #[test]
@@ -195,6 +215,28 @@ fn the_statement_is_bound_unit_shape_srs_and_commitments() {
     assert!(matches!(err, VerifyError::WrongVerifyingKey { .. }), "{err}");
     let err = tampered(|r| r["insecure_dev_setup"] = false.into()).unwrap_err();
     assert!(matches!(err, VerifyError::InsecureFlagMismatch { .. }), "{err}");
+    // The statement's SRS id is absorbed: a statement naming another id is refused by
+    // `verify_matmul` itself, not only by the receipt's id check.
+    let receipt = SumcheckReceipt::from_json(&text("receipt.json")).unwrap();
+    let mut statement = receipt.statement().unwrap();
+    let proof = receipt.decode_proof().unwrap();
+    teraproof_verifier::sumcheck::verify_matmul(&key(), &statement, &proof).unwrap();
+    statement.srs = "cd".repeat(32);
+    let err = teraproof_verifier::sumcheck::verify_matmul(&key(), &statement, &proof).unwrap_err();
+    assert!(matches!(err, VerifyError::WrongVerifyingKey { .. }), "{err}");
+    // Another m with the same padding (3 → 4 rows).
+    let err = tampered(|r| {
+        r["unit"] = "mm-i8-4x5x7".into();
+        r["shape"]["m"] = 4.into();
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            VerifyError::SumcheckRound { .. } | VerifyError::OpeningFold { .. } | VerifyError::OpeningRejected
+        ),
+        "{err}"
+    );
     // The prover metadata is unbound: changing it changes nothing.
     tampered(|r| r["prover"]["backend"] = "somebody else".into()).unwrap();
 }
@@ -253,6 +295,23 @@ fn a_contradictory_or_edited_srs_key_is_refused() {
     let id = value["id"].as_str().unwrap();
     let other_id = format!("{}{}", if id.starts_with('0') { "1" } else { "0" }, &id[1..]);
     assert!(matches!(edit(id, &other_id), Err(VerifyError::BadKey(ref s)) if s.contains("id")));
+    // A dev-seed source that names another seed than its τ's.
+    assert!(matches!(edit("dev-seed:7", "dev-seed:8"), Err(VerifyError::BadKey(ref s)) if s.contains("dev seed")));
+    // Relabelled as a ceremony SRS (source, mark and warning all edited): it loads, with
+    // the dev SRS's id, which is why a relying party pins the id it trusts.
+    let mut relabelled: Value = serde_json::from_str(&good).unwrap();
+    relabelled["source"] = "ptau:00:5".into();
+    relabelled["insecure_dev_setup"] = false.into();
+    relabelled.as_object_mut().unwrap().remove("warning");
+    let loaded = SrsKey::from_manifest_json(&relabelled.to_string()).unwrap();
+    assert_eq!(loaded.id(), key().id(), "the id names tau, whatever the labels say");
+    // Degenerate keys: τ·H = H (τ = 1), or the generator G replaced.
+    let mut degenerate: Value = serde_json::from_str(&good).unwrap();
+    degenerate["tau_g2"] = degenerate["g2"].clone();
+    assert!(matches!(SrsKey::from_manifest_json(&degenerate.to_string()), Err(VerifyError::BadKey(_))));
+    let mut no_generator: Value = serde_json::from_str(&good).unwrap();
+    no_generator["g1"] = format!("{}40", "00".repeat(31)).into();
+    assert!(matches!(SrsKey::from_manifest_json(&no_generator.to_string()), Err(VerifyError::BadKey(_))));
     // Another format; an unknown field.
     assert!(matches!(edit("teraproof-srs/1", "teraproof-srs/2"), Err(VerifyError::BadKey(_))));
     assert!(matches!(edit("{", "{\"x\": 1,"), Err(VerifyError::BadKey(_))));

@@ -19,6 +19,7 @@ pub use srs::Srs;
 mod tests {
     use super::*;
     use crate::msm::CpuMsm;
+    use ark_ff::{BigInteger, PrimeField};
     use serde_json::Value;
     use teraproof_core::receipt::{decode_hex, encode_hex};
     use teraproof_core::{matmul_cpu, Matrix, UnitSpec};
@@ -64,7 +65,6 @@ mod tests {
 
     /// Adds one to the field element at byte `at` of the proof (it stays canonical).
     fn bump_fr(bytes: &mut [u8], at: usize) {
-        use ark_ff::{BigInteger, PrimeField};
         let x =
             teraproof_verifier::sumcheck::proof::fr_from_le(&bytes[at..at + 32]).unwrap() + ark_bn254::Fr::from(1u64);
         bytes[at..at + 32].copy_from_slice(&x.into_bigint().to_bytes_le());
@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn a_changed_output_element_is_refused() {
-        let mut case = case(3, 5, 7);
+        let case = case(3, 5, 7);
         // The buyer's C differs in one element: its commitment is not the receipt's.
         let statement = case.receipt.statement().unwrap();
         let mut c = case.c.clone();
@@ -110,7 +110,6 @@ mod tests {
         let spec = UnitSpec::new(3, 5, 7).unwrap();
         let err = case.prover.prove(&spec, &case.a, &case.b, &c).err().unwrap().to_string();
         assert!(err.contains("does not verify"), "{err}");
-        case.c = c;
     }
 
     #[test]
@@ -199,24 +198,60 @@ mod tests {
         // A field element not below r.
         let err = verify_tampered(&case, |r| with_proof(r, |p| p[..32].fill(0xff))).unwrap_err();
         assert!(matches!(err, VerifyError::BadProofEncoding(ref s) if s.contains("not below r")), "{err}");
-        // A point that does not decode (off the curve or not canonical) and the last one.
-        for fill in [0x00u8, 0x3f, 0x7f] {
-            let err = verify_tampered(&case, |r| {
-                with_proof(r, |p| {
-                    p[total - 32..total - 1].fill(fill);
-                })
-            });
-            assert!(
-                matches!(err, Err(VerifyError::InvalidProofPoint { .. }) | Err(VerifyError::OpeningRejected)),
-                "{err:?}"
-            );
-        }
+        // The last quotient replaced by an x with no point on the curve, then by an x ≥ q.
+        let off_curve = (1u64..)
+            .map(ark_bn254::Fq::from)
+            .find(|x| ark_bn254::G1Affine::get_point_from_x_unchecked(*x, false).is_none())
+            .unwrap();
+        let err = verify_tampered(&case, |r| {
+            with_proof(r, |p| p[total - 32..].copy_from_slice(&off_curve.into_bigint().to_bytes_le()))
+        })
+        .unwrap_err();
+        assert!(matches!(err, VerifyError::InvalidProofPoint { .. }), "{err}");
+        let err = verify_tampered(&case, |r| {
+            with_proof(r, |p| p[total - 32..].copy_from_slice(&ark_bn254::Fq::MODULUS.to_bytes_le()))
+        })
+        .unwrap_err();
+        assert!(matches!(err, VerifyError::InvalidProofPoint { .. }), "{err}");
         let err = verify_tampered(&case, |r| with_proof(r, |p| p[total - 32..].fill(0xff))).unwrap_err();
         assert!(matches!(err, VerifyError::InvalidProofPoint { .. }), "{err}");
         let err = verify_tampered(&case, |r| r["proof"] = "0g".into()).unwrap_err();
         assert!(matches!(err, VerifyError::BadProofEncoding(_)), "{err}");
         let err = verify_tampered(&case, |r| r["commitments"]["a"] = "ff".repeat(32).into()).unwrap_err();
         assert!(matches!(err, VerifyError::InvalidProofPoint { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_1x1x1_receipt_has_no_rounds_and_each_constant_is_checked() {
+        let case = case(1, 1, 1);
+        // claim, e_A, e_B, then 3 polynomials × 3 values, then 3 quotients.
+        assert_eq!(Dims::of(1, 1, 1).proof_bytes(), 32 * 3 + 32 * 9 + 32 * 3);
+        let err = verify_tampered(&case, |r| with_proof(r, |p| bump_fr(p, 0))).unwrap_err();
+        assert!(matches!(err, VerifyError::SumcheckFinal), "{err}");
+        for (poly, matrix) in [(0usize, "A"), (1, "B"), (2, "C")] {
+            for value in 0..3 {
+                let at = 96 + 96 * poly + 32 * value;
+                let err = verify_tampered(&case, |r| with_proof(r, |p| bump_fr(p, at))).unwrap_err();
+                assert!(matches!(err, VerifyError::OpeningFold { matrix: m, fold: 0 } if m == matrix), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_provers_commitments_are_the_verifier_crates() {
+        let case = case(3, 5, 7);
+        let statement = case.receipt.statement().unwrap();
+        let powers = &case.prover.srs().powers;
+        teraproof_verifier::sumcheck::commit::check_data(
+            &statement,
+            powers,
+            Some(&case.a),
+            Some(&case.b),
+            Some(&case.c),
+        )
+        .unwrap();
+        let via_verifier = teraproof_verifier::sumcheck::commit::commit_matrix(powers, &case.c, 4, 8).unwrap();
+        assert_eq!(via_verifier, case.prover.commit_i32(&case.c, 4, 8).unwrap());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::path::Path;
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::scalar_mul::ScalarMul;
 use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
-use ark_ff::{One, PrimeField};
+use ark_ff::One;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use sha2::{Digest, Sha256};
 use teraproof_verifier::sumcheck::{SrsKey, SrsVerifyingKey};
@@ -30,8 +30,7 @@ pub const SRS_G1_FILE: &str = "srs-g1.bin";
 pub const SRS_KEY_FILE: &str = "srs.json";
 /// Bytes of one uncompressed G1 point.
 const G1_UNCOMPRESSED: usize = 64;
-/// The most powers an SRS may hold: 2^28, the largest public Powers of Tau.
-pub const MAX_SRS_POWERS: usize = 1 << 28;
+pub use teraproof_verifier::sumcheck::receipt::MAX_SRS_POWERS;
 
 /// An SRS: the verifier's key and the G1 powers.
 #[derive(Debug, Clone)]
@@ -53,10 +52,7 @@ impl Srs {
         if powers == 0 || powers > MAX_SRS_POWERS {
             return Err(srs_error(format!("an SRS holds 1 to {MAX_SRS_POWERS} powers, not {powers}")));
         }
-        let mut h = Sha256::new();
-        h.update(b"teraproof-dev-srs/v1");
-        h.update(seed.to_le_bytes());
-        let tau = Fr::from_le_bytes_mod_order(&h.finalize());
+        let tau = teraproof_verifier::sumcheck::receipt::dev_tau(seed);
         let mut scalars = Vec::with_capacity(powers);
         let mut power = Fr::one();
         for _ in 0..powers {
@@ -81,15 +77,16 @@ impl Srs {
         let read =
             crate::ptau::read_powers(path, powers.max(2)).map_err(|e| srs_error(format!("{}: {e}", path.display())))?;
         crate::ptau::check_powers(&read).map_err(|e| srs_error(format!("{}: {e}", path.display())))?;
-        let digest = file_sha256(path)?;
+        let mut g1 = read.g1;
+        g1.truncate(powers);
+        let digest = points_sha256(&g1, &read.g2, &read.tau_g2);
         let key = SrsKey {
-            vk: SrsVerifyingKey { g1: read.g1[0], g2: read.g2, tau_g2: read.tau_g2 },
+            vk: SrsVerifyingKey { g1: G1Affine::generator(), g2: read.g2, tau_g2: read.tau_g2 },
             powers,
+            // The file's power and the hash of the points taken from it.
             source: format!("ptau:{digest}:{}", read.power),
             insecure: false,
         };
-        let mut g1 = read.g1;
-        g1.truncate(powers);
         Ok(Srs { key, powers: g1 })
     }
 
@@ -139,6 +136,7 @@ impl Srs {
         let path = dir.join(SRS_G1_FILE);
         let file = File::open(&path).map_err(|e| ProverError::io("opening", &path, e))?;
         let len = file.metadata().map_err(|e| ProverError::io("reading", &path, e))?.len();
+        // srs.json bounds `powers` by MAX_SRS_POWERS, so this cannot overflow.
         if len != (key.powers * G1_UNCOMPRESSED) as u64 {
             return Err(srs_error(format!(
                 "{} is {len} bytes; srs.json says {} powers ({} bytes)",
@@ -173,18 +171,22 @@ fn read_bounded(path: &Path, cap: u64) -> Result<String> {
     Ok(text)
 }
 
-fn file_sha256(path: &Path) -> Result<String> {
-    let mut file = BufReader::new(File::open(path).map_err(|e| ProverError::io("opening", path, e))?);
+/// SHA-256 of the points an SRS took from a ptau file (the G1 powers, H, τ·H,
+/// uncompressed): what the source names, without reading a 100 GB file whole.
+fn points_sha256(g1: &[G1Affine], g2: &G2Affine, tau_g2: &G2Affine) -> String {
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(|e| ProverError::io("reading", path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
+    let mut bytes = Vec::with_capacity(256);
+    for p in g1 {
+        bytes.clear();
+        p.serialize_uncompressed(&mut bytes).expect("Vec write");
+        h.update(&bytes);
     }
-    Ok(teraproof_core::receipt::encode_hex(&h.finalize()))
+    for p in [g2, tau_g2] {
+        bytes.clear();
+        p.serialize_uncompressed(&mut bytes).expect("Vec write");
+        h.update(&bytes);
+    }
+    teraproof_core::receipt::encode_hex(&h.finalize())
 }
 
 #[cfg(test)]

@@ -11,8 +11,10 @@
 //! every point and that the first is the key's G. No thread pool: arkworks' serial MSM,
 //! which handles the small signed scalars of int8 and int32 matrices cheaply.
 
-use ark_bn254::{Fr, G1Affine, G1Projective};
+use ark_bn254::{Bn254, Fr, G1Affine, G1Projective};
+use ark_ec::pairing::Pairing;
 use ark_ec::{CurveGroup, VariableBaseMSM};
+use ark_ff::{PrimeField, Zero};
 use ark_serialize::{CanonicalDeserialize, Compress, Validate};
 use teraproof_core::{Element, Matrix};
 
@@ -29,7 +31,7 @@ pub const G1_POWER_BYTES: usize = 64;
 /// a whole number of points, more points than the key says, or fewer than needed.
 pub fn powers_from_bytes(key: &SrsKey, bytes: &[u8], need: usize) -> Result<Vec<G1Affine>> {
     let held = bytes.len() / G1_POWER_BYTES;
-    if bytes.len() % G1_POWER_BYTES != 0 || held > key.powers {
+    if !bytes.len().is_multiple_of(G1_POWER_BYTES) || held > key.powers {
         return Err(VerifyError::BadKey(format!(
             "the G1 powers are {} bytes: not a whole number of 64-byte points, or more than the key's {}",
             bytes.len(),
@@ -51,7 +53,38 @@ pub fn powers_from_bytes(key: &SrsKey, bytes: &[u8], need: usize) -> Result<Vec<
     if powers.first().is_some_and(|g| *g != key.vk.g1) {
         return Err(VerifyError::BadKey("the first G1 power is not the key's generator".into()));
     }
+    check_powers_of_tau(key, &powers)?;
     Ok(powers)
+}
+
+/// Checks that `powers[i + 1] = τ·powers[i]` for the key's τ (that of τ·H), for every i,
+/// with one random linear combination: `e(Σ ρᵢ·P_{i+1}, H) = e(Σ ρᵢ·P_i, τ·H)`. The ρᵢ
+/// are 128-bit challenges from a transcript over all the points (Fiat–Shamir: no RNG
+/// needed, so `no_std`); a list that is not powers of τ passes with probability about
+/// 2^-128 per hash query. Without this check a supplier who ships `srs-g1.bin` could
+/// permute or remix the powers and make a false C's commitment match.
+pub fn check_powers_of_tau(key: &SrsKey, powers: &[G1Affine]) -> Result<()> {
+    if powers.len() < 2 {
+        return Ok(());
+    }
+    let mut t = super::transcript::Transcript::new();
+    t.absorb(b"srs id", key.id().as_bytes());
+    t.absorb_g1s(b"powers", powers);
+    let rho: Vec<Fr> = (0..powers.len() - 1)
+        .map(|_| {
+            let wide = t.challenge(b"rho").into_bigint();
+            // The low 128 bits: enough for the check, half the MSM's cost.
+            Fr::from(u128::from(wide.0[0]) | (u128::from(wide.0[1]) << 64))
+        })
+        .collect();
+    let shifted = G1Projective::msm(&powers[1..], &rho).map_err(|_| VerifyError::BadKey("MSM length".into()))?;
+    let base =
+        G1Projective::msm(&powers[..powers.len() - 1], &rho).map_err(|_| VerifyError::BadKey("MSM length".into()))?;
+    let check = Bn254::multi_pairing([shifted.into_affine(), (-base).into_affine()], [key.vk.g2, key.vk.tau_g2]);
+    if !check.is_zero() {
+        return Err(VerifyError::BadKey("the G1 powers are not successive powers of the key's tau".into()));
+    }
+    Ok(())
 }
 
 /// The commitment to `matrix` padded to `rows × cols` (powers of two, at least its own

@@ -32,13 +32,20 @@
 //! before q, the quotients before d. KZG binding makes each sent value the committed
 //! polynomial's value at r, −r, r² except with negligible probability (the batched
 //! check fails for a false value unless q or d hits one of ≤ 3·S roots, S the number of
-//! polynomials). If some committed fᵢ₊₁ is not the fold of fᵢ, the fold identity
-//! fᵢ₊₁(X²) = ((1−xᵢ)·(fᵢ(X)+fᵢ(−X))·X + xᵢ·(fᵢ(X)−fᵢ(−X)))/(2X) fails as a polynomial
-//! identity of degree < 2·2^ℓ, so it holds at the random r with probability below
-//! 2^(ℓ+1)/|F|. All folds being right, f_ℓ is the constant f(x); if the claimed y is not
-//! it, the last check fails (and a committed polynomial of higher degree than 2^ℓ leaves a
-//! non-constant f_ℓ, whose value at r² equals the y fixed before r with probability at
-//! most deg/|F|). ℓ = 0 (a 1×1 matrix) is the constant f₀: its three values must all be y.
+//! polynomials). Nothing bounds the degree of a committed polynomial but the SRS
+//! length S. If some committed fᵢ₊₁ is not the fold of fᵢ, the fold identity
+//! fᵢ₊₁(X²)·2X = (1−xᵢ)·(fᵢ(X)+fᵢ(−X))·X + xᵢ·(fᵢ(X)−fᵢ(−X)) fails as a polynomial
+//! identity of degree below 2S, so it holds at the random r with probability below
+//! 2S/|F|. All folds being right, f_ℓ(X) = Σ_j f̃_j(x)·X^j, where f̃_j is the multilinear
+//! extension of the j-th block of 2^ℓ coefficients of f₀; the last check compares
+//! f_ℓ(r²) with y, fixed before r. If some higher block's f̃_j(x) is not zero, that holds
+//! with probability below S/|F|; the higher blocks' extensions all vanish at x (drawn
+//! after the commitment) with probability at most ℓ/|F| unless those blocks are zero.
+//! So an opening binds y to the multilinear extension of f₀'s first 2^ℓ coefficients,
+//! and of f₀ itself when the commitment is to a polynomial of degree below 2^ℓ, which is
+//! what a buyer's recomputed commitment guarantees (a receipt whose C the buyer does not
+//! check is a statement about the committed C's first M·N coefficients). ℓ = 0 (a 1×1
+//! matrix) is the constant f₀: its three values must all be y.
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::pairing::Pairing;
@@ -104,10 +111,8 @@ pub fn verify(
     for (claim, &count) in claims.iter().zip(&counts) {
         let evals = &opening.evals[base..base + count];
         let vars = claim.point.len();
-        if vars == 0 {
-            if evals[0].iter().any(|e| *e != claim.value) {
-                return Err(VerifyError::OpeningFold { matrix: claim.matrix, fold: 0 });
-            }
+        if vars == 0 && evals[0].iter().any(|e| *e != claim.value) {
+            return Err(VerifyError::OpeningFold { matrix: claim.matrix, fold: 0 });
         }
         for (i, x) in claim.point.iter().enumerate() {
             let [at_r, at_minus_r, _] = evals[i];

@@ -32,8 +32,10 @@
 //!    `(r_x, r_i)`, `c_B` to e_B at `(r_j, r_x)` and `c_C` to v at `(r_j, r_i)`.
 //!
 //! # Why it is sound
-//! Suppose C ≠ A·B (over Fr, which for these sizes is the same as over the integers:
-//! |C| < 2^31 and the entries of A·B are below 2^14·k ≤ 2^31 in absolute value). Then
+//! Suppose C ≠ A·B as integers. Then C ≠ A·B over Fr too, since every entry of C − A·B
+//! is below r in absolute value (|C| ≤ 2^31 for int32, |A·B| ≤ 2^14·k, and k ≤ MAX_K =
+//! 2^17 − 1, so below 2^32 ≪ r); the int32 bound itself only decides whether an honest
+//! C exists, which MAX_K guarantees (2^14·k < 2^31). Then
 //! `D(y, z) = C̃(y, z) − Σ_x Ã(x, z)·B̃(y, x)` is a non-zero multilinear polynomial in
 //! a + c variables (the multilinear extension of the non-zero matrix C − A·B), so at the
 //! random `(r_j, r_i)` it vanishes with probability at most (a + c)/|F| (Schwartz–Zippel).
@@ -46,7 +48,10 @@
 //! challenges come from the transcript after everything they depend on was absorbed
 //! (Fiat–Shamir in the random-oracle model), and the statement itself (unit, shape, SRS,
 //! commitments) is absorbed first, so a proof of one statement says nothing about
-//! another. Total error, besides the evaluation proofs': (a + c + 2b)/|F| < 2^-247.
+//! another. Per transcript, the error besides the evaluation proofs' is (a + c + 2b)/|F|
+//! ≤ 74/r ≈ 2^-247.4 (a + c + 2b ≤ 74 for the largest shapes); Fiat–Shamir multiplies
+//! the total, openings included, by the number Q of hash queries a forger makes
+//! (Q·ε: still negligible for any feasible Q).
 //!
 //! **No range checks are needed**: the commitments bind field values, and the buyer
 //! commits its own int8 A and B; C's values are whatever field elements satisfy the
@@ -56,9 +61,15 @@
 //!
 //! # Setup
 //! The SRS is a Powers of Tau: τⁱ·G for i below the largest of M·K, K·N, M·N, and τ·H.
-//! The verifier needs only G, H and τ·H ([`SrsKey`]); the prover and a buyer who
-//! recomputes commitments need the G1 powers. An SRS from the public ceremony needs no
-//! trust in us; the seeded development SRS is insecure (its τ is public) and is marked.
+//! The verifier needs only G, H and τ·H ([`SrsKey`], named by its id); the prover and a
+//! buyer who recomputes commitments need the G1 powers, which the buyer checks are
+//! powers of the key's τ ([`commit::powers_from_bytes`]) before committing with them.
+//! An SRS from the public ceremony needs no trust in whoever ships it **provided the
+//! relying party pins its id** (the id of a ceremony's τ is public and fixed; a
+//! directory relabelled from a development SRS keeps the dev id): the `source` and
+//! insecure fields are the directory's own word. The seeded development SRS is
+//! insecure (its τ is public), marked so, and its τ·H is recomputed from the seed when
+//! loaded, so a dev SRS cannot claim another seed.
 
 pub mod commit;
 pub mod hyperkzg;
@@ -128,8 +139,13 @@ pub fn opening_points(r_i: &[Fr], r_j: &[Fr], r_x: &[Fr]) -> [Vec<Fr>; 3] {
     [cat(r_x, r_i), cat(r_j, r_x), cat(r_j, r_i)]
 }
 
-/// Verifies `proof` for `statement` under `vk`.
-pub fn verify_matmul(vk: &SrsVerifyingKey, statement: &MatmulStatement, proof: &MatmulProof) -> Result<()> {
+/// Verifies `proof` for `statement` under the SRS `key` (whose id the statement must name).
+pub fn verify_matmul(key: &SrsKey, statement: &MatmulStatement, proof: &MatmulProof) -> Result<()> {
+    let id = key.id();
+    if statement.srs != id {
+        return Err(VerifyError::WrongVerifyingKey { expected: id, found: crate::error::quoted(&statement.srs) });
+    }
+    let vk = &key.vk;
     let dims = statement.dims();
     if proof.rounds.len() != dims.b as usize {
         return Err(VerifyError::BadProofEncoding("one round polynomial per bit of the inner dimension".into()));

@@ -12,7 +12,9 @@
 //! self-reported and unverified**: backend, device and timings say what the supplier
 //! claims to have run, nothing more.
 
-use ark_bn254::{G1Affine, G2Affine};
+use ark_bn254::{Fr, G1Affine, G2Affine};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::PrimeField;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -216,6 +218,18 @@ struct SrsManifest {
     warning: Option<String>,
 }
 
+/// The most G1 powers an SRS may hold: 2^28, the largest public Powers of Tau.
+pub const MAX_SRS_POWERS: usize = 1 << 28;
+
+/// The τ of the INSECURE development SRS of `seed`: SHA-256 of a label and the seed,
+/// reduced mod r (derived, never parsed: anyone can recompute it, hence insecure).
+pub fn dev_tau(seed: u64) -> Fr {
+    let mut h = Sha256::new();
+    h.update(b"teraproof-dev-srs/v1");
+    h.update(seed.to_le_bytes());
+    Fr::from_le_bytes_mod_order(&h.finalize())
+}
+
 /// The format string of `srs.json`.
 pub const SRS_FORMAT: &str = "teraproof-srs/1";
 /// The largest `srs.json` read.
@@ -287,11 +301,27 @@ impl SrsKey {
             source: m.source,
             insecure: m.insecure_dev_setup,
         };
+        if key.vk.g1 != G1Affine::generator() || key.vk.g2 != G2Affine::generator() {
+            return Err(VerifyError::BadKey("srs.json: G and H must be the BN254 generators".into()));
+        }
+        if key.vk.tau_g2.is_zero() || key.vk.tau_g2 == key.vk.g2 || key.vk.tau_g2 == -key.vk.g2 {
+            return Err(VerifyError::BadKey("srs.json: tau is 0 or ±1 (a degenerate SRS)".into()));
+        }
+        if key.powers == 0 || key.powers > MAX_SRS_POWERS {
+            return Err(VerifyError::BadKey(format!("srs.json: {} powers (1 to {MAX_SRS_POWERS})", key.powers)));
+        }
         if key.id() != m.id {
             return Err(VerifyError::BadKey("srs.json: the id is not the hash of its points".into()));
         }
         if key.source.starts_with("dev-seed") != key.insecure || (key.insecure != m.warning.is_some()) {
             return Err(VerifyError::BadKey("srs.json: the insecure mark contradicts the source or warning".into()));
+        }
+        if let Some(seed) = key.source.strip_prefix("dev-seed:") {
+            let seed: u64 =
+                seed.parse().map_err(|_| VerifyError::BadKey("srs.json: a dev-seed source without a seed".into()))?;
+            if key.vk.tau_g2 != (G2Affine::generator() * dev_tau(seed)).into_affine() {
+                return Err(VerifyError::BadKey("srs.json: tau·H is not the one its dev seed gives".into()));
+            }
         }
         Ok(key)
     }
@@ -307,7 +337,7 @@ impl SrsKey {
         }
         let statement = receipt.statement()?;
         let proof = receipt.decode_proof()?;
-        verify_matmul(&self.vk, &statement, &proof)?;
+        verify_matmul(self, &statement, &proof)?;
         Ok(statement)
     }
 
