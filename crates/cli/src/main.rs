@@ -602,11 +602,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Verify { keys, a, b, c, json, receipts, system } => {
             if system_of(&keys, system) == System::Sumcheck {
-                if json {
-                    eprintln!("error: --json is not yet available with --system sumcheck");
-                    return Ok(ExitCode::from(2));
-                }
-                return Ok(sumcheck::verify(&keys, a.as_deref(), b.as_deref(), c.as_deref(), &receipts)
+                return Ok(sumcheck::verify(&keys, a.as_deref(), b.as_deref(), c.as_deref(), &receipts, json)
                     .unwrap_or_else(|e| {
                         eprintln!("error: {e:#}");
                         ExitCode::from(2)
@@ -854,7 +850,7 @@ pub(crate) fn one_line(text: &str) -> String {
 }
 
 /// The verdict on one receipt file.
-enum Verdict {
+pub(crate) enum Verdict {
     /// the proof verifies (and the matrices given are the receipt's)
     Valid { statement: String, dc: String },
     /// the receipt or the matrices were refused, with the reasons
@@ -864,7 +860,7 @@ enum Verdict {
 }
 
 impl Verdict {
-    fn json(&self, path: &Path, insecure: bool) -> serde_json::Value {
+    pub(crate) fn json(&self, path: &Path, insecure: bool) -> serde_json::Value {
         let receipt = path.display().to_string();
         match self {
             Verdict::Valid { statement, .. } => serde_json::json!({

@@ -14,7 +14,9 @@ use teraproof_prover::{compute_with_fallback, Backend};
 use teraproof_verifier::sumcheck::commit::{check_data, powers_from_bytes, G1_POWER_BYTES};
 use teraproof_verifier::sumcheck::{Dims, SrsKey, SumcheckReceipt};
 
-use crate::{check_outputs, read, read_matrix, spinner, write, write_matrix};
+use teraproof_verifier::sumcheck::receipt::MAX_SUMCHECK_RECEIPT_BYTES;
+
+use crate::{check_outputs, one_line, read_capped, read_matrix, spinner, write, write_matrix, ReadError, Verdict};
 
 /// The proof systems a command can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -101,52 +103,103 @@ pub fn prove(keys: &Path, a: &Path, b: &Path, out: &Path, c_out: Option<&Path>, 
     Ok(())
 }
 
-/// `verify --system sumcheck`: each receipt against the SRS; with the buyer's matrices
-/// their commitments are recomputed (which needs the G1 powers) and compared.
+/// `verify --system sumcheck`: each receipt against the SRS key, one verdict each, as
+/// the Groth16 `verify` prints them (a line each, or one JSON array); with the buyer's
+/// matrices their commitments are recomputed from the SRS's G1 powers (checked to be
+/// powers of the key's τ first) and compared. Exit 0 all valid, 1 any invalid, 2 one
+/// could not be read (errors returned here stop every check: status 2 as well).
 pub fn verify(
     keys: &Path,
     a: Option<&Path>,
     b: Option<&Path>,
     c: Option<&Path>,
     receipts: &[PathBuf],
+    json: bool,
 ) -> Result<ExitCode> {
+    if (a.is_some() || b.is_some() || c.is_some()) && receipts.len() > 1 {
+        bail!("--a, --b and --c check one receipt's matrices; give a single receipt with them");
+    }
     let key = Srs::load_key(keys).with_context(|| format!("cannot load the SRS key from {}", keys.display()))?;
     let a = a.map(read_matrix::<i8>).transpose()?;
     let b = b.map(read_matrix::<i8>).transpose()?;
     let c = c.map(read_matrix::<i32>).transpose()?;
-    let with_data = a.is_some() || b.is_some() || c.is_some();
-    let mut any_invalid = false;
+    let checked: Vec<&str> =
+        [("A", a.is_some()), ("B", b.is_some()), ("C", c.is_some())].iter().filter(|x| x.1).map(|x| x.0).collect();
+    let mut verdicts = Vec::with_capacity(receipts.len());
     for path in receipts {
-        let text = read(path)?;
-        let verdict = key.verify_json(&text).map_err(anyhow::Error::from).and_then(|(receipt, statement)| {
-            if with_data {
-                let powers = read_powers(keys, &key, statement.dims().max_len())?;
-                check_data(&statement, &powers, a.as_ref(), b.as_ref(), c.as_ref())?;
-            }
-            Ok(receipt)
-        });
-        match verdict {
-            Ok(receipt) => {
-                let checked: Vec<&str> = [("A", a.is_some()), ("B", b.is_some()), ("C", c.is_some())]
-                    .iter()
-                    .filter(|x| x.1)
-                    .map(|x| x.0)
-                    .collect();
-                let data = if checked.is_empty() {
-                    "commitments not checked against data".to_string()
-                } else {
-                    format!("commitments of {} match the data", checked.join(", "))
-                };
-                let insecure = if receipt.insecure_dev_setup { ", INSECURE dev SRS" } else { "" };
-                println!("{}: valid ({}, sumcheck, {data}{insecure})", path.display(), receipt.unit);
+        let bytes = match read_capped(path, MAX_SUMCHECK_RECEIPT_BYTES as u64, "sumcheck receipt") {
+            Ok(bytes) => bytes,
+            Err(e @ ReadError::TooLarge { .. }) => {
+                verdicts.push(Verdict::Invalid(format!("malformed receipt: {e}")));
+                continue;
             }
             Err(e) => {
-                any_invalid = true;
-                println!("{}: invalid: {e:#}", path.display());
+                verdicts.push(Verdict::Unchecked(format!("cannot read {}: {e}", path.display())));
+                continue;
+            }
+        };
+        let checked_receipt = String::from_utf8(bytes)
+            .map_err(|e| anyhow::anyhow!("malformed receipt: not UTF-8 text ({e})"))
+            .and_then(|text| Ok(key.verify_json(&text)?))
+            .and_then(|(receipt, statement)| {
+                if !checked.is_empty() {
+                    let powers = read_powers(keys, &key, statement.dims().max_len())?;
+                    check_data(&statement, &powers, a.as_ref(), b.as_ref(), c.as_ref())?;
+                }
+                Ok(receipt)
+            });
+        verdicts.push(match checked_receipt {
+            Ok(r) => Verdict::Valid {
+                statement: format!("{}:{}:{}:{}:{}", r.unit, r.srs, r.commitments.a, r.commitments.b, r.commitments.c),
+                dc: r.commitments.c.clone(),
+            },
+            Err(e) => Verdict::Invalid(format!("{e:#}")),
+        });
+    }
+    let insecure = key.insecure;
+    if json {
+        let list: Vec<serde_json::Value> = verdicts
+            .iter()
+            .zip(receipts)
+            .map(|(v, p)| {
+                let mut j = v.json(p, insecure);
+                j["system"] = "sumcheck".into();
+                if matches!(v, Verdict::Valid { .. }) {
+                    j["checked"] = serde_json::json!(checked);
+                    j["srs"] = key.id().into();
+                }
+                j
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        let warn = if insecure { " (INSECURE development SRS)" } else { "" };
+        let data = if checked.is_empty() {
+            "; proof only: no matrix of yours checked".to_string()
+        } else {
+            format!("; commitments of {} recomputed and equal", checked.join(", "))
+        };
+        let id = key.id();
+        for (verdict, path) in verdicts.iter().zip(receipts) {
+            let path = one_line(&path.display().to_string());
+            match verdict {
+                Verdict::Valid { statement, .. } => {
+                    let unit = statement.split(':').next().unwrap_or_default();
+                    println!("valid {path}: {unit} sumcheck, srs {id}{data}{warn}")
+                }
+                Verdict::Invalid(reason) => println!("invalid {path}: {}", one_line(reason)),
+                Verdict::Unchecked(reason) => println!("unchecked {path}: {}", one_line(reason)),
             }
         }
     }
-    Ok(if any_invalid { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let any = |f: fn(&Verdict) -> bool| verdicts.iter().any(f);
+    Ok(if any(|v| matches!(v, Verdict::Invalid(_))) {
+        ExitCode::from(1)
+    } else if any(|v| matches!(v, Verdict::Unchecked(_))) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The first `need` G1 powers of the SRS directory `keys`, read and checked by the

@@ -45,10 +45,19 @@ fn a_dev_srs_proves_and_the_buyer_checks_its_own_matrices() {
 
     let o = teraproof(&["verify", "--keys", "S", "R.json"], d);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    assert!(text(&o).contains("valid (mm-i8-3x5x7, sumcheck, commitments not checked against data"), "{o:?}");
+    assert!(text(&o).contains("valid R.json: mm-i8-3x5x7 sumcheck, srs ") && text(&o).contains("proof only"), "{o:?}");
     let o = teraproof(&["verify", "--keys", "S", "--a", "A.json", "--b", "B.json", "--c", "C.json", "R.json"], d);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    assert!(text(&o).contains("commitments of A, B, C match the data"), "{o:?}");
+    assert!(text(&o).contains("commitments of A, B, C recomputed and equal"), "{o:?}");
+    // The verdicts as JSON, for programs; a missing file is unchecked (exit 2), a bad one
+    // invalid (exit 1, which wins).
+    let o = teraproof(&["verify", "--keys", "S", "--json", "R.json", "missing.json"], d);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list[0]["verdict"], "valid");
+    assert_eq!(list[0]["system"], "sumcheck");
+    assert_eq!(list[0]["insecure_dev_setup"], true);
+    assert_eq!(list[1]["verdict"], "unchecked");
     // Another A of the same shape: its commitment is not the receipt's.
     let o = teraproof(&["verify", "--keys", "S", "--a", "other/A.json", "R.json"], d);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
@@ -68,7 +77,9 @@ fn a_dev_srs_proves_and_the_buyer_checks_its_own_matrices() {
     std::fs::write(d.join("bad.json"), "{\"version\": 1, \"kind\": \"sumcheck-matmul\"}").unwrap();
     let o = teraproof(&["verify", "--keys", "S", "R.json", "bad.json"], d);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
-    assert!(text(&o).contains("bad.json: invalid"), "{o:?}");
+    assert!(text(&o).contains("invalid bad.json"), "{o:?}");
+    let o = teraproof(&["verify", "--keys", "S", "bad.json", "missing.json"], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
     let o = teraproof(&["verify", "--system", "sumcheck", "--keys", "nowhere", "R.json"], d);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     // A unit too large for the SRS is refused with the powers it needs.

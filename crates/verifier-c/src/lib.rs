@@ -19,6 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 use teraproof_core::{Element, JobReceipt, Matrix, Receipt};
+use teraproof_verifier::sumcheck::commit::{check_data, powers_from_bytes, G1_POWER_BYTES};
 use teraproof_verifier::sumcheck::SrsKey;
 use teraproof_verifier::{JobVerifier, KeyManifest, UnitVerifyingKey, Verifier, VerifyError};
 
@@ -493,6 +494,72 @@ pub unsafe extern "C" fn tp_verify_sumcheck(
     }
 }
 
+/// `tp_verify_sumcheck_data`: see the header.
+///
+/// # Safety
+/// `srs_json` and `receipt_json` are NUL-terminated strings; `srs_g1` points to
+/// `srs_g1_len` readable bytes (or is NULL with length 0); `a_json`, `b_json`, `c_json`
+/// are NULL or NUL-terminated strings; `insecure` is NULL or a writable `int`; `err` is
+/// NULL or points to `err_len` writable bytes.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tp_verify_sumcheck_data(
+    srs_json: *const c_char,
+    srs_g1: *const u8,
+    srs_g1_len: usize,
+    receipt_json: *const c_char,
+    a_json: *const c_char,
+    b_json: *const c_char,
+    c_json: *const c_char,
+    insecure: *mut std::ffi::c_int,
+    err: *mut c_char,
+    err_len: usize,
+) -> TpStatus {
+    // SAFETY: the header's contract is this function's contract, forwarded.
+    unsafe {
+        guarded(err, err_len, || {
+            if !insecure.is_null() {
+                // SAFETY: non-NULL and, by the contract, a writable int.
+                *insecure = 0;
+            }
+            let key = SrsKey::from_manifest_json(text(srs_json, "srs_json")?)?;
+            let (_, statement) = key.verify_json(text(receipt_json, "receipt_json")?)?;
+            let optional = |ptr: *const c_char, what: &str| -> Result<Option<&str>, Failure> {
+                // SAFETY: NULL or a NUL-terminated string, by the contract.
+                if ptr.is_null() {
+                    Ok(None)
+                } else {
+                    text(ptr, what).map(Some)
+                }
+            };
+            let a = optional(a_json, "a_json")?.map(|t| matrix_argument::<i8>(t, "a_json")).transpose()?;
+            let b = optional(b_json, "b_json")?.map(|t| matrix_argument::<i8>(t, "b_json")).transpose()?;
+            let c = optional(c_json, "c_json")?.map(|t| matrix_argument::<i32>(t, "c_json")).transpose()?;
+            if a.is_none() && b.is_none() && c.is_none() {
+                return Err(Failure(TpStatus::InvalidArgument, "give at least one of a_json, b_json, c_json".into()));
+            }
+            let g1: &[u8] = if srs_g1_len == 0 {
+                &[]
+            } else if srs_g1.is_null() {
+                return Err(Failure(TpStatus::InvalidArgument, "srs_g1 is NULL".into()));
+            } else {
+                // SAFETY: non-NULL, and the caller guarantees `srs_g1_len` readable bytes
+                // that stay alive and unchanged for this call.
+                std::slice::from_raw_parts(srs_g1, srs_g1_len)
+            };
+            let need = statement.dims().max_len();
+            let prefix = &g1[..g1.len().min(need.saturating_mul(G1_POWER_BYTES))];
+            let powers = powers_from_bytes(&key, prefix, need)?;
+            check_data(&statement, &powers, a.as_ref(), b.as_ref(), c.as_ref())?;
+            if !insecure.is_null() {
+                // SAFETY: as above.
+                *insecure = std::ffi::c_int::from(key.insecure);
+            }
+            Ok(())
+        })
+    }
+}
+
 /// `tp_verifier_free`: see the header.
 ///
 /// # Safety
@@ -650,6 +717,55 @@ mod tests {
             tp_verify_sumcheck(std::ptr::null(), c"{}".as_ptr(), std::ptr::null_mut(), err.as_mut_ptr(), 256)
         };
         assert_eq!(status, TpStatus::InvalidArgument);
+        // The buyer's data against the receipt's commitments.
+        let g1: Vec<u8> = prover
+            .srs()
+            .powers
+            .iter()
+            .flat_map(|p| {
+                let mut bytes = Vec::new();
+                ark_serialize::CanonicalSerialize::serialize_uncompressed(p, &mut bytes).unwrap();
+                bytes
+            })
+            .collect();
+        let honest = CString::new(receipt.to_json()).unwrap();
+        let (a_json, b_json, c_json) = (
+            CString::new(a.to_json()).unwrap(),
+            CString::new(b.to_json()).unwrap(),
+            CString::new(c.to_json()).unwrap(),
+        );
+        let mut c2 = c.clone();
+        *c2.get_mut(2, 6).unwrap() += 1;
+        let c2_json = CString::new(c2.to_json()).unwrap();
+        let data = |c: &CString, g1: &[u8], insecure: &mut std::ffi::c_int, err: &mut [c_char; 256]| {
+            // SAFETY: live CStrings, a live slice of g1.len() bytes, a live int, a 256-byte buffer.
+            unsafe {
+                tp_verify_sumcheck_data(
+                    srs_json.as_ptr(),
+                    g1.as_ptr(),
+                    g1.len(),
+                    honest.as_ptr(),
+                    a_json.as_ptr(),
+                    b_json.as_ptr(),
+                    c.as_ptr(),
+                    insecure,
+                    err.as_mut_ptr(),
+                    256,
+                )
+            }
+        };
+        assert_eq!(data(&c_json, &g1, &mut insecure, &mut err), TpStatus::Ok);
+        assert_eq!(insecure, 1);
+        assert_eq!(data(&c2_json, &g1, &mut insecure, &mut err), TpStatus::DataMismatch);
+        // SAFETY: `err` was terminated by the call.
+        assert!(unsafe { CStr::from_ptr(err.as_ptr()) }.to_str().unwrap().contains("commitment to C"));
+        // Powers 1 and 2 swapped: refused as a bad key, never a pass.
+        let mut permuted = g1.clone();
+        let (p1, p2) = (g1[64..128].to_vec(), g1[128..192].to_vec());
+        permuted[64..128].copy_from_slice(&p2);
+        permuted[128..192].copy_from_slice(&p1);
+        assert_eq!(data(&c_json, &permuted, &mut insecure, &mut err), TpStatus::BadKey);
+        assert_eq!(data(&c_json, &g1[..100], &mut insecure, &mut err), TpStatus::BadKey);
         let bad_key = CString::new("{}").unwrap();
         // SAFETY: live CStrings and buffer.
         let status = unsafe {
