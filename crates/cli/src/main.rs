@@ -171,6 +171,11 @@ enum Command {
         /// sumcheck, --a/--b/--c recompute the commitments from the buyer's matrices
         #[arg(long, value_enum)]
         system: Option<System>,
+        /// with sumcheck: the SRS id you trust (hex); the check stops (status 2) when
+        /// --keys holds another. srs.json's source and insecure mark are the folder's own
+        /// word: pin the id
+        #[arg(long)]
+        srs_id: Option<String>,
         /// receipt files
         #[arg(required = true)]
         receipts: Vec<PathBuf>,
@@ -600,13 +605,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("WARNING: keys come from an INSECURE development setup; the receipt says so");
             }
         }
-        Command::Verify { keys, a, b, c, json, receipts, system } => {
+        Command::Verify { keys, a, b, c, json, receipts, system, srs_id } => {
             if system_of(&keys, system) == System::Sumcheck {
-                return Ok(sumcheck::verify(&keys, a.as_deref(), b.as_deref(), c.as_deref(), &receipts, json)
-                    .unwrap_or_else(|e| {
-                        eprintln!("error: {e:#}");
-                        ExitCode::from(2)
-                    }));
+                return Ok(sumcheck::verify(
+                    &keys,
+                    a.as_deref(),
+                    b.as_deref(),
+                    c.as_deref(),
+                    &receipts,
+                    json,
+                    srs_id.as_deref(),
+                )
+                .unwrap_or_else(|e| {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(2)
+                }));
+            }
+            if srs_id.is_some() {
+                eprintln!("error: --srs-id pins a sumcheck SRS; {} holds Groth16 keys", keys.display());
+                return Ok(ExitCode::from(2));
             }
             let matrices = [("A", a), ("B", b), ("C", c)];
             return Ok(verify(&keys, &matrices, &receipts, json).unwrap_or_else(|e| {
@@ -860,6 +877,19 @@ pub(crate) enum Verdict {
 }
 
 impl Verdict {
+    /// `verify`'s status for these verdicts: 1 when any is invalid (a cheat found
+    /// outranks a file missing), else 2 when one could not be read, else 0.
+    pub(crate) fn exit_status(verdicts: &[Verdict]) -> ExitCode {
+        let any = |f: fn(&Verdict) -> bool| verdicts.iter().any(f);
+        if any(|v| matches!(v, Verdict::Invalid(_))) {
+            ExitCode::from(1)
+        } else if any(|v| matches!(v, Verdict::Unchecked(_))) {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+
     pub(crate) fn json(&self, path: &Path, insecure: bool) -> serde_json::Value {
         let receipt = path.display().to_string();
         match self {
@@ -972,14 +1002,7 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
             }
         }
     }
-    let any = |f: fn(&Verdict) -> bool| verdicts.iter().any(f);
-    Ok(if any(|v| matches!(v, Verdict::Invalid(_))) {
-        ExitCode::from(1)
-    } else if any(|v| matches!(v, Verdict::Unchecked(_))) {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(Verdict::exit_status(&verdicts))
 }
 
 /// The status of a command whose stdout was closed under it (`teraproof verify … |

@@ -115,11 +115,17 @@ pub fn verify(
     c: Option<&Path>,
     receipts: &[PathBuf],
     json: bool,
+    srs_id: Option<&str>,
 ) -> Result<ExitCode> {
     if (a.is_some() || b.is_some() || c.is_some()) && receipts.len() > 1 {
         bail!("--a, --b and --c check one receipt's matrices; give a single receipt with them");
     }
     let key = Srs::load_key(keys).with_context(|| format!("cannot load the SRS key from {}", keys.display()))?;
+    if let Some(pinned) = srs_id {
+        if !pinned.eq_ignore_ascii_case(&key.id()) {
+            bail!("{} holds SRS {}, not the pinned --srs-id {}", keys.display(), key.id(), one_line(pinned));
+        }
+    }
     let a = a.map(read_matrix::<i8>).transpose()?;
     let b = b.map(read_matrix::<i8>).transpose()?;
     let c = c.map(read_matrix::<i32>).transpose()?;
@@ -192,14 +198,7 @@ pub fn verify(
             }
         }
     }
-    let any = |f: fn(&Verdict) -> bool| verdicts.iter().any(f);
-    Ok(if any(|v| matches!(v, Verdict::Invalid(_))) {
-        ExitCode::from(1)
-    } else if any(|v| matches!(v, Verdict::Unchecked(_))) {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(Verdict::exit_status(&verdicts))
 }
 
 /// The first `need` G1 powers of the SRS directory `keys`, read and checked by the
@@ -207,9 +206,17 @@ pub fn verify(
 fn read_powers(keys: &Path, key: &SrsKey, need: usize) -> Result<Vec<G1Affine>> {
     use std::io::Read;
     let path = keys.join(SRS_G1_FILE);
+    // The shape comes from the receipt: bound it by the key before reading anything.
+    if need > key.powers {
+        bail!("the SRS holds {} powers; this receipt's shape needs {need}", key.powers);
+    }
     let file = std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    let meta = file.metadata().with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() || meta.len() != (key.powers as u64).saturating_mul(G1_POWER_BYTES as u64) {
+        bail!("{} is not a file of the key's {} powers ({} bytes each)", path.display(), key.powers, G1_POWER_BYTES);
+    }
     let mut bytes = Vec::new();
-    file.take((need * G1_POWER_BYTES) as u64)
+    file.take((need as u64).saturating_mul(G1_POWER_BYTES as u64))
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {}", path.display()))?;
     powers_from_bytes(key, &bytes, need).with_context(|| format!("{}", path.display()))

@@ -30,6 +30,7 @@ fn a_dev_srs_proves_and_the_buyer_checks_its_own_matrices() {
     let o = teraproof(&["setup", "--system", "sumcheck", "--unit", "mm-i8-3x5x7", "--dev-seed", "3", "--out", "S"], d);
     assert!(o.status.success(), "{o:?}");
     assert!(text(&o).contains("INSECURE development SRS"), "{o:?}");
+    let id = text(&o).lines().find_map(|l| l.strip_prefix("srs id")).unwrap().trim().to_string();
     // A second setup into the same folder needs --force.
     let o = teraproof(&["setup", "--system", "sumcheck", "--unit", "mm-i8-3x5x7", "--dev-seed", "3", "--out", "S"], d);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
@@ -58,6 +59,13 @@ fn a_dev_srs_proves_and_the_buyer_checks_its_own_matrices() {
     assert_eq!(list[0]["system"], "sumcheck");
     assert_eq!(list[0]["insecure_dev_setup"], true);
     assert_eq!(list[1]["verdict"], "unchecked");
+    // The SRS pinned by its id: the right one passes, another stops the check (status 2).
+    let o = teraproof(&["verify", "--keys", "S", "--srs-id", &id, "R.json"], d);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(text(&o).contains(&id), "{o:?}");
+    let o = teraproof(&["verify", "--keys", "S", "--srs-id", &"ab".repeat(32), "R.json"], d);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(text(&o).contains("not the pinned --srs-id"), "{o:?}");
     // Another A of the same shape: its commitment is not the receipt's.
     let o = teraproof(&["verify", "--keys", "S", "--a", "other/A.json", "R.json"], d);
     assert_eq!(o.status.code(), Some(1), "{o:?}");

@@ -86,15 +86,18 @@ tp_status tp_verify_job(const tp_verifier *verifier, const char *receipt_json, c
                         const char *b_json, const char *c_json, char *err, size_t err_len);
 
 /* Verifies a sumcheck receipt (the second proof path, kind "sumcheck-matmul") against an
- * SRS key: srs_json is the text of srs.json from `teraproof setup --system sumcheck`. On
+ * SRS key: srs_json is the text of srs.json from `teraproof setup --system sumcheck`, and
+ * srs_id (hex) the SRS id the caller trusts: srs.json's source and insecure mark are the
+ * file's own word, so pass the id you pinned (TP_ERR_WRONG_KEY when srs_json is another
+ * SRS); NULL checks against whatever srs_json holds. On
  * success *insecure (when not NULL) is 1 if the SRS is the INSECURE development one (its
  * tau is public: anyone can forge), 0 if it came from a Powers of Tau; on failure it is 0.
  * The receipt's statement is its three commitments: to check that they are the buyer's A,
  * B (and C), use tp_verify_sumcheck_data; this call does not read matrices. TP_ERR_PROOF_REJECTED: a sumcheck
  * round, the final claim or the evaluation proofs fail; TP_ERR_WRONG_KEY: another SRS, or
  * an insecure mark that differs from the key's. */
-tp_status tp_verify_sumcheck(const char *srs_json, const char *receipt_json, int *insecure, char *err,
-                             size_t err_len);
+tp_status tp_verify_sumcheck(const char *srs_json, const char *srs_id, const char *receipt_json, int *insecure,
+                             char *err, size_t err_len);
 
 /* Verifies a sumcheck receipt as tp_verify_sumcheck does, then that its commitments are
  * those of the buyer's own matrices: a_json and b_json (int8 matrix JSON), c_json (int32),
@@ -104,7 +107,8 @@ tp_status tp_verify_sumcheck(const char *srs_json, const char *receipt_json, int
  * valid receipt about other matrices (a recomputed commitment differs, or a shape);
  * TP_ERR_BAD_KEY: powers that are damaged, too few, or not powers of the key's tau;
  * TP_ERR_INVALID_ARGUMENT: a matrix that does not parse. */
-tp_status tp_verify_sumcheck_data(const char *srs_json, const unsigned char *srs_g1, size_t srs_g1_len,
+tp_status tp_verify_sumcheck_data(const char *srs_json, const char *srs_id, const unsigned char *srs_g1,
+                                  size_t srs_g1_len,
                                   const char *receipt_json, const char *a_json, const char *b_json,
                                   const char *c_json, int *insecure, char *err, size_t err_len);
 

@@ -463,14 +463,44 @@ pub unsafe extern "C" fn tp_job_verifier_free(verifier: *mut TpJobVerifier) {
     }
 }
 
+/// Writes `value` as 0 or 1 into `*flag`, when `flag` is not NULL.
+///
+/// # Safety
+/// `flag` is NULL or points to a writable `int`.
+unsafe fn set_flag(flag: *mut std::ffi::c_int, value: bool) {
+    if !flag.is_null() {
+        // SAFETY: non-NULL and, by the caller's contract, a writable int.
+        unsafe { *flag = std::ffi::c_int::from(value) };
+    }
+}
+
+/// The SRS key of `srs_json`, and when `srs_id` is not NULL, checked to be that id.
+///
+/// # Safety
+/// `srs_json` is a NUL-terminated string; `srs_id` is NULL or one.
+unsafe fn pinned_srs_key(srs_json: *const c_char, srs_id: *const c_char) -> Result<SrsKey, Failure> {
+    // SAFETY: forwarded from this function's contract.
+    let key = SrsKey::from_manifest_json(unsafe { text(srs_json, "srs_json") }?)?;
+    if !srs_id.is_null() {
+        // SAFETY: non-NULL, so a NUL-terminated string by the contract.
+        let pinned = unsafe { text(srs_id, "srs_id") }?;
+        if !pinned.eq_ignore_ascii_case(&key.id()) {
+            return Err(Failure(TpStatus::WrongKey, format!("srs_json is SRS {}, not the pinned srs_id", key.id())));
+        }
+    }
+    Ok(key)
+}
+
 /// `tp_verify_sumcheck`: see the header.
 ///
 /// # Safety
-/// `srs_json` and `receipt_json` are NUL-terminated strings; `insecure` is NULL or
-/// points to a writable `int`; `err` is NULL or points to `err_len` writable bytes.
+/// `srs_json` and `receipt_json` are NUL-terminated strings, `srs_id` NULL or one;
+/// `insecure` is NULL or points to a writable `int`; `err` is NULL or points to `err_len`
+/// writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn tp_verify_sumcheck(
     srs_json: *const c_char,
+    srs_id: *const c_char,
     receipt_json: *const c_char,
     insecure: *mut std::ffi::c_int,
     err: *mut c_char,
@@ -479,16 +509,12 @@ pub unsafe extern "C" fn tp_verify_sumcheck(
     // SAFETY: the header's contract is this function's contract, forwarded.
     unsafe {
         guarded(err, err_len, || {
-            if !insecure.is_null() {
-                // SAFETY: non-NULL and, by the contract, a writable int.
-                *insecure = 0;
-            }
-            let key = SrsKey::from_manifest_json(text(srs_json, "srs_json")?)?;
+            // SAFETY: `insecure` is NULL or a writable int, by the contract.
+            set_flag(insecure, false);
+            let key = pinned_srs_key(srs_json, srs_id)?;
             key.verify_json(text(receipt_json, "receipt_json")?)?;
-            if !insecure.is_null() {
-                // SAFETY: as above.
-                *insecure = std::ffi::c_int::from(key.insecure);
-            }
+            // SAFETY: as above.
+            set_flag(insecure, key.insecure);
             Ok(())
         })
     }
@@ -497,7 +523,7 @@ pub unsafe extern "C" fn tp_verify_sumcheck(
 /// `tp_verify_sumcheck_data`: see the header.
 ///
 /// # Safety
-/// `srs_json` and `receipt_json` are NUL-terminated strings; `srs_g1` points to
+/// `srs_json` and `receipt_json` are NUL-terminated strings, `srs_id` NULL or one; `srs_g1` points to
 /// `srs_g1_len` readable bytes (or is NULL with length 0); `a_json`, `b_json`, `c_json`
 /// are NULL or NUL-terminated strings; `insecure` is NULL or a writable `int`; `err` is
 /// NULL or points to `err_len` writable bytes.
@@ -505,6 +531,7 @@ pub unsafe extern "C" fn tp_verify_sumcheck(
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn tp_verify_sumcheck_data(
     srs_json: *const c_char,
+    srs_id: *const c_char,
     srs_g1: *const u8,
     srs_g1_len: usize,
     receipt_json: *const c_char,
@@ -518,11 +545,9 @@ pub unsafe extern "C" fn tp_verify_sumcheck_data(
     // SAFETY: the header's contract is this function's contract, forwarded.
     unsafe {
         guarded(err, err_len, || {
-            if !insecure.is_null() {
-                // SAFETY: non-NULL and, by the contract, a writable int.
-                *insecure = 0;
-            }
-            let key = SrsKey::from_manifest_json(text(srs_json, "srs_json")?)?;
+            // SAFETY: `insecure` is NULL or a writable int, by the contract.
+            set_flag(insecure, false);
+            let key = pinned_srs_key(srs_json, srs_id)?;
             let (_, statement) = key.verify_json(text(receipt_json, "receipt_json")?)?;
             let optional = |ptr: *const c_char, what: &str| -> Result<Option<&str>, Failure> {
                 // SAFETY: NULL or a NUL-terminated string, by the contract.
@@ -551,10 +576,8 @@ pub unsafe extern "C" fn tp_verify_sumcheck_data(
             let prefix = &g1[..g1.len().min(need.saturating_mul(G1_POWER_BYTES))];
             let powers = powers_from_bytes(&key, prefix, need)?;
             check_data(&statement, &powers, a.as_ref(), b.as_ref(), c.as_ref())?;
-            if !insecure.is_null() {
-                // SAFETY: as above.
-                *insecure = std::ffi::c_int::from(key.insecure);
-            }
+            // SAFETY: as above.
+            set_flag(insecure, key.insecure);
             Ok(())
         })
     }
@@ -689,12 +712,16 @@ mod tests {
         let c = teraproof_core::matmul_cpu(&a, &b).unwrap();
         let receipt = prover.prove(&spec, &a, &b, &c).unwrap().receipt;
         let srs_json = CString::new(prover.srs().key.to_manifest_json()).unwrap();
+        let pin = CString::new(prover.srs().key.id()).unwrap();
+        let other_pin = CString::new("00".repeat(32)).unwrap();
         let mut err = [0 as c_char; 256];
         let mut insecure: std::ffi::c_int = -1;
         let check = |receipt: &str, insecure: &mut std::ffi::c_int, err: &mut [c_char; 256]| {
             let receipt = CString::new(receipt).unwrap();
             // SAFETY: live CStrings, a live int and a 256-byte buffer.
-            unsafe { tp_verify_sumcheck(srs_json.as_ptr(), receipt.as_ptr(), insecure, err.as_mut_ptr(), 256) }
+            unsafe {
+                tp_verify_sumcheck(srs_json.as_ptr(), pin.as_ptr(), receipt.as_ptr(), insecure, err.as_mut_ptr(), 256)
+            }
         };
         assert_eq!(check(&receipt.to_json(), &mut insecure, &mut err), TpStatus::Ok);
         assert_eq!(insecure, 1, "a dev SRS is reported insecure");
@@ -714,7 +741,14 @@ mod tests {
         assert_eq!(check("not json", &mut insecure, &mut err), TpStatus::MalformedReceipt);
         // SAFETY: NULL pointers are refused before any read.
         let status = unsafe {
-            tp_verify_sumcheck(std::ptr::null(), c"{}".as_ptr(), std::ptr::null_mut(), err.as_mut_ptr(), 256)
+            tp_verify_sumcheck(
+                std::ptr::null(),
+                std::ptr::null(),
+                c"{}".as_ptr(),
+                std::ptr::null_mut(),
+                err.as_mut_ptr(),
+                256,
+            )
         };
         assert_eq!(status, TpStatus::InvalidArgument);
         // The buyer's data against the receipt's commitments.
@@ -742,6 +776,7 @@ mod tests {
             unsafe {
                 tp_verify_sumcheck_data(
                     srs_json.as_ptr(),
+                    pin.as_ptr(),
                     g1.as_ptr(),
                     g1.len(),
                     honest.as_ptr(),
@@ -766,10 +801,43 @@ mod tests {
         permuted[128..192].copy_from_slice(&p1);
         assert_eq!(data(&c_json, &permuted, &mut insecure, &mut err), TpStatus::BadKey);
         assert_eq!(data(&c_json, &g1[..100], &mut insecure, &mut err), TpStatus::BadKey);
+        // Pinned to another SRS: refused as a wrong key; unpinned (NULL): checked as is.
+        let honest_text = CString::new(receipt.to_json()).unwrap();
+        // SAFETY: live CStrings, a live int and a 256-byte buffer.
+        let status = unsafe {
+            tp_verify_sumcheck(
+                srs_json.as_ptr(),
+                other_pin.as_ptr(),
+                honest_text.as_ptr(),
+                &mut insecure,
+                err.as_mut_ptr(),
+                256,
+            )
+        };
+        assert_eq!(status, TpStatus::WrongKey);
+        // SAFETY: as above.
+        let status = unsafe {
+            tp_verify_sumcheck(
+                srs_json.as_ptr(),
+                std::ptr::null(),
+                honest_text.as_ptr(),
+                &mut insecure,
+                err.as_mut_ptr(),
+                256,
+            )
+        };
+        assert_eq!(status, TpStatus::Ok);
         let bad_key = CString::new("{}").unwrap();
         // SAFETY: live CStrings and buffer.
         let status = unsafe {
-            tp_verify_sumcheck(bad_key.as_ptr(), c"{}".as_ptr(), std::ptr::null_mut(), err.as_mut_ptr(), 256)
+            tp_verify_sumcheck(
+                bad_key.as_ptr(),
+                std::ptr::null(),
+                c"{}".as_ptr(),
+                std::ptr::null_mut(),
+                err.as_mut_ptr(),
+                256,
+            )
         };
         assert_eq!(status, TpStatus::BadKey);
     }

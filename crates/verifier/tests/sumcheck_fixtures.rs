@@ -210,6 +210,10 @@ fn the_statement_is_bound_unit_shape_srs_and_commitments() {
     // The unit and the shape disagree.
     let err = tampered(|r| r["shape"]["n"] = 6.into()).unwrap_err();
     assert!(matches!(err, VerifyError::UnitMismatch { .. }), "{err}");
+    // A shape no unit has is refused before it sizes anything (decode_proof on its own).
+    let mut huge = SumcheckReceipt::from_json(&text("receipt.json")).unwrap();
+    huge.shape.m = usize::MAX;
+    assert!(matches!(huge.decode_proof(), Err(VerifyError::MalformedReceipt(_))));
     // Another SRS id; the insecure mark edited away.
     let err = tampered(|r| r["srs"] = "ab".repeat(32).into()).unwrap_err();
     assert!(matches!(err, VerifyError::WrongVerifyingKey { .. }), "{err}");
@@ -297,6 +301,10 @@ fn a_contradictory_or_edited_srs_key_is_refused() {
     assert!(matches!(edit(id, &other_id), Err(VerifyError::BadKey(ref s)) if s.contains("id")));
     // A dev-seed source that names another seed than its τ's.
     assert!(matches!(edit("dev-seed:7", "dev-seed:8"), Err(VerifyError::BadKey(ref s)) if s.contains("dev seed")));
+    // Only the canonical form names a seed.
+    for other in ["dev-seed:07", "dev-seed:+7", "dev-seed", "dev-seedx"] {
+        assert!(matches!(edit("dev-seed:7", other), Err(VerifyError::BadKey(_))), "{other}");
+    }
     // Relabelled as a ceremony SRS (source, mark and warning all edited): it loads, with
     // the dev SRS's id, which is why a relying party pins the id it trusts.
     let mut relabelled: Value = serde_json::from_str(&good).unwrap();

@@ -46,6 +46,9 @@ pub struct SumcheckOutput {
 /// [`SumcheckProver::commit_fold_by_classes`]): below it a class MSM is mostly bucket
 /// overhead, and the full-width MSM of the (by then small) fold is cheaper.
 const SMALL_CLASS_MIN: usize = 1 << 10;
+/// The deepest fold built from classes: level i costs 2^i small-scalar MSMs over all of
+/// f₀ against one full-width MSM of |f₀|/2^i, which is cheaper from about 2^i = 8 on.
+const MAX_CLASS_LEVEL: usize = 3;
 
 /// A matrix's entries as field elements, padded with zeros to `rows × cols` (row-major).
 fn padded<T: Copy + Into<i64> + Send + Sync>(data: &[T], r: usize, c: usize, rows: usize, cols: usize) -> Vec<Fr> {
@@ -294,7 +297,7 @@ impl SumcheckProver {
                 current = fold(&current, *x);
                 if i + 1 < point.len() {
                     let level = i + 1;
-                    let commitment = if f.len() >> level >= SMALL_CLASS_MIN {
+                    let commitment = if level <= MAX_CLASS_LEVEL && f.len() >> level >= SMALL_CLASS_MIN {
                         self.commit_fold_by_classes(f, &point[..level])?
                     } else {
                         self.commit(&current)?

@@ -74,6 +74,9 @@ impl Srs {
     /// An SRS of the first `powers` powers of a snarkjs `.ptau` file, after checking
     /// that they are powers of one τ (see [`crate::ptau::check_powers`]).
     pub fn from_ptau(path: &Path, powers: usize) -> Result<Srs> {
+        if powers == 0 || powers > MAX_SRS_POWERS {
+            return Err(srs_error(format!("an SRS holds 1 to {MAX_SRS_POWERS} powers, not {powers}")));
+        }
         let read =
             crate::ptau::read_powers(path, powers.max(2)).map_err(|e| srs_error(format!("{}: {e}", path.display())))?;
         crate::ptau::check_powers(&read).map_err(|e| srs_error(format!("{}: {e}", path.display())))?;
@@ -87,6 +90,9 @@ impl Srs {
             source: format!("ptau:{digest}:{}", read.power),
             insecure: false,
         };
+        // The same checks a verifier makes of srs.json (generators, τ not 0 or ±1).
+        SrsKey::from_manifest_json(&key.to_manifest_json())
+            .map_err(|e| srs_error(format!("{}: {e}", path.display())))?;
         Ok(Srs { key, powers: g1 })
     }
 

@@ -68,8 +68,11 @@ pub fn check_powers_of_tau(key: &SrsKey, powers: &[G1Affine]) -> Result<()> {
         return Ok(());
     }
     let mut t = super::transcript::Transcript::new();
-    t.absorb(b"srs id", key.id().as_bytes());
-    t.absorb_g1s(b"powers", powers);
+    t.absorb(b"teraproof/srs-powers-check/v1", key.id().as_bytes());
+    // In chunks, so a large SRS is not copied whole into one message.
+    for chunk in powers.chunks(1 << 12) {
+        t.absorb_g1s(b"powers", chunk);
+    }
     let rho: Vec<Fr> = (0..powers.len() - 1)
         .map(|_| {
             let wide = t.challenge(b"rho").into_bigint();

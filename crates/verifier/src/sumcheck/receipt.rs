@@ -178,6 +178,8 @@ impl SumcheckReceipt {
     /// The proof, decoded for the receipt's shape.
     pub fn decode_proof(&self) -> Result<MatmulProof> {
         let Shape { m, k, n } = self.shape;
+        // A shape no unit has is refused before it sizes anything.
+        UnitSpec::new(m, k, n).map_err(|e| VerifyError::MalformedReceipt(format!("shape {m}x{k}x{n}: {e}")))?;
         let bytes = decode_hex(&self.proof).map_err(|e| VerifyError::BadProofEncoding(e.to_string()))?;
         MatmulProof::from_bytes(super::Dims::of(m, k, n), &bytes)
     }
@@ -316,9 +318,12 @@ impl SrsKey {
         if key.source.starts_with("dev-seed") != key.insecure || (key.insecure != m.warning.is_some()) {
             return Err(VerifyError::BadKey("srs.json: the insecure mark contradicts the source or warning".into()));
         }
-        if let Some(seed) = key.source.strip_prefix("dev-seed:") {
-            let seed: u64 =
-                seed.parse().map_err(|_| VerifyError::BadKey("srs.json: a dev-seed source without a seed".into()))?;
+        if key.insecure {
+            // Exactly `dev-seed:<u64>` in its canonical decimal form.
+            let seed = key.source.strip_prefix("dev-seed:").and_then(|t| t.parse::<u64>().ok());
+            let seed = seed
+                .filter(|v| key.source == format!("dev-seed:{v}"))
+                .ok_or_else(|| VerifyError::BadKey("srs.json: an insecure source must be dev-seed:<seed>".into()))?;
             if key.vk.tau_g2 != (G2Affine::generator() * dev_tau(seed)).into_affine() {
                 return Err(VerifyError::BadKey("srs.json: tau·H is not the one its dev seed gives".into()));
             }
