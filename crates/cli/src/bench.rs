@@ -23,7 +23,7 @@ use teraproof_verifier::Verifier;
 
 use crate::demo::{cached_dev_keys, dev_key_dir};
 use crate::sumcheck::{SumcheckRow, System};
-use crate::{random_inputs, write};
+use crate::{median, random_inputs, write};
 
 /// One unit's measurements (milliseconds unless named otherwise).
 #[derive(Debug, Clone)]
@@ -50,16 +50,6 @@ impl Row {
     /// Prover seconds per verified TFLOP (10¹² operations).
     fn prover_s_per_tflop(&self) -> f64 {
         (self.prove_ms / 1e3) / (self.unit.ops() as f64 / 1e12)
-    }
-}
-
-pub(crate) fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
     }
 }
 

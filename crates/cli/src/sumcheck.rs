@@ -286,13 +286,13 @@ pub fn measure(
     let t = Instant::now();
     check_data(&statement, &prover.srs().powers, Some(a), Some(b), None)?;
     let buyer_commit_ms = t.elapsed().as_secs_f64() * 1e3;
-    let column = |i: usize| crate::bench::median(runs.iter().map(|r| r[i]).collect());
+    let column = |i: usize| crate::median(runs.iter().map(|r| r[i]).collect());
     Ok(SumcheckRow {
         prove_ms: column(0),
         commit_ms: column(1),
         sumcheck_ms: column(2),
         open_ms: column(3),
-        verify_ms: crate::bench::median(verify),
+        verify_ms: crate::median(verify),
         buyer_commit_ms,
         proof_bytes: dims.proof_bytes(),
         srs_bytes,
