@@ -220,6 +220,19 @@ impl KeyManifest {
                 self.format
             )));
         }
+        // A development setup always has its seed and its warning; a key without the
+        // mark keeps neither. Anything else is a mark edited by hand, refused.
+        let (seed, warning) = (self.dev_seed.is_some(), self.warning.is_some());
+        if self.insecure_dev_setup != seed || self.insecure_dev_setup != warning {
+            let present = |p: bool| if p { "present" } else { "absent" };
+            return Err(VerifyError::BadKey(format!(
+                "{MANIFEST_FILE} is contradictory: insecure_dev_setup = {}, but dev_seed is {} and the \
+                 development warning is {} (a development key has both, any other key neither)",
+                self.insecure_dev_setup,
+                present(seed),
+                present(warning)
+            )));
+        }
         Ok(())
     }
 }

@@ -236,6 +236,29 @@ fn keys_that_do_not_match_their_manifest_are_refused() {
     assert!(teraproof_verifier::KeyManifest::from_json("{").is_err());
     let unknown = manifest.replace("teraproof-keys/2", "teraproof-keys/99");
     assert!(teraproof_verifier::KeyManifest::from_json(&unknown).is_err());
+    // The insecure mark edited away with the seed or the warning kept, or the seed or
+    // warning dropped from a key still marked insecure: contradictory, refused.
+    let edits: [fn(&mut Value); 4] = [
+        |v| v["insecure_dev_setup"] = false.into(),
+        |v| {
+            v["insecure_dev_setup"] = false.into();
+            v.as_object_mut().unwrap().remove("dev_seed");
+        },
+        |v| {
+            v.as_object_mut().unwrap().remove("dev_seed");
+        },
+        |v| {
+            v.as_object_mut().unwrap().remove("warning");
+        },
+    ];
+    for edit in edits {
+        let mut v: Value = serde_json::from_str(&manifest).unwrap();
+        edit(&mut v);
+        let err = teraproof_verifier::KeyManifest::from_json(&v.to_string())
+            .and_then(|m| UnitVerifyingKey::from_manifest(&m, &vk))
+            .unwrap_err();
+        assert!(matches!(err, VerifyError::BadKey(ref s) if s.contains("contradictory")), "{err}");
+    }
 }
 
 fn job_verifier() -> JobVerifier {
