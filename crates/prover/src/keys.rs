@@ -43,12 +43,34 @@ pub fn setup_dev(spec: UnitSpec, seed: u64) -> Result<UnitKeys> {
 
 /// [`setup_dev`] for a unit of either kind.
 pub fn setup_dev_of_kind(kind: UnitKind, spec: UnitSpec, seed: u64) -> Result<UnitKeys> {
-    // Domain-separate the seed by unit id (kind included) so two units never share
-    // setup randomness.
-    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ fnv1a(kind.unit_id(&spec).as_bytes()));
+    let mut rng = dev_rng(kind, &spec, seed);
     let mut keys = generate(kind, spec, &mut rng, true)?;
     keys.manifest.dev_seed = Some(seed);
     Ok(keys)
+}
+
+/// The development setup's RNG: the seed domain-separated by unit id (kind included),
+/// so two units never share setup randomness.
+fn dev_rng(kind: UnitKind, spec: &UnitSpec, seed: u64) -> rand_chacha::ChaCha20Rng {
+    rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ fnv1a(kind.unit_id(spec).as_bytes()))
+}
+
+/// Whether `vk` is the verifying key the development setup of `seed` makes, checked on
+/// α·G, β·H, γ·H and δ·H: the setup draws α, β, γ, δ and then the two generators first
+/// from its RNG (ark-groth16's order, pinned by Cargo.lock and by the tests that load dev
+/// keys), so these need no circuit. A keys.json that names a seed its key is not from
+/// is refused by [`UnitKeys::load`].
+pub fn is_dev_vk_of_seed(kind: UnitKind, spec: &UnitSpec, seed: u64, vk: &ark_groth16::VerifyingKey<Bn254>) -> bool {
+    use ark_ec::CurveGroup;
+    use ark_std::UniformRand;
+    let mut rng = dev_rng(kind, spec, seed);
+    let [alpha, beta, gamma, delta] = std::array::from_fn(|_| ark_bn254::Fr::rand(&mut rng));
+    let g1 = ark_bn254::G1Projective::rand(&mut rng);
+    let g2 = ark_bn254::G2Projective::rand(&mut rng);
+    (g1 * alpha).into_affine() == vk.alpha_g1
+        && (g2 * beta).into_affine() == vk.beta_g2
+        && (g2 * gamma).into_affine() == vk.gamma_g2
+        && (g2 * delta).into_affine() == vk.delta_g2
 }
 
 /// Setup of the compute unit with randomness from `rng` (a single-party setup; the
@@ -160,6 +182,14 @@ impl UnitKeys {
             }
         }
         let vk = UnitVerifyingKey::load(dir)?;
+        if let Some(seed) = manifest.dev_seed {
+            if !is_dev_vk_of_seed(kind, &spec, seed, vk.vk()) {
+                return Err(ProverError::KeyFile(format!(
+                    "{MANIFEST_FILE} says these keys come from development seed {seed}, but the verifying key is \
+                     not that seed's"
+                )));
+            }
+        }
         let path = dir.join(PROVING_KEY_FILE);
         let want = manifest
             .proving_key_sha256

@@ -265,7 +265,7 @@ impl ToBytesLe for BigInt<4> {
 /// Checks that `g1[i + 1] = τ·g1[i]` for the τ of `tau_g2`, for every i: with random
 /// ρᵢ, `e(Σ ρᵢ·g1[i+1], H) = e(Σ ρᵢ·g1[i], τ·H)`. A false pair survives with
 /// probability 1/|Fr| over the ρᵢ (drawn from the OS after the file was read). τ must
-/// not be zero (g1[1] not the identity).
+/// not be zero (`g1[1]` not the identity).
 pub fn check_powers(powers: &PtauPowers) -> Result<(), PtauError> {
     let g1 = &powers.g1;
     if g1.len() < 2 {

@@ -447,6 +447,21 @@ fn dev_setup_is_deterministic_and_seed_dependent() {
     assert_ne!(a.manifest().vk_id, c.manifest().vk_id);
     assert!(a.manifest().insecure_dev_setup);
     assert!(a.manifest().warning.as_deref().unwrap().contains("INSECURE"));
+    // A dev key's verifying key follows from its seed: keys.json naming another seed is
+    // refused on load; the true seed loads.
+    let vk = a.verifying_key().unwrap();
+    assert!(teraproof_prover::keys::is_dev_vk_of_seed(teraproof_core::UnitKind::Product, &spec, 1, vk.vk()));
+    assert!(!teraproof_prover::keys::is_dev_vk_of_seed(teraproof_core::UnitKind::Product, &spec, 2, vk.vk()));
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = a;
+    a.save(dir.path()).unwrap();
+    UnitKeys::load(dir.path(), None).unwrap();
+    let manifest = dir.path().join("keys.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(text.contains("\"dev_seed\": 1"), "{text}");
+    std::fs::write(&manifest, text.replace("\"dev_seed\": 1", "\"dev_seed\": 5")).unwrap();
+    let err = UnitKeys::load(dir.path(), None).err().unwrap().to_string();
+    assert!(err.contains("development seed 5") && err.contains("not that seed's"), "{err}");
 }
 
 #[test]

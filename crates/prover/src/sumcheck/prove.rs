@@ -61,7 +61,7 @@ fn padded<T: Copy + Into<i64> + Send + Sync>(data: &[T], r: usize, c: usize, row
     out
 }
 
-/// eq(r, z) for every z ∈ {0,1}^len(r), z's bit t matched with r[t].
+/// `eq(r, z)` for every z ∈ {0,1}^len(r), z's bit t matched with `r[t]`.
 pub fn eq_table(r: &[Fr]) -> Vec<Fr> {
     let mut table = vec![Fr::one()];
     for (t, rt) in r.iter().enumerate() {
@@ -113,7 +113,7 @@ impl SumcheckProver {
         self.backend.name()
     }
 
-    /// The commitment Σ f[i]·τⁱ·G of `f` (at most the SRS's length).
+    /// The commitment `Σ f[i]·τⁱ·G` of `f` (at most the SRS's length).
     pub fn commit(&self, f: &[Fr]) -> Result<G1Affine> {
         if f.is_empty() {
             return Ok(G1Affine::default());

@@ -2,9 +2,9 @@
 //! (the powers τⁱ·G of a Powers of Tau), after HyperKZG (Nova): the verifier's side.
 //!
 //! **The commitment.** A multilinear f in ℓ variables is given by its 2^ℓ values on the
-//! hypercube, f[idx] for idx = Σ_t z_t·2^t (variable t is bit t). Read those values as
-//! the coefficients of a univariate polynomial f₀(X) = Σ f[idx]·X^idx; the commitment is
-//! the KZG commitment [f₀(τ)]·G = Σ f[idx]·τ^idx·G, one MSM over the SRS.
+//! hypercube, `f[idx]` for idx = Σ_t z_t·2^t (variable t is bit t). Read those values as
+//! the coefficients of a univariate polynomial `f₀(X) = Σ f[idx]·X^idx`; the commitment is
+//! the KZG commitment `[f₀(τ)]·G = Σ f[idx]·τ^idx·G`, one MSM over the SRS.
 //!
 //! **Folding.** Write fᵢ(X) = Eᵢ(X²) + X·Oᵢ(X²) (even and odd coefficients) and
 //! fᵢ₊₁ = (1 − xᵢ)·Eᵢ + xᵢ·Oᵢ. Folding by variable i halves the polynomial, and after ℓ

@@ -20,7 +20,7 @@
 //! # The protocol (made non-interactive with [`transcript`])
 //! 1. The transcript absorbs the unit id, m, k, n, the SRS id and the three commitments.
 //! 2. Challenges `r_j ∈ F^c`, `r_i ∈ F^a`. The prover sends `v = C̃(r_j, r_i)`.
-//! 3. Since C[i][j] = Σ_x A[i][x]·B[x][j] for every i, j, multilinear extension gives
+//! 3. Since `C[i][j] = Σ_x A[i][x]·B[x][j]` for every i, j, multilinear extension gives
 //!    `C̃(r_j, r_i) = Σ_{x ∈ {0,1}^b} Ã(x, r_i)·B̃(r_j, x)`. A sumcheck of b rounds proves
 //!    this sum: in round t the prover sends `g_t(0), g_t(1), g_t(2)` of the degree-2
 //!    polynomial `g_t(X) = Σ Ã(ρ₀…ρ_{t−1}, X, x', r_i)·B̃(r_j, ρ₀…ρ_{t−1}, X, x')`; the
