@@ -66,6 +66,18 @@ fn setup_prove_verify_round_trip_and_tampering() {
     let o = teraproof(&["verify", "--keys", "KEYDIR", "--c", "C2.json", "RECEIPT.json"], d);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("invalid"), "{}", stdout(&o));
+    // A C from the supplier that is no int32 matrix (here an int8 file, then junk) is an
+    // invalid result, exit 1, in --json too; a C that cannot be opened stops the check (2).
+    std::fs::write(d.join("JUNK.json"), "not a matrix").unwrap();
+    for bad in ["A.json", "JUNK.json"] {
+        let o = teraproof(&["verify", "--keys", "KEYDIR", "--c", bad, "RECEIPT.json"], d);
+        assert_eq!(o.status.code(), Some(1), "{o:?}");
+        assert!(stdout(&o).contains("not an int32 matrix"), "{}", stdout(&o));
+        let o = teraproof(&["verify", "--keys", "KEYDIR", "--c", bad, "--json", "RECEIPT.json"], d);
+        assert_eq!(o.status.code(), Some(1), "{o:?}");
+        let verdicts: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(verdicts[0]["verdict"], "invalid", "{verdicts}");
+    }
 
     // A forged dC: exit 1 with the reason.
     let mut bad = receipt.clone();

@@ -28,8 +28,8 @@ extern "C" {
 
 typedef enum tp_status {
     TP_OK = 0,
-    TP_ERR_INVALID_ARGUMENT = 1,   /* a NULL pointer, text that is not UTF-8, or (tp_verify_job) a
-                                      matrix that does not parse or has the wrong dtype */
+    TP_ERR_INVALID_ARGUMENT = 1,   /* a NULL pointer, text that is not UTF-8, or (tp_verify_job) an
+                                      A or B that does not parse or has the wrong dtype */
     TP_ERR_BAD_KEY = 2,            /* the key directory, manifest or key bytes are unusable */
     TP_ERR_MALFORMED_RECEIPT = 3,  /* not a receipt: bad JSON, fields, hex or length */
     TP_ERR_UNSUPPORTED_VERSION = 4,
@@ -80,8 +80,10 @@ tp_status tp_verify_statement(const tp_verifier *verifier, const char *receipt_j
 /* Verifies a receipt for a job: the receipt as tp_verify_receipt does, then that its dA
  * and dB are the digests of a_json and b_json (the int8 inputs the buyer sent) and, when
  * c_json is not NULL, that its dC is the digest of c_json (the int32 output received).
- * TP_ERR_DATA_MISMATCH: the proof is valid but about other matrices (the message says
- * which); TP_ERR_INVALID_ARGUMENT: a matrix that does not parse, or a NULL receipt, A or B. */
+ * The proof is checked first. TP_ERR_DATA_MISMATCH: the proof is valid but about other
+ * matrices (the message says which), or c_json (the supplier's output) is not an int32
+ * matrix; TP_ERR_INVALID_ARGUMENT: a_json or b_json (the caller's own) does not parse, or
+ * a NULL receipt, A or B. */
 tp_status tp_verify_job(const tp_verifier *verifier, const char *receipt_json, const char *a_json,
                         const char *b_json, const char *c_json, char *err, size_t err_len);
 

@@ -29,7 +29,7 @@ use teraproof_verifier::{JobVerifier, KeyManifest, UnitVerifyingKey, Verifier, V
 pub enum TpStatus {
     /// success
     Ok = 0,
-    /// a NULL pointer, text that is not UTF-8, or (`tp_verify_job`) a matrix that does
+    /// a NULL pointer, text that is not UTF-8, or (`tp_verify_job`) an A or B that does
     /// not parse or has the wrong dtype
     InvalidArgument = 1,
     /// the key directory, manifest or key bytes are unusable
@@ -48,7 +48,8 @@ pub enum TpStatus {
     ProofRejected = 8,
     /// a caught panic: a bug in teraproof
     Internal = 9,
-    /// a valid receipt, but about other matrices than the ones given (`tp_verify_job`)
+    /// a valid receipt, but about other matrices than the ones given, or a supplier's
+    /// C that is not an int32 matrix (`tp_verify_job`)
     DataMismatch = 10,
     /// a job receipt whose units do not make up its job: a unit missing, repeated,
     /// reordered or foreign, a broken chain, a tile digest or shape that does not fit
@@ -364,12 +365,23 @@ pub unsafe extern "C" fn tp_verify_job(
         guarded(err, err_len, || {
             let v = live(verifier)?;
             let receipt = Receipt::from_json(text(receipt_json, "receipt_json")?).map_err(VerifyError::from)?;
+            // A and B are the caller's own: one that does not parse is its argument error.
             let a = matrix_argument::<i8>(text(a_json, "a_json")?, "a_json")?;
             let b = matrix_argument::<i8>(text(b_json, "b_json")?, "b_json")?;
-            // NULL means the output was not delivered; anything else must be a matrix.
-            let c =
-                if c_json.is_null() { None } else { Some(matrix_argument::<i32>(text(c_json, "c_json")?, "c_json")?) };
-            v.verifier.verify_job(&receipt, &a, &b, c.as_ref())?;
+            // The proof first: a forged receipt is reported as such whatever C is.
+            v.verifier.verify(&receipt)?;
+            v.verifier.check_inputs(&receipt, Some(&a), Some(&b))?;
+            // NULL means the output was not delivered. C comes from the supplier: one that
+            // is not an int32 matrix is the supplier's fault, a data mismatch.
+            if !c_json.is_null() {
+                let c = Matrix::<i32>::from_json(text(c_json, "c_json")?).map_err(|e| {
+                    Failure(
+                        TpStatus::DataMismatch,
+                        format!("c_json: the supplier's output is not an int32 matrix: {e}"),
+                    )
+                })?;
+                v.verifier.check_output(&receipt, &c)?;
+            }
             Ok(())
         })
     }
@@ -676,9 +688,25 @@ mod tests {
             assert_eq!(job(&a_json, &a_json, None, &mut err), TpStatus::DataMismatch);
             assert_eq!(job(&json("[1, 2]".into()), &b_json, None, &mut err), TpStatus::InvalidArgument);
             assert!(CStr::from_ptr(err.as_ptr()).to_str().unwrap().starts_with("a_json: "));
-            // C of dtype i8 is not an output.
-            assert_eq!(job(&a_json, &b_json, Some(&a_json), &mut err), TpStatus::InvalidArgument);
+            // C of dtype i8, or no matrix at all, is not an output: the supplier's fault.
+            assert_eq!(job(&a_json, &b_json, Some(&a_json), &mut err), TpStatus::DataMismatch);
             assert!(CStr::from_ptr(err.as_ptr()).to_str().unwrap().starts_with("c_json: "));
+            assert_eq!(job(&a_json, &b_json, Some(&json("nonsense".into())), &mut err), TpStatus::DataMismatch);
+            // With a forged receipt the proof is reported first, whatever C is.
+            let mut forged = proved.receipt.clone();
+            forged.dc = teraproof_core::digest_matrix(&Matrix::<i32>::zeros(2, 2).unwrap());
+            let forged_json = CString::new(forged.to_json()).unwrap();
+            let bad_c = json("nonsense".into());
+            let status = tp_verify_job(
+                verifier,
+                forged_json.as_ptr(),
+                a_json.as_ptr(),
+                b_json.as_ptr(),
+                bad_c.as_ptr(),
+                err.as_mut_ptr(),
+                512,
+            );
+            assert_eq!(status, TpStatus::ProofRejected);
 
             // The statement of a valid receipt, and nothing for a short buffer or a forgery.
             let mut out = [1 as c_char; 512];

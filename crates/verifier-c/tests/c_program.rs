@@ -138,7 +138,8 @@ fn c_program_verifies_and_rejects() {
     // A and B swapped (both are int8, but of other shapes), and matrices that do not parse.
     job(&b_json, &a_json, None, TpStatus::DataMismatch);
     job("{\"dtype\":\"i8\"}", &b_json, None, TpStatus::InvalidArgument);
-    job(&a_json, &b_json, Some(&a_json), TpStatus::InvalidArgument);
+    // A C that is not an int32 matrix is the supplier's fault: a data mismatch.
+    job(&a_json, &b_json, Some(&a_json), TpStatus::DataMismatch);
     // A job check verifies the proof first: a forged receipt is rejected as such.
     let mut forged_job = receipt.clone();
     forged_job["dc"] = teraproof_core::digest_matrix(&other).to_string().into();
