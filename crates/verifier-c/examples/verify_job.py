@@ -14,10 +14,12 @@ supplier delivered (optional). Prints the verdict and exits with teraproof's sta
 code: 0 valid, 10 a valid proof about other matrices, 8 a false proof, and so on
 (include/teraproof.h lists them all). The script's own failures use codes no status
 has: 64 for a wrong command line, 65 for a file holding a NUL byte (C would see only
-the text before it), 66 for a file it cannot read.
+the text before it), 66 for a file it cannot read, 69 for a LIBRARY it cannot load (or
+one without the functions it calls). A valid receipt under keys from an INSECURE
+development setup is reported as such.
 """
 
-EX_USAGE, EX_DATAERR, EX_NOINPUT = 64, 65, 66
+EX_USAGE, EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE = 64, 65, 66, 69
 
 import ctypes
 import json
@@ -52,6 +54,8 @@ def load(library_path):
     lib.tp_verifier_load.restype = ctypes.c_int
     lib.tp_verifier_unit.argtypes = [ctypes.c_void_p]
     lib.tp_verifier_unit.restype = ctypes.c_char_p
+    lib.tp_verifier_insecure.argtypes = [ctypes.c_void_p]
+    lib.tp_verifier_insecure.restype = ctypes.c_int
     lib.tp_verify_job.argtypes = [ctypes.c_void_p] + [ctypes.c_char_p] * 5 + [ctypes.c_size_t]
     lib.tp_verify_job.restype = ctypes.c_int
     lib.tp_verifier_free.argtypes = [ctypes.c_void_p]
@@ -122,7 +126,11 @@ def main(argv):
     except InputError as e:
         print(e, file=sys.stderr)
         return e.code
-    lib = load(argv[1])
+    try:
+        lib = load(argv[1])
+    except (OSError, AttributeError) as e:
+        print(f"cannot load the library {argv[1]}: {e}", file=sys.stderr)
+        return EX_UNAVAILABLE
     if is_job_receipt(files[0]):
         return verify_gemm_job(lib, argv[2], files)
     err = ctypes.create_string_buffer(512)
@@ -138,7 +146,9 @@ def main(argv):
         status = lib.tp_verify_job(verifier, receipt, a, b, c, err, len(err))
         name = STATUS_NAMES.get(status, str(status))
         if status == 0:
-            print(f"valid: teraproof {lib.tp_version().decode()}, unit {unit}, the job's own inputs")
+            insecure = lib.tp_verifier_insecure(verifier) == 1
+            warning = " (INSECURE development keys: anyone who knows the seed can forge)" if insecure else ""
+            print(f"valid: teraproof {lib.tp_version().decode()}, unit {unit}, the job's own inputs{warning}")
         else:
             print(f"invalid ({name}): {err.value.decode()}")
         return status

@@ -66,6 +66,11 @@ const char *tp_verifier_unit(const tp_verifier *verifier);
  * another job passes too. To check a job, use tp_verify_job. */
 tp_status tp_verify_receipt(const tp_verifier *verifier, const char *receipt_json, char *err, size_t err_len);
 
+/* 1 when the verifier's key comes from an INSECURE development setup (anyone who knows its
+ * seed can forge receipts that pass: tell the user), 0 when it does not, -1 for NULL. A
+ * receipt that passes carries the same mark as its key. */
+int tp_verifier_insecure(const tp_verifier *verifier);
+
 /* Verifies a receipt as tp_verify_receipt does and, when it is valid, writes its statement
  * id "unit:dA:dB:dC" (the unit's canonical id and the digests as canonical decimals, at
  * most about 270 bytes; 512 is always enough) into out, NUL-terminated. That is what a

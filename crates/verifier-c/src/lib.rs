@@ -280,6 +280,19 @@ pub unsafe extern "C" fn tp_verifier_unit(verifier: *const TpVerifier) -> *const
     }
 }
 
+/// `tp_verifier_insecure`: see the header.
+///
+/// # Safety
+/// `verifier` is NULL or a live pointer from this library.
+#[no_mangle]
+pub unsafe extern "C" fn tp_verifier_insecure(verifier: *const TpVerifier) -> std::ffi::c_int {
+    // SAFETY: by the contract, NULL or a live `TpVerifier` we allocated; only read.
+    match unsafe { verifier.as_ref() } {
+        Some(v) => std::ffi::c_int::from(v.verifier.key().insecure_dev_setup()),
+        None => -1,
+    }
+}
+
 /// `tp_verify_receipt`: see the header.
 ///
 /// # Safety
@@ -611,6 +624,22 @@ pub unsafe extern "C" fn tp_verifier_free(verifier: *mut TpVerifier) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_insecure_mark_of_a_verifiers_key_is_reported() {
+        let unit: teraproof_core::UnitSpec = "mm-i8-2x2x2".parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        teraproof_prover::setup_dev(unit, 3).unwrap().save(dir.path()).unwrap();
+        let key_dir = std::ffi::CString::new(dir.path().to_str().unwrap()).unwrap();
+        let mut verifier: *mut TpVerifier = std::ptr::null_mut();
+        // SAFETY: a live CString and a live out pointer; the verifier is freed once.
+        unsafe {
+            assert_eq!(tp_verifier_load(key_dir.as_ptr(), &mut verifier, std::ptr::null_mut(), 0), TpStatus::Ok);
+            assert_eq!(tp_verifier_insecure(verifier), 1);
+            assert_eq!(tp_verifier_insecure(std::ptr::null()), -1);
+            tp_verifier_free(verifier);
+        }
+    }
 
     #[test]
     fn null_arguments_are_errors_not_crashes() {

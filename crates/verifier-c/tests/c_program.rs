@@ -194,6 +194,7 @@ fn c_program_verifies_and_rejects() {
     let (code, text) = python_job(&receipt_path, &a_path, Some(&c_path));
     assert_eq!(code, Some(TpStatus::Ok as i32), "{text}");
     assert!(text.starts_with("valid: ") && text.contains("unit mm-i8-3x5x7"), "{text}");
+    assert!(text.contains("INSECURE development keys"), "the dev keys' mark is reported: {text}");
     let (code, text) = python_job(&receipt_path, &changed_path, None);
     assert_eq!(code, Some(TpStatus::DataMismatch as i32), "{text}");
     assert!(text.contains("TP_ERR_DATA_MISMATCH") && text.contains("A's digest"), "{text}");
@@ -207,6 +208,19 @@ fn c_program_verifies_and_rejects() {
     assert_eq!(code, Some(65), "{text}");
     let (code, text) = python_job(&d.join("py-missing.json"), &a_path, None);
     assert_eq!(code, Some(66), "{text}");
+    // A library it cannot load: its own status, a message, no traceback.
+    let o = Command::new(&python)
+        .arg(&script)
+        .arg(d.join("no-such-library.so"))
+        .arg(d.join("keys"))
+        .arg(&receipt_path)
+        .arg(&a_path)
+        .arg(&b_path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(69), "{text}");
+    assert!(text.contains("cannot load the library") && !text.contains("Traceback"), "{text}");
 }
 
 fn python3() -> Option<String> {
