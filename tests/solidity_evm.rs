@@ -73,11 +73,17 @@ impl Chain {
 
     /// Calls the contract; `Some(returned bool, gas)` or `None` when it reverted/halted.
     fn call(&mut self, data: Vec<u8>) -> Option<(bool, u64)> {
+        self.call_with_gas(data, 10_000_000).ok()
+    }
+
+    /// Calls the contract with a gas limit: `Ok(returned bool, gas)`, or `Err` with the
+    /// revert data as text (empty for a halt, such as running out of gas).
+    fn call_with_gas(&mut self, data: Vec<u8>, limit: u64) -> Result<(bool, u64), String> {
         let tx = TxEnv::builder()
             .caller(self.caller)
             .kind(TxKind::Call(self.contract))
             .data(Bytes::from(data))
-            .gas_limit(10_000_000)
+            .gas_limit(limit)
             .nonce(self.nonce)
             .build()
             .unwrap();
@@ -87,9 +93,10 @@ impl Chain {
                 let out = output.data();
                 assert_eq!(out.len(), 32, "verifyProof returns one word");
                 assert!(out[..31].iter().all(|&b| b == 0) && out[31] <= 1, "a bool");
-                Some((out[31] == 1, gas.tx_gas_used()))
+                Ok((out[31] == 1, gas.tx_gas_used()))
             }
-            _ => None,
+            ExecutionResult::Revert { output, .. } => Err(String::from_utf8_lossy(&output).into_owned()),
+            ExecutionResult::Halt { .. } => Err(String::new()),
         }
     }
 }
@@ -139,6 +146,18 @@ fn generated_contract_verifies_in_the_evm() {
     let (ok, gas) = chain.call(honest.clone()).expect("an honest call does not revert");
     assert!(ok, "the contract rejected an honest proof");
     println!("verifyProof gas (whole transaction, honest proof): {gas}");
+
+    // Too little gas never turns a valid proof into `false`: at every limit from the
+    // honest call's gas down, the call passes, reverts or halts; the pairing's own
+    // shortfall reverts with a reason (EIP-150 forwards only 63/64 of what is left).
+    let mut reasons = 0;
+    for limit in (60_000..gas + 1_000_000).rev().step_by(7_919) {
+        match chain.call_with_gas(honest.clone(), limit) {
+            Ok((ok, _)) => assert!(ok, "a valid proof answered false with a gas limit of {limit}"),
+            Err(reason) => reasons += usize::from(reason.contains("too little gas")),
+        }
+    }
+    assert!(reasons > 0, "no tight limit reverted with the contract's reason");
 
     // Another receipt's proof with this receipt's inputs.
     let other = solidity::calldata(&receipt_for(unit, &prover, 2)).unwrap();

@@ -8,7 +8,10 @@
 //! It does not revert on bad values: a public input `≥ r`, a coordinate `≥ q`, a proof
 //! point written as the identity `(0, 0)` (refused, as the Rust verifier refuses it), a
 //! point off its curve (the precompiles refuse it) or a failed pairing all return
-//! `false`. (Calldata too short for the signature is reverted by Solidity's ABI
+//! `false`. It **reverts with a reason** when a precompile may have failed for want of
+//! gas (EIP-150 forwards at most 63/64 of what is left): `ecMul`/`ecAdd` on its own
+//! constants fail only so, and a failed pairing that did not get its full allowance is
+//! reverted rather than answered `false`, so a valid proof never reads as false. (Calldata too short for the signature is reverted by Solidity's ABI
 //! decoder before the function runs.) Checking inputs `< r` matters: `ecMul` reduces
 //! its scalar, so without the check `dA + r` would verify as `dA`.
 //!
@@ -131,7 +134,8 @@ contract {CONTRACT_NAME} {{
 
 {constants}
     /// @return true exactly when the proof verifies for these public inputs (false, not a
-    ///         revert, for any values that do not).
+    ///         revert, for any values that do not). Reverts with a reason when too little
+    ///         gas is left for a precompile, so a valid proof never reads as false.
     function verifyProof(
         uint256[2] calldata a,
         uint256[2][2] calldata b,
@@ -156,7 +160,12 @@ contract {CONTRACT_NAME} {{
             lx, ly, GAMMA_X1, GAMMA_X0, GAMMA_Y1, GAMMA_Y0,
             c[0], c[1], DELTA_X1, DELTA_X0, DELTA_Y1, DELTA_Y0
         ];
+        // The pairing gets its full allowance only when 63/64 of what is left covers it
+        // (EIP-150). A failure with the full allowance is a bad proof point (false); one
+        // with less may be running out of gas, which must not pass for a false proof.
+        bool fullAllowance = gasleft() / 64 * 63 >= EC_PAIRING_GAS + 10000;
         (bool success, bytes memory out) = address(0x08).staticcall{{gas: EC_PAIRING_GAS}}(abi.encode(pairs));
+        if (!success && !fullAllowance) revert("teraproof: too little gas left for ecPairing; give the call more gas");
         return success && out.length == 32 && abi.decode(out, (uint256)) == 1;
     }}
 
@@ -169,10 +178,11 @@ contract {CONTRACT_NAME} {{
             (bool mulOk, bytes memory term) = address(0x07).staticcall{{gas: EC_MUL_GAS}}(
                 abi.encode(ic[i][0], ic[i][1], input[i])
             );
-            if (!mulOk || term.length != 64) return (false, 0, 0);
+            // Our own constants and an input below r: only missing gas makes these fail.
+            if (!mulOk || term.length != 64) revert("teraproof: ecMul failed (too little gas?)");
             (uint256 termX, uint256 termY) = abi.decode(term, (uint256, uint256));
             (bool addOk, bytes memory sum) = address(0x06).staticcall{{gas: EC_ADD_GAS}}(abi.encode(x, y, termX, termY));
-            if (!addOk || sum.length != 64) return (false, 0, 0);
+            if (!addOk || sum.length != 64) revert("teraproof: ecAdd failed (too little gas?)");
             (x, y) = abi.decode(sum, (uint256, uint256));
         }}
         return (true, x, y);
