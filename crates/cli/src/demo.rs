@@ -73,6 +73,7 @@ pub fn cached_dev_keys(spec: &UnitSpec) -> Result<(UnitKeys, String)> {
 
 pub fn run(unit: &str, seed: u64, backend: Backend) -> Result<ExitCode> {
     let spec: UnitSpec = unit.parse()?;
+    crate::fit::check_fits("the demo", teraproof_core::UnitKind::Product, &spec)?;
     let cost = circuit_cost(&spec)?;
     let root = cache_dir();
     println!(

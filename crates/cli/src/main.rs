@@ -4,6 +4,7 @@
 
 mod bench;
 mod demo;
+mod fit;
 mod fleet;
 mod fleet_bench;
 mod gpu_bench;
@@ -507,6 +508,7 @@ pub(crate) fn run_setup(spec: UnitSpec, dev_seed: Option<u64>, out: &Path) -> Re
 }
 
 fn run_setup_of_kind(kind: UnitKind, spec: UnitSpec, dev_seed: Option<u64>, out: &Path) -> Result<UnitKeys> {
+    fit::check_fits("setup", kind, &spec)?;
     let constraints = teraproof_prover::constraints_of(kind, &spec)?;
     let pb = spinner(format!("setting up {} ({constraints} constraints)", kind.unit_id(&spec)));
     let mut keys = match dev_seed {
@@ -584,6 +586,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let outputs: Vec<&Path> = std::iter::once(out.as_path()).chain(c_out.as_deref()).collect();
             check_outputs(&outputs, &[&a, &b], Some(&keys))?;
+            // The proof's peak is about twice the proving key: refuse before loading it.
+            let manifest = teraproof_verifier::KeyManifest::from_json(&read(&keys.join("keys.json"))?)
+                .with_context(|| format!("cannot load keys from {}", keys.display()))?;
+            if let Ok((kind, spec)) = UnitKind::parse_unit_id(&manifest.unit) {
+                fit::check_fits("proving", kind, &spec)?;
+            }
             let keys =
                 UnitKeys::load(&keys, None).with_context(|| format!("cannot load keys from {}", keys.display()))?;
             let a = read_matrix::<i8>(&a)?;
@@ -734,6 +742,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "digest_equalities": cost.digest_equalities,
                 },
                 "public_inputs": ["dA", "dB", "dC"],
+                "groth16_estimate": estimate_json(UnitKind::Product, &spec)?,
                 "accumulate": {
                     "id": UnitKind::Accumulate.unit_id(&spec),
                     "constraints": acc.constraints,
@@ -745,6 +754,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         "digest_equalities": acc.digest_equalities,
                     },
                     "public_inputs": UnitKind::Accumulate.input_names(),
+                    "groth16_estimate": estimate_json(UnitKind::Accumulate, &spec)?,
                 },
             });
             println!("{}", serde_json::to_string_pretty(&info)?);
@@ -754,6 +764,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// A count that must be at least 1 (a median of no runs is not a measurement).
+/// `info`'s estimate of a Groth16 unit's key and peak memory, and whether it fits here.
+fn estimate_json(kind: UnitKind, spec: &UnitSpec) -> Result<serde_json::Value> {
+    let e = fit::estimate(kind, spec)?;
+    let memory = fit::machine_memory();
+    Ok(serde_json::json!({
+        "proving_key_bytes": e.proving_key_bytes,
+        "peak_memory_bytes": e.peak_bytes,
+        "basis": format!(
+            "{} bytes per constraint and a peak of {}x the key, fitted to measurements (estimates)",
+            fit::KEY_BYTES_PER_CONSTRAINT,
+            fit::PEAK_OVER_KEY
+        ),
+        "machine_memory_bytes": memory,
+        "fits_this_machine": memory.map(|m| e.peak_bytes <= m),
+    }))
+}
+
 /// The system asked for, else the one the key directory holds.
 fn system_of(keys: &Path, asked: Option<System>) -> System {
     asked.unwrap_or_else(|| {

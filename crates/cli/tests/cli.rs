@@ -655,3 +655,32 @@ fn json_files_end_with_a_newline() {
         assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{f}");
     }
 }
+
+/// Work that cannot fit this machine is refused at once, with the estimate and what to do
+/// instead, never an abort in a failed allocation; `info` gives the estimates.
+#[test]
+fn impossible_units_are_refused_up_front_with_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for args in [
+        vec!["setup", "--unit", "CU-4096", "--dev-seed", "1", "--out", "K"],
+        vec!["setup", "--unit", "mm-i8-1048576x131071x1048576", "--dev-seed", "1", "--out", "K"],
+        vec!["demo", "--unit", "CU-4096"],
+    ] {
+        let o = teraproof(&args, d);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("would not fit this machine") && err.contains("proving key of about"), "{err}");
+        assert!(err.contains("job of standard units"), "{err}");
+        assert!(!d.join("K").exists(), "nothing was written");
+    }
+    let o = teraproof(&["info", "CU-64"], d);
+    let info: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let estimate = &info["groth16_estimate"];
+    assert!(estimate["proving_key_bytes"].as_u64().unwrap() > 40_000_000, "{estimate}");
+    assert_eq!(estimate["peak_memory_bytes"].as_u64().unwrap(), 2 * estimate["proving_key_bytes"].as_u64().unwrap());
+    assert_eq!(estimate["fits_this_machine"], true);
+    let o = teraproof(&["info", "CU-4096"], d);
+    let info: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(info["groth16_estimate"]["fits_this_machine"], false, "{info}");
+}
