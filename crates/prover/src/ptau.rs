@@ -27,7 +27,7 @@ use std::path::Path;
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::pairing::Pairing;
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
-use ark_ff::{BigInt, PrimeField, UniformRand, Zero};
+use ark_ff::{BigInt, BigInteger, PrimeField, UniformRand, Zero};
 use thiserror::Error;
 
 /// The largest power a public Powers of Tau has (2^28 constraints).
@@ -205,7 +205,7 @@ pub fn read_powers(path: &Path, need: usize) -> Result<PtauPowers, PtauError> {
     if u32_at(&h, 0) as usize != N8 {
         return Err(PtauError::Format(format!("field elements of {} bytes (bn128 has {N8})", u32_at(&h, 0))));
     }
-    if h[4..4 + N8] != Fq::MODULUS.to_bytes_le_array() {
+    if h[4..4 + N8] != Fq::MODULUS.to_bytes_le()[..] {
         return Err(PtauError::Format("its base field is not bn128's (another curve)".into()));
     }
     let power = u32_at(&h, 4 + N8);
@@ -248,20 +248,6 @@ pub fn read_powers(path: &Path, need: usize) -> Result<PtauPowers, PtauError> {
     Ok(PtauPowers { power, g1, g2, tau_g2 })
 }
 
-trait ToBytesLe {
-    fn to_bytes_le_array(&self) -> [u8; N8];
-}
-
-impl ToBytesLe for BigInt<4> {
-    fn to_bytes_le_array(&self) -> [u8; N8] {
-        let mut out = [0u8; N8];
-        for (i, limb) in self.0.iter().enumerate() {
-            out[8 * i..8 * i + 8].copy_from_slice(&limb.to_le_bytes());
-        }
-        out
-    }
-}
-
 /// Checks that `g1[i + 1] = τ·g1[i]` for the τ of `tau_g2`, for every i: with random
 /// ρᵢ, `e(Σ ρᵢ·g1[i+1], H) = e(Σ ρᵢ·g1[i], τ·H)`. A false pair survives with
 /// probability 1/|Fr| over the ρᵢ (drawn from the OS after the file was read). τ must
@@ -302,7 +288,7 @@ pub(crate) fn write_test_ptau(path: &Path, power: u32, tau: Fr) {
     use ark_ec::scalar_mul::ScalarMul;
     let g1 = G1Projective::generator().batch_mul(&scalars);
     let g2 = G2Projective::generator().batch_mul(&scalars[..g2_count]);
-    let fq = |out: &mut Vec<u8>, x: &Fq| out.extend_from_slice(&x.0.to_bytes_le_array());
+    let fq = |out: &mut Vec<u8>, x: &Fq| out.extend_from_slice(&x.0.to_bytes_le());
     let mut out = Vec::new();
     out.extend_from_slice(b"ptau");
     out.extend_from_slice(&1u32.to_le_bytes());
@@ -314,7 +300,7 @@ pub(crate) fn write_test_ptau(path: &Path, power: u32, tau: Fr) {
     };
     let mut header = Vec::new();
     header.extend_from_slice(&(N8 as u32).to_le_bytes());
-    header.extend_from_slice(&Fq::MODULUS.to_bytes_le_array());
+    header.extend_from_slice(&Fq::MODULUS.to_bytes_le());
     header.extend_from_slice(&power.to_le_bytes());
     header.extend_from_slice(&power.to_le_bytes());
     section(&mut out, 1, header);
