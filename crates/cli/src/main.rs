@@ -4,6 +4,7 @@
 
 mod bench;
 mod demo;
+mod files;
 mod fit;
 mod fleet;
 mod fleet_bench;
@@ -27,6 +28,7 @@ use teraproof_core::{digest_matrix, AnyMatrix, Matrix, Receipt, UnitKind, UnitSp
 use teraproof_prover::{setup_dev_of_kind, setup_with_rng_of_kind, Backend, UnitKeys};
 use teraproof_verifier::{UnitVerifyingKey, Verifier, VerifyError};
 
+pub(crate) use crate::files::*;
 use crate::sumcheck::System;
 
 #[derive(Parser)]
@@ -335,146 +337,6 @@ enum ExportCommand {
     },
 }
 
-/// The most a unit receipt file may hold (a receipt is about 1 KB).
-pub(crate) const RECEIPT_CAP: u64 = 64 << 10;
-/// The most a job receipt file may hold (about a million unit receipts).
-pub(crate) const JOB_RECEIPT_CAP: u64 = 1 << 30;
-/// The most a matrix JSON file may hold (larger matrices go in .npy files, whose
-/// reading is bounded by their data).
-pub(crate) const MATRIX_JSON_CAP: u64 = 1 << 30;
-
-/// "64 KiB", "1 GiB".
-fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
-        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
-        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
-        n => format!("{n} bytes"),
-    }
-}
-
-/// Why a capped read stopped.
-#[derive(Debug)]
-pub(crate) enum ReadError {
-    /// the file could not be opened or read
-    Io(std::io::Error),
-    /// the file holds more than the cap for its kind
-    TooLarge { cap: u64, what: &'static str },
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::Io(e) => write!(f, "{e}"),
-            ReadError::TooLarge { cap, what } => {
-                write!(f, "it holds more than {}, the most a {what} may; not read further", human_bytes(*cap))
-            }
-        }
-    }
-}
-
-/// Reads at most `cap` bytes of `path` (a `what`), refusing a file that holds more:
-/// `verify /dev/zero` stops at the cap instead of reading until memory runs out.
-pub(crate) fn read_capped(path: &Path, cap: u64, what: &'static str) -> std::result::Result<Vec<u8>, ReadError> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
-    let mut bytes = Vec::new();
-    file.take(cap + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
-    if bytes.len() as u64 > cap {
-        return Err(ReadError::TooLarge { cap, what });
-    }
-    Ok(bytes)
-}
-
-/// A receipt file as text, capped.
-pub(crate) fn read(path: &Path) -> Result<String> {
-    let bytes = read_capped(path, RECEIPT_CAP, "receipt")
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))
-}
-
-/// Writes `text` to `path` atomically (see [`write_bytes`]), ending a JSON file with a
-/// newline as text files should.
-pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
-    if path.extension().is_some_and(|e| e == "json") && !text.ends_with('\n') {
-        return write_bytes(path, format!("{text}\n").as_bytes());
-    }
-    write_bytes(path, text.as_bytes())
-}
-
-/// Writes `bytes` to a temporary file beside `path` and renames it into place: a failed
-/// write (a full disk) leaves no half-made file, and a symbolic or hard link at `path`
-/// is replaced, never written through, so the file it pointed to is untouched. The
-/// folder is made when missing.
-pub(crate) fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    let failed = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", path.display());
-    // A fresh file of a random name, created exclusively: nothing already there (a
-    // link planted at a guessable name) is ever written through.
-    let mut tmp = tempfile::Builder::new().prefix(".teraproof-").suffix(".tmp").tempfile_in(parent).map_err(failed)?;
-    tmp.write_all(bytes).map_err(failed)?;
-    // The file replaced keeps its permissions (a receipt kept 0600 stays 0600).
-    if let Some(old) = std::fs::metadata(path).ok().filter(|m| m.is_file()) {
-        let _ = tmp.as_file().set_permissions(old.permissions());
-    }
-    // On disk before the rename, so that a crash leaves the old file or the new one.
-    tmp.as_file().sync_all().map_err(failed)?;
-    tmp.persist(path).map_err(|e| failed(e.error))?;
-    Ok(())
-}
-
-/// Makes the folders outputs go in (as writing them would), so that they can be checked.
-pub(crate) fn make_output_folders(outputs: &[&Path]) -> Result<()> {
-    for path in outputs {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-    }
-    Ok(())
-}
-
-/// A matrix file: `.npy` (recognised by its magic bytes, read as a stream) or matrix
-/// JSON.
-pub(crate) fn read_matrix<T: teraproof_core::npy::NpyElement>(path: &Path) -> Result<Matrix<T>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let mut magic = Vec::with_capacity(6);
-    (&mut reader).take(6).read_to_end(&mut magic).with_context(|| format!("cannot read {}", path.display()))?;
-    let invalid = || format!("{} is not a valid {} matrix", path.display(), T::DTYPE);
-    if magic == teraproof_core::npy::NPY_MAGIC {
-        return Matrix::<T>::from_npy(std::io::Cursor::new(magic).chain(reader)).with_context(invalid);
-    }
-    let mut bytes = magic;
-    (&mut reader)
-        .take(MATRIX_JSON_CAP + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if bytes.len() as u64 > MATRIX_JSON_CAP {
-        bail!(
-            "cannot read {}: {}; save large matrices as .npy",
-            path.display(),
-            ReadError::TooLarge { cap: MATRIX_JSON_CAP, what: "matrix JSON file" }
-        );
-    }
-    let text =
-        String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is neither .npy nor JSON text", path.display()))?;
-    Matrix::<T>::from_json(&text).with_context(invalid)
-}
-
-/// Writes a matrix as `.npy` when the file name ends in `.npy`, else as matrix JSON.
-pub(crate) fn write_matrix<T: teraproof_core::npy::NpyElement>(path: &Path, matrix: &Matrix<T>) -> Result<()> {
-    if path.extension().is_some_and(|e| e == "npy") {
-        let mut bytes = Vec::new();
-        matrix.write_npy(&mut bytes)?;
-        write_bytes(path, &bytes)
-    } else {
-        write(path, &matrix.to_json())
-    }
-}
-
 /// What the spinner says while `backend` prepares a prover: a GPU's first run on a
 /// machine compiles the kernels (about a minute; later runs take them from the kernel
 /// cache), which must not look like a hang.
@@ -604,13 +466,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let output = prover.prove(&a, &b, &mut rand::rngs::OsRng)?;
             pb.finish_and_clear();
             write(&out, &output.receipt.to_json())?;
-            if let Some(c_out) = c_out {
-                write_matrix(&c_out, &output.c)?;
+            if let Some(c_out) = &c_out {
+                write_matrix(c_out, &output.c)?;
             }
             let t = &output.receipt.prover.timings;
-            println!("receipt {} ({} {}, {:.1} ms)", out.display(), spec, output.receipt.prover.backend, t.total_ms);
+            let shown = output_name(&out);
+            say(
+                &outputs,
+                format!("receipt {shown} ({} {}, {:.1} ms)", spec, output.receipt.prover.backend, t.total_ms),
+            );
             if insecure {
-                println!("WARNING: keys come from an INSECURE development setup; the receipt says so");
+                say(&outputs, "WARNING: keys come from an INSECURE development setup; the receipt says so");
             }
         }
         Command::Verify { keys, a, b, c, json, receipts, system, srs_id } => {
@@ -676,14 +542,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             write(&out, &teraproof_verifier::solidity::verifier_contract(&key))?;
-            println!(
-                "wrote {} (contract {}, unit {})",
-                out.display(),
-                teraproof_verifier::solidity::CONTRACT_NAME,
-                key.unit()
+            let outputs = [out.as_path()];
+            say(
+                &outputs,
+                format!(
+                    "wrote {} (contract {}, unit {})",
+                    output_name(&out),
+                    teraproof_verifier::solidity::CONTRACT_NAME,
+                    key.unit()
+                ),
             );
             if key.insecure_dev_setup() {
-                println!("WARNING: keys come from an INSECURE development setup; the contract says so");
+                say(&outputs, "WARNING: keys come from an INSECURE development setup; the contract says so");
             }
         }
         Command::Export(ExportCommand::Calldata { keys, receipt }) => {
@@ -811,76 +681,6 @@ fn at_least_one(text: &str) -> std::result::Result<usize, String> {
     }
 }
 
-/// Refuses, before any work, outputs that would overwrite each other, an input or
-/// anything in the key directory, and outputs whose folder does not exist.
-pub(crate) fn check_outputs(outputs: &[&Path], inputs: &[&Path], keys: Option<&Path>) -> Result<()> {
-    // A path as it will be written: its folder resolved, its file name kept.
-    let resolved = |path: &Path| -> Result<PathBuf> {
-        let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
-        let folder = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let folder = folder
-            .canonicalize()
-            .with_context(|| format!("cannot write {}: no folder {}", path.display(), folder.display()))?;
-        Ok(folder.join(name))
-    };
-    let keys = keys.and_then(|k| k.canonicalize().ok());
-    let inputs: Vec<PathBuf> = inputs.iter().filter_map(|p| p.canonicalize().ok()).collect();
-    // The inputs and the key files by what they are on disk, so that a hard link or a
-    // symbolic link to one of them is recognised whatever its name.
-    let mut protected: Vec<(u64, u64)> = inputs.iter().filter_map(|p| file_id(p)).collect();
-    if let Some(k) = &keys {
-        if let Ok(entries) = std::fs::read_dir(k) {
-            protected.extend(entries.flatten().filter_map(|e| file_id(&e.path())));
-        }
-        protected.extend(file_id(&k.join(teraproof_verifier::ACCUMULATE_KEYS_DIR)));
-        if let Ok(entries) = std::fs::read_dir(k.join(teraproof_verifier::ACCUMULATE_KEYS_DIR)) {
-            protected.extend(entries.flatten().filter_map(|e| file_id(&e.path())));
-        }
-    }
-    let mut seen = Vec::new();
-    for output in outputs {
-        let target = resolved(output)?;
-        if target.is_dir() {
-            bail!("cannot write {}: it is a folder", output.display());
-        }
-        if let Ok(meta) = std::fs::metadata(&target) {
-            if !meta.is_file() {
-                bail!("cannot write {}: it is not a regular file (a device, a pipe)", output.display());
-            }
-        }
-        if seen.contains(&target) {
-            bail!("two outputs would both be written to {}", output.display());
-        }
-        let inside_keys = |p: &Path| keys.as_ref().is_some_and(|k| p.starts_with(k));
-        if inside_keys(&target) || target.canonicalize().is_ok_and(|t| inside_keys(&t)) {
-            bail!("refusing to write {} inside the key directory", output.display());
-        }
-        let linked = file_id(&target).is_some_and(|id| protected.contains(&id));
-        if inputs.contains(&target) || linked {
-            bail!("refusing to overwrite the input {} with an output (or a link to one)", output.display());
-        }
-        seen.push(target);
-    }
-    Ok(())
-}
-
-/// (device, inode) of what `path` resolves to, where the platform has them.
-fn file_id(path: &Path) -> Option<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        None
-    }
-}
-
 /// Checks `receipt`'s digest of each given matrix (`("A" | "B" | "C", path)`).
 fn check_matrices(verifier: &Verifier, receipt: &Receipt, matrices: &[(&str, Option<PathBuf>)]) -> Result<Vec<String>> {
     let mut problems = Vec::new();
@@ -961,6 +761,9 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
     if matrices.iter().any(|(_, p)| p.is_some()) && receipts.len() > 1 {
         bail!("--a, --b and --c check one receipt's matrices; give a single receipt with them");
     }
+    let read_files: Vec<&Path> =
+        matrices.iter().filter_map(|(_, p)| p.as_deref()).chain(receipts.iter().map(PathBuf::as_path)).collect();
+    stdin_at_most_once(&read_files)?;
     let key =
         UnitVerifyingKey::load(keys).with_context(|| format!("cannot load verifying key from {}", keys.display()))?;
     let verifier = Verifier::new(key);

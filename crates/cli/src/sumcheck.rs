@@ -16,7 +16,10 @@ use teraproof_verifier::sumcheck::{Dims, SrsKey, SumcheckReceipt};
 
 use teraproof_verifier::sumcheck::receipt::MAX_SUMCHECK_RECEIPT_BYTES;
 
-use crate::{check_outputs, one_line, read_capped, read_matrix, spinner, write, write_matrix, ReadError, Verdict};
+use crate::{
+    check_outputs, one_line, output_name, read_capped, read_matrix, say, spinner, stdin_at_most_once, write,
+    write_matrix, ReadError, Verdict,
+};
 
 /// The proof systems a command can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -88,17 +91,16 @@ pub fn prove(keys: &Path, a: &Path, b: &Path, out: &Path, c_out: Option<&Path>, 
         write_matrix(c_out, &c)?;
     }
     let t = &output.receipt.prover.timings;
-    println!(
-        "receipt {} ({spec}, sumcheck, {}: commit {:.1} ms, sumcheck {:.1} ms, open {:.1} ms, total {:.1} ms)",
-        out.display(),
-        output.receipt.prover.backend,
-        t.commit_ms,
-        t.sumcheck_ms,
-        t.open_ms,
-        t.total_ms
+    let shown = output_name(out);
+    say(
+        &outputs,
+        format!(
+            "receipt {shown} ({spec}, sumcheck, {}: commit {:.1} ms, sumcheck {:.1} ms, open {:.1} ms, total {:.1} ms)",
+            output.receipt.prover.backend, t.commit_ms, t.sumcheck_ms, t.open_ms, t.total_ms
+        ),
     );
     if output.receipt.insecure_dev_setup {
-        println!("WARNING: the SRS is an INSECURE development SRS; the receipt says so");
+        say(&outputs, "WARNING: the SRS is an INSECURE development SRS; the receipt says so");
     }
     Ok(())
 }
@@ -120,6 +122,8 @@ pub fn verify(
     if (a.is_some() || b.is_some() || c.is_some()) && receipts.len() > 1 {
         bail!("--a, --b and --c check one receipt's matrices; give a single receipt with them");
     }
+    let read_files: Vec<&Path> = [a, b, c].into_iter().flatten().chain(receipts.iter().map(PathBuf::as_path)).collect();
+    stdin_at_most_once(&read_files)?;
     let key = Srs::load_key(keys).with_context(|| format!("cannot load the SRS key from {}", keys.display()))?;
     if let Some(pinned) = srs_id {
         if !pinned.eq_ignore_ascii_case(&key.id()) {

@@ -684,3 +684,90 @@ fn impossible_units_are_refused_up_front_with_the_estimate() {
     let info: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(info["groth16_estimate"]["fits_this_machine"], false, "{info}");
 }
+
+/// `teraproof` with `stdin` as its standard input.
+fn teraproof_with_stdin(args: &[&str], cwd: &Path, stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teraproof"))
+        .args(args)
+        .current_dir(cwd)
+        .env("TERAPROOF_CACHE", cwd.join("cache"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `-` is stdin where one file is read and stdout where one is written; the summary line
+/// then goes to stderr, so the pipe receives the file alone.
+#[test]
+fn a_dash_stands_for_stdin_or_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(teraproof(&["setup", "--unit", "mm-i8-2x3x2", "--dev-seed", "5", "--out", "K"], d).status.success());
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-2x3x2", "--seed", "2", "--out", "."], d).status.success());
+    let a = std::fs::read(d.join("A.json")).unwrap();
+    let o = teraproof_with_stdin(&["prove", "--keys", "K", "--a", "-", "--b", "B.json", "--out", "-"], d, &a);
+    assert!(o.status.success(), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("receipt stdout"), "{o:?}");
+    let receipt = o.stdout;
+    assert!(receipt.starts_with(b"{") && receipt.ends_with(b"}\n"), "the receipt alone on stdout");
+    let o = teraproof_with_stdin(&["verify", "--keys", "K", "--a", "A.json", "-"], d, &receipt);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(stdout(&o).starts_with("valid -: mm-i8-2x3x2") && stdout(&o).contains("A checked"), "{o:?}");
+    let o = teraproof_with_stdin(&["digest", "-"], d, &a);
+    assert_eq!(stdout(&o).trim(), stdout(&teraproof(&["digest", "A.json"], d)).trim());
+    let o = teraproof(&["export", "solidity", "--keys", "K", "--out", "-"], d);
+    assert!(stdout(&o).contains("contract TeraproofVerifier"), "{o:?}");
+    // stdin and stdout hold one file each.
+    for args in [
+        vec!["prove", "--keys", "K", "--a", "-", "--b", "-", "--out", "R.json"],
+        vec!["prove", "--keys", "K", "--a", "A.json", "--b", "B.json", "--out", "-", "--c-out", "-"],
+        vec!["verify", "--keys", "K", "-", "-"],
+    ] {
+        let o = teraproof_with_stdin(&args, d, &a);
+        assert_ne!(o.status.code(), Some(0), "{args:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("can stand for only one"), "{args:?}: {o:?}");
+    }
+}
+
+/// Messages speak of the user's files, never of the program's own types.
+#[test]
+fn messages_name_no_internal_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(teraproof(&["setup", "--unit", "mm-i8-2x3x2", "--dev-seed", "5", "--out", "K"], d).status.success());
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-2x3x2", "--seed", "2", "--out", "."], d).status.success());
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-3x3x3", "--seed", "2", "--out", "O"], d).status.success());
+    for (text, found) in [("5", "a number"), ("[1, 2]", "an array"), ("null", "null"), ("\"x\"", "a string")] {
+        std::fs::write(d.join("X.json"), text).unwrap();
+        for args in [
+            vec!["digest", "X.json"],
+            vec!["prove", "--keys", "K", "--a", "X.json", "--b", "B.json", "--out", "R.json"],
+        ] {
+            let o = teraproof(&args, d);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains(&format!("expected a matrix as a JSON object `{{...}}`, found {found}")), "{err}");
+            assert!(!err.contains("struct") && !err.contains("JsonMatrixIn"), "{err}");
+        }
+        let o = teraproof(&["verify", "--keys", "K", "X.json"], d);
+        assert!(stdout(&o).contains(&format!("expected a receipt as a JSON object `{{...}}`, found {found}")), "{o:?}");
+    }
+    let o = teraproof(&["prove", "--keys", "K", "--a", "O/A.json", "--b", "B.json", "--out", "R.json"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("shape mismatch: A is 3x3 but unit mm-i8-2x3x2 needs 2x3"), "{err}");
+    let o = teraproof(
+        &["prove", "--keys", "K", "--a", "A.json", "--b", "B.json", "--out", "R.json", "--backend", "gpu"],
+        d,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("unknown backend \"gpu\": expected auto, cpu, cuda or cuda:N"), "{err}");
+    // A damaged keys.json: said to be keys.json, not a type.
+    std::fs::write(d.join("K/keys.json"), "[1]").unwrap();
+    let o = teraproof(&["verify", "--keys", "K", "R.json"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("expected keys.json as a JSON object") && !err.contains("struct"), "{err}");
+}

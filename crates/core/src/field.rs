@@ -16,7 +16,7 @@ use crate::prelude::*;
 const MAX_DIGITS: usize = 77;
 
 fn invalid(value: &str, reason: &'static str) -> CoreError {
-    CoreError::InvalidFieldElement { value: value.chars().take(100).collect(), reason }
+    CoreError::InvalidFieldElement { value: crate::json::cut(value, 100), reason }
 }
 
 /// Parses a canonical decimal representation of an element of Fr.

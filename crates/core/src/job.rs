@@ -71,7 +71,7 @@ impl core::str::FromStr for GemmShape {
         let spec: UnitSpec = format!("mm-i8-{text}").parse().map_err(|e| match e {
             CoreError::InvalidUnitId { reason, .. } => CoreError::InvalidJob(format!(
                 "cannot parse the shape {:?}: {reason} (expected MxKxN, e.g. 256x256x256)",
-                text.chars().take(80).collect::<String>()
+                crate::json::cut(text, 80)
             )),
             other => other,
         })?;
@@ -82,6 +82,7 @@ impl core::str::FromStr for GemmShape {
 impl<'de> Deserialize<'de> for GemmShape {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
         #[derive(Deserialize)]
+        #[serde(expecting = "a GEMM shape (an object with m, k, n)")]
         #[serde(deny_unknown_fields)]
         struct Raw {
             m: usize,
@@ -116,6 +117,7 @@ impl UnitStatement {
 
 /// Where a unit sits in a job: output tile `(i, j)`, step `t` of its chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(expecting = "a tile position (an object)")]
 pub struct TilePos {
     /// row tile
     pub i: usize,
@@ -259,6 +261,7 @@ impl Tiling {
 
 /// The verifying keys a job's units were proven with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(expecting = "the job's key ids (an object)")]
 #[serde(deny_unknown_fields)]
 pub struct JobKeys {
     /// the compute unit's vk id (chain steps t = 0)
@@ -270,6 +273,7 @@ pub struct JobKeys {
 
 /// One unit of a job: its position and its receipt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "a job unit (an object)")]
 #[serde(deny_unknown_fields)]
 pub struct JobUnit {
     /// row tile
@@ -292,6 +296,7 @@ impl JobUnit {
 /// A job receipt: the shape, the unit, the keys, the tile digests of A (I×T), B (T×J)
 /// and C (I×J), and every unit receipt in job order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "a job receipt (a JSON object)")]
 #[serde(deny_unknown_fields)]
 pub struct JobReceipt {
     /// format version, [`JOB_RECEIPT_VERSION`]

@@ -41,6 +41,34 @@ pub fn short_message(message: impl fmt::Display) -> String {
     format!("{head} … {end}")
 }
 
+/// `text` cut to at most `chars` characters, ending in `…` when it was cut, for quoting
+/// something from outside back in a message.
+pub fn cut(text: &str, chars: usize) -> String {
+    let mut out: String = text.chars().take(chars).collect();
+    if text.chars().nth(chars).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Checks that `text` holds a JSON object, the form of every document teraproof reads
+/// (a matrix, a receipt, keys.json), before a parser that would name its own internal
+/// types in the error ("expected struct …") or, for an array, read it as the fields in
+/// order and complain about the first element. `what` names the document ("a matrix").
+pub fn expect_object(text: &str, what: &str) -> Result<(), String> {
+    let found = match text.trim_start().chars().next() {
+        Some('{') => return Ok(()),
+        None => "an empty file",
+        Some('[') => "an array",
+        Some('"') => "a string",
+        Some('t' | 'f') => "a boolean",
+        Some('n') => "null",
+        Some('-' | '0'..='9') => "a number",
+        Some(_) => "text that is not JSON",
+    };
+    Err(alloc::format!("expected {what} as a JSON object `{{...}}`, found {found}"))
+}
+
 /// Checks that `text` is one JSON document in which no object repeats a key.
 ///
 /// Returns the parser's message (with line and column) on a syntax error or on the
@@ -109,7 +137,7 @@ impl<'de> Visitor<'de> for UniqueKeysVisitor {
 
 #[cfg(test)]
 mod tests {
-    use super::check_unique_keys;
+    use super::{check_unique_keys, cut, expect_object};
 
     #[test]
     fn documents_without_repeated_keys_pass() {
@@ -155,6 +183,14 @@ mod tests {
         assert!(short.chars().count() <= MESSAGE_CHARS + 3, "{short}");
         assert!(short.starts_with("invalid type: string") && short.ends_with("at line 1 column 9000"), "{short}");
         // Multi-byte characters are never split.
+        for (text, found) in [("5", "a number"), ("[1]", "an array"), ("", "an empty file"), ("null", "null")] {
+            let e = expect_object(text, "a matrix").unwrap_err();
+            assert!(e.contains(found) && e.starts_with("expected a matrix"), "{e}");
+        }
+        assert_eq!(expect_object(" \n{\"a\":1}", "a matrix"), Ok(()));
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abcd", 3), "abc…");
+        assert_eq!(cut("ééé", 2), "éé…");
         assert!(short_message("é".repeat(1000)).chars().all(|c| c == 'é' || c == ' ' || c == '…'));
         // Control characters are escaped, not passed on.
         assert_eq!(short_message("unknown field `a\nvalid x`"), "unknown field `a\\nvalid x`");

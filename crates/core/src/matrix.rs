@@ -131,6 +131,7 @@ struct JsonMatrixOut<'a, T: Serialize> {
 const QUOTED_DTYPE_CHARS: usize = 16;
 
 #[derive(Deserialize)]
+#[serde(expecting = "a matrix (an object with dtype, rows, cols, data)")]
 #[serde(deny_unknown_fields)]
 struct JsonMatrixIn {
     dtype: String,
@@ -219,12 +220,13 @@ fn convert<T: Element>(raw: JsonMatrixIn) -> Result<Matrix<T>> {
 impl AnyMatrix {
     /// Parses the JSON form of a matrix of any supported dtype.
     pub fn from_json(text: &str) -> Result<Self> {
+        crate::json::expect_object(text, "a matrix").map_err(CoreError::Json)?;
         let raw: JsonMatrixIn =
             serde_json::from_str(text).map_err(|e| CoreError::Json(crate::json::short_message(e)))?;
         match raw.dtype.as_str() {
             "i8" => Ok(AnyMatrix::I8(convert(raw)?)),
             "i32" => Ok(AnyMatrix::I32(convert(raw)?)),
-            _ => Err(CoreError::UnknownDtype(raw.dtype.chars().take(QUOTED_DTYPE_CHARS).collect())),
+            _ => Err(CoreError::UnknownDtype(crate::json::cut(&raw.dtype, QUOTED_DTYPE_CHARS))),
         }
     }
 
@@ -276,7 +278,10 @@ mod tests {
         let e = Matrix::<i8>::from_json(r#"{"dtype":"f16","rows":1,"cols":1,"data":[1]}"#).unwrap_err();
         assert_eq!(e, CoreError::UnknownDtype("f16".into()));
         let long = format!(r#"{{"dtype":"{}","rows":1,"cols":1,"data":[1]}}"#, "x".repeat(100_000));
-        assert_eq!(Matrix::<i8>::from_json(&long).unwrap_err(), CoreError::UnknownDtype("x".repeat(16)));
+        assert_eq!(
+            Matrix::<i8>::from_json(&long).unwrap_err(),
+            CoreError::UnknownDtype(format!("{}…", "x".repeat(16)))
+        );
         let e = Matrix::<i8>::from_json(r#"{"dtype":"i32","rows":1,"cols":1,"data":[1]}"#).unwrap_err();
         assert!(matches!(e, CoreError::WrongDtype { .. }), "{e}");
         let e = Matrix::<i8>::from_json(r#"{"dtype":"i8","rows":0,"cols":1,"data":[]}"#).unwrap_err();

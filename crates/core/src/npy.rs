@@ -128,7 +128,7 @@ impl<T: NpyElement> Matrix<T> {
         if descr != T::DESCR && !T::ALSO.contains(&descr) {
             return Err(bad(format!(
                 "dtype {:?} where {} ({}) is needed; convert with a.astype(np.{})",
-                descr.chars().take(16).collect::<String>(),
+                crate::json::cut(&descr, 16),
                 T::DESCR,
                 T::DTYPE,
                 if T::SIZE == 1 { "int8" } else { "int32" }

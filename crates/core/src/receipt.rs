@@ -21,6 +21,7 @@ pub const PROOF_BYTES: usize = 128;
 
 /// How long each phase of proving took, in milliseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "the prover's timings (an object)")]
 #[serde(deny_unknown_fields)]
 pub struct Timings {
     /// computing C = A·B
@@ -37,6 +38,7 @@ pub struct Timings {
 
 /// Who made the proof and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "the prover's metadata (an object)")]
 #[serde(deny_unknown_fields)]
 pub struct ProverInfo {
     /// the MSM backend: `cpu`, `cpu-arkworks` or `cuda`
@@ -57,6 +59,7 @@ pub struct ProverInfo {
 
 /// A receipt: the statement, the verifying key it is for, and the proof.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "a receipt (a JSON object)")]
 #[serde(deny_unknown_fields)]
 pub struct Receipt {
     /// format version, [`RECEIPT_VERSION`]
@@ -153,6 +156,8 @@ impl Receipt {
 /// format gets "unsupported version" rather than a field-level complaint. `what` opens
 /// the messages (`""` or `"job receipt: "`).
 pub(crate) fn parse_versioned(text: &str, supported: u64, what: &str) -> Result<serde_json::Value> {
+    let noun = if what.is_empty() { "a receipt" } else { "a job receipt" };
+    crate::json::expect_object(text, noun).map_err(CoreError::MalformedReceipt)?;
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| CoreError::Json(short_message(e)))?;
     crate::json::check_unique_keys(text).map_err(CoreError::MalformedReceipt)?;
     let version = value

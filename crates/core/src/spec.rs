@@ -212,11 +212,11 @@ impl fmt::Display for UnitSpec {
 const QUOTED_ID_CHARS: usize = 80;
 
 fn invalid_id(id: &str, reason: String) -> CoreError {
-    CoreError::InvalidUnitId { id: id.chars().take(QUOTED_ID_CHARS).collect(), reason }
+    CoreError::InvalidUnitId { id: crate::json::cut(id, QUOTED_ID_CHARS), reason }
 }
 
 fn parse_dim(id: &str, part: &str) -> Result<usize> {
-    let shown: String = part.chars().take(QUOTED_ID_CHARS).collect();
+    let shown = crate::json::cut(part, QUOTED_ID_CHARS);
     let err = |what: &str| invalid_id(id, format!("dimension {shown:?} {what}"));
     if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
         return Err(err("is not a decimal number"));

@@ -35,10 +35,7 @@ impl std::str::FromStr for Backend {
             "cuda" => Ok(Backend::Cuda { device: 0 }),
             other => match other.strip_prefix("cuda:").and_then(|d| d.parse().ok()) {
                 Some(device) => Ok(Backend::Cuda { device }),
-                None => Err(ProverError::BackendUnavailable {
-                    backend: other.into(),
-                    reason: "expected auto, cpu, cuda or cuda:N".into(),
-                }),
+                None => Err(ProverError::UnknownBackend { name: teraproof_core::json::cut(other, 40) }),
             },
         }
     }
@@ -122,7 +119,12 @@ mod tests {
         assert_eq!("cuda".parse::<Backend>().unwrap(), Backend::Cuda { device: 0 });
         assert_eq!("cuda:3".parse::<Backend>().unwrap(), Backend::Cuda { device: 3 });
         for bad in ["", "gpu", "cuda:", "cuda:x", "CPU"] {
-            assert!(bad.parse::<Backend>().is_err(), "{bad}");
+            let e = bad.parse::<Backend>().unwrap_err();
+            assert!(matches!(&e, ProverError::UnknownBackend { name } if name == bad), "{bad}: {e}");
+            assert!(e.to_string().starts_with("unknown backend"), "{e}");
         }
+        // A long name from the command line is quoted cut, and says so.
+        let e = "x".repeat(100).parse::<Backend>().unwrap_err().to_string();
+        assert!(e.contains(&format!("{}…", "x".repeat(40))) && !e.contains(&"x".repeat(41)), "{e}");
     }
 }

@@ -36,6 +36,12 @@ pub enum ProverError {
     /// The verifying key is unusable.
     #[error(transparent)]
     Verify(#[from] VerifyError),
+    /// A backend name that is none of the known ones.
+    #[error("unknown backend {name:?}: expected auto, cpu, cuda or cuda:N")]
+    UnknownBackend {
+        /// the name given (cut to a few dozen characters)
+        name: String,
+    },
     /// The requested backend is not available in this build or on this machine.
     #[error("backend {backend} is unavailable: {reason}")]
     BackendUnavailable {

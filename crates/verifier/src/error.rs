@@ -237,9 +237,10 @@ fn describe_units(failures: &[(teraproof_core::TilePos, VerifyError)]) -> String
 /// is not echoed.
 pub const QUOTED_CHARS: usize = 80;
 
-/// At most [`QUOTED_CHARS`] characters of `text`, cut at a character boundary.
+/// At most [`QUOTED_CHARS`] characters of `text`, cut at a character boundary and
+/// ending in `…` when cut.
 pub(crate) fn quoted(text: &str) -> String {
-    text.chars().take(QUOTED_CHARS).collect()
+    teraproof_core::json::cut(text, QUOTED_CHARS)
 }
 
 fn describe(failures: &[(usize, VerifyError)]) -> String {

@@ -36,6 +36,7 @@ const WITHDRAWN_KEYS_FORMAT: &str = "teraproof-keys/1";
 
 /// `keys.json`: what the keys are for and how they were made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "keys.json (a JSON object)")]
 pub struct KeyManifest {
     /// [`KEYS_FORMAT`]
     pub format: String,
@@ -201,8 +202,11 @@ impl UnitVerifyingKey {
 impl KeyManifest {
     /// Parses `keys.json` text and checks its format.
     pub fn from_json(text: &str) -> Result<Self> {
-        let manifest: KeyManifest = serde_json::from_str(text)
-            .map_err(|e| VerifyError::BadKey(format!("{MANIFEST_FILE} is malformed: {e}")))?;
+        let malformed = |e: String| VerifyError::BadKey(format!("{MANIFEST_FILE} is malformed: {e}"));
+        teraproof_core::json::expect_object(text, MANIFEST_FILE).map_err(malformed)?;
+        teraproof_core::json::check_unique_keys(text).map_err(malformed)?;
+        let manifest: KeyManifest =
+            serde_json::from_str(text).map_err(|e| malformed(teraproof_core::json::short_message(e)))?;
         manifest.check_format()?;
         Ok(manifest)
     }

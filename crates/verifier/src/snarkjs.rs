@@ -167,6 +167,7 @@ fn check_header(v: &Value, what: &str) -> Result<()> {
 
 /// Imports a snarkjs `proof.json`.
 pub fn proof_from_json(text: &str) -> Result<Proof<Bn254>> {
+    teraproof_core::json::expect_object(text, "a proof").map_err(|e| bad("proof", e))?;
     let v = parse(text, "proof")?;
     check_header(&v, "proof")?;
     let field = |k: &str| v.get(k).ok_or_else(|| bad("proof", format!("missing {k}")));
@@ -207,6 +208,7 @@ pub fn public_from_json(text: &str) -> Result<Vec<Fr>> {
 /// subgroup, none the identity, and `γ ≠ δ` (the degenerate keys
 /// [`crate::UnitVerifyingKey::new`] refuses, with its reasons).
 pub fn verification_key_from_json(text: &str) -> Result<VerifyingKey<Bn254>> {
+    teraproof_core::json::expect_object(text, "a verification key").map_err(|e| bad("verification key", e))?;
     let v = parse(text, "verification key")?;
     check_header(&v, "verification key")?;
     let field = |k: &str| v.get(k).ok_or_else(|| bad("verification key", format!("missing {k}")));

@@ -18,7 +18,7 @@ use ark_ff::PrimeField;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use teraproof_core::json::{check_unique_keys, short_message};
+use teraproof_core::json::{check_unique_keys, expect_object, short_message};
 use teraproof_core::receipt::{decode_hex, encode_hex};
 use teraproof_core::UnitSpec;
 
@@ -37,6 +37,7 @@ pub const MAX_SUMCHECK_RECEIPT_BYTES: usize = 1 << 20;
 
 /// The shape of a product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(expecting = "a shape (an object with m, k, n)")]
 #[serde(deny_unknown_fields)]
 pub struct Shape {
     /// rows of A and C
@@ -49,6 +50,7 @@ pub struct Shape {
 
 /// The three commitments, as hex of compressed G1 points.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(expecting = "the commitments (an object)")]
 #[serde(deny_unknown_fields)]
 pub struct CommitmentsHex {
     /// A
@@ -61,6 +63,7 @@ pub struct CommitmentsHex {
 
 /// Phase timings of the sumcheck prover (self-reported).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "the prover's timings (an object)")]
 pub struct SumcheckTimings {
     /// computing C = A·B
     pub compute_ms: f64,
@@ -76,6 +79,7 @@ pub struct SumcheckTimings {
 
 /// Who made the proof and how (self-reported, unverified).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "the prover's metadata (an object)")]
 pub struct SumcheckProverInfo {
     /// the MSM backend
     pub backend: String,
@@ -91,6 +95,7 @@ pub struct SumcheckProverInfo {
 
 /// A sumcheck receipt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "a sumcheck receipt (a JSON object)")]
 #[serde(deny_unknown_fields)]
 pub struct SumcheckReceipt {
     /// [`SUMCHECK_RECEIPT_VERSION`]
@@ -123,6 +128,7 @@ impl SumcheckReceipt {
                 text.len()
             )));
         }
+        expect_object(text, "a sumcheck receipt").map_err(VerifyError::MalformedReceipt)?;
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| VerifyError::MalformedReceipt(short_message(e)))?;
         check_unique_keys(text).map_err(VerifyError::MalformedReceipt)?;
@@ -206,6 +212,7 @@ pub struct SrsKey {
 
 /// `srs.json`, the verifier's half of an SRS directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(expecting = "srs.json (a JSON object)")]
 #[serde(deny_unknown_fields)]
 struct SrsManifest {
     format: String,
@@ -289,6 +296,7 @@ impl SrsKey {
         if text.len() > MAX_SRS_MANIFEST_BYTES {
             return Err(VerifyError::BadKey(format!("srs.json is larger than {MAX_SRS_MANIFEST_BYTES} bytes")));
         }
+        expect_object(text, "srs.json").map_err(VerifyError::BadKey)?;
         check_unique_keys(text).map_err(VerifyError::BadKey)?;
         let m: SrsManifest =
             serde_json::from_str(text).map_err(|e| VerifyError::BadKey(format!("srs.json: {}", short_message(e))))?;
