@@ -12,6 +12,7 @@ mod gpu_bench;
 mod job;
 mod job_bench;
 mod kernels;
+mod keys;
 mod selftest;
 mod sumcheck;
 
@@ -26,7 +27,7 @@ use rand::{Rng, SeedableRng};
 use teraproof_circuits::circuit_cost;
 use teraproof_core::{digest_matrix, AnyMatrix, Matrix, Receipt, UnitKind, UnitSpec};
 use teraproof_prover::{setup_dev_of_kind, setup_with_rng_of_kind, Backend, UnitKeys};
-use teraproof_verifier::{UnitVerifyingKey, Verifier, VerifyError};
+use teraproof_verifier::{Keyring, UnitVerifyingKey, Verifier, VerifyError};
 
 pub(crate) use crate::files::*;
 use crate::sumcheck::System;
@@ -151,11 +152,17 @@ enum Command {
     },
     /// Verify receipts (several are checked as one batch), one verdict line each. Exit 0
     /// when all are valid, 1 when any is invalid, 2 when one could not be checked at all
-    /// (keys or a file unreadable, a bad matrix file).
+    /// (keys or a file unreadable, a bad matrix file). With several keys (a keyring),
+    /// each receipt is checked by the key it names; one naming no key held is invalid.
     Verify {
-        /// key directory (only keys.json and verifying_key.bin are read)
+        /// key directory (only keys.json and verifying_key.bin are read); give it several
+        /// times for a keyring
+        #[arg(long, required_unless_present = "keyring")]
+        keys: Vec<PathBuf>,
+        /// a folder of key directories (each subfolder with a keys.json, and its
+        /// accumulate/ folder), all added to the keyring
         #[arg(long)]
-        keys: PathBuf,
+        keyring: Option<PathBuf>,
         /// also check that this A (int8 matrix JSON) is the receipt's input: a buyer
         /// should pass the A and B it sent, or a proof about other inputs passes
         #[arg(long)]
@@ -196,6 +203,10 @@ enum Command {
     /// needed), `kernels list` shows the kernel cache.
     #[command(subcommand)]
     Kernels(kernels::KernelsCommand),
+    /// Key folders: `keys split` cuts one into a verifier bundle (no proving key) and a
+    /// prover bundle.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Export for other verifiers: a receipt for snarkjs, the key as a Solidity contract, calldata.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -479,10 +490,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 say(&outputs, "WARNING: keys come from an INSECURE development setup; the receipt says so");
             }
         }
-        Command::Verify { keys, a, b, c, json, receipts, system, srs_id } => {
-            if system_of(&keys, system) == System::Sumcheck {
+        Command::Verify { keys, keyring, a, b, c, json, receipts, system, srs_id } => {
+            let keys = match keyring_folders(keys, keyring.as_deref()) {
+                Ok(keys) => keys,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            if keys.iter().any(|k| system_of(k, system) == System::Sumcheck) {
+                if keys.len() > 1 {
+                    eprintln!("error: a keyring holds Groth16 keys; verify sumcheck receipts against one SRS folder");
+                    return Ok(ExitCode::from(2));
+                }
                 return Ok(sumcheck::verify(
-                    &keys,
+                    &keys[0],
                     a.as_deref(),
                     b.as_deref(),
                     c.as_deref(),
@@ -496,7 +518,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }));
             }
             if srs_id.is_some() {
-                eprintln!("error: --srs-id pins a sumcheck SRS; {} holds Groth16 keys", keys.display());
+                eprintln!("error: --srs-id pins a sumcheck SRS; {} holds Groth16 keys", keys[0].display());
                 return Ok(ExitCode::from(2));
             }
             let matrices = [("A", a), ("B", b), ("C", c)];
@@ -509,6 +531,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Worker(args) => fleet::worker(args)?,
         Command::Fleet(command) => fleet::run(command)?,
         Command::Kernels(command) => kernels::run(command)?,
+        Command::Keys(command) => keys::run(command)?,
         Command::Export(ExportCommand::Snarkjs { keys, receipt, out }) => {
             use teraproof_verifier::snarkjs;
             let receipt_path = receipt.clone();
@@ -651,6 +674,29 @@ fn estimate_json(kind: UnitKind, spec: &UnitSpec) -> Result<serde_json::Value> {
     }))
 }
 
+/// The key folders of `verify`: each `--keys`, then with `--keyring DIR` every subfolder
+/// of DIR that holds a keys.json (in name order) and its accumulate/ folder.
+fn keyring_folders(mut keys: Vec<PathBuf>, keyring: Option<&Path>) -> Result<Vec<PathBuf>> {
+    if let Some(dir) = keyring {
+        let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read the keyring {}", dir.display()))?;
+        let mut found: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        found.sort();
+        let before = keys.len();
+        for folder in found {
+            let acc = folder.join(teraproof_verifier::ACCUMULATE_KEYS_DIR);
+            for f in [folder, acc] {
+                if f.join(teraproof_verifier::key::MANIFEST_FILE).is_file() {
+                    keys.push(f);
+                }
+            }
+        }
+        if keys.len() == before {
+            bail!("the keyring {} holds no key folder (a subfolder with keys.json)", dir.display());
+        }
+    }
+    Ok(keys)
+}
+
 /// The system asked for, else the one the key directory holds.
 fn system_of(keys: &Path, asked: Option<System>) -> System {
     asked.unwrap_or_else(|| {
@@ -718,7 +764,7 @@ pub(crate) fn one_line(text: &str) -> String {
 /// The verdict on one receipt file.
 pub(crate) enum Verdict {
     /// the proof verifies (and the matrices given are the receipt's)
-    Valid { statement: String, dc: String },
+    Valid { statement: String, dc: String, unit: String, insecure: bool },
     /// the receipt or the matrices were refused, with the reasons
     Invalid(String),
     /// the file could not be read
@@ -739,10 +785,10 @@ impl Verdict {
         }
     }
 
-    pub(crate) fn json(&self, path: &Path, insecure: bool) -> serde_json::Value {
+    pub(crate) fn json(&self, path: &Path) -> serde_json::Value {
         let receipt = path.display().to_string();
         match self {
-            Verdict::Valid { statement, .. } => serde_json::json!({
+            Verdict::Valid { statement, insecure, .. } => serde_json::json!({
                 "receipt": receipt, "verdict": "valid", "statement": statement, "insecure_dev_setup": insecure,
             }),
             Verdict::Invalid(reason) => serde_json::json!({"receipt": receipt, "verdict": "invalid", "reason": reason}),
@@ -757,17 +803,24 @@ impl Verdict {
 /// or with `json` one JSON array): 0 when all are valid, 1 when any is invalid, 2 when
 /// one could not be checked (an unreadable file). Errors that stop every check (the
 /// keys, the matrices) are returned for exit status 2.
-fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf], json: bool) -> Result<ExitCode> {
+fn verify(
+    keys: &[PathBuf],
+    matrices: &[(&str, Option<PathBuf>)],
+    receipts: &[PathBuf],
+    json: bool,
+) -> Result<ExitCode> {
     if matrices.iter().any(|(_, p)| p.is_some()) && receipts.len() > 1 {
         bail!("--a, --b and --c check one receipt's matrices; give a single receipt with them");
     }
     let read_files: Vec<&Path> =
         matrices.iter().filter_map(|(_, p)| p.as_deref()).chain(receipts.iter().map(PathBuf::as_path)).collect();
     stdin_at_most_once(&read_files)?;
-    let key =
-        UnitVerifyingKey::load(keys).with_context(|| format!("cannot load verifying key from {}", keys.display()))?;
-    let verifier = Verifier::new(key);
-    let insecure = verifier.key().insecure_dev_setup();
+    let mut ring = Keyring::new();
+    for dir in keys {
+        let key =
+            UnitVerifyingKey::load(dir).with_context(|| format!("cannot load verifying key from {}", dir.display()))?;
+        ring.add(key).with_context(|| format!("cannot add the key in {} to the keyring", dir.display()))?;
+    }
     // Which of the buyer's matrices were compared with the receipt: said with each verdict.
     let checked: Vec<&str> = matrices.iter().filter(|(_, p)| p.is_some()).map(|(n, _)| *n).collect();
     let mut verdicts: Vec<Option<Verdict>> = receipts.iter().map(|_| None).collect();
@@ -797,28 +850,53 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
             Err(e) => *slot = Some(Verdict::Invalid(e.to_string())),
         }
     }
-    let only: Vec<Receipt> = parsed.iter().map(|(_, r)| r.clone()).collect();
-    let mut errors: Vec<Option<VerifyError>> = only.iter().map(|_| None).collect();
-    match only.len() {
-        0 => {}
-        1 => errors[0] = verifier.verify(&only[0]).err(),
-        _ => match verifier.verify_batch(&only) {
-            Ok(_) => {}
-            Err(VerifyError::BatchFailed { failures, .. }) => {
-                for (i, e) in failures {
-                    errors[i] = Some(e);
+    // The receipts of each key held as one batch; one naming no key held is invalid.
+    // With a single key, every receipt goes to it, so that one for another key is told
+    // which key it names and which this is.
+    let pick = |r: &Receipt| -> std::result::Result<&Verifier, VerifyError> {
+        match ring.verifiers().next() {
+            Some(only) if ring.len() == 1 => Ok(only),
+            _ => ring.verifier_for(r),
+        }
+    };
+    let mut errors: Vec<Option<VerifyError>> = parsed.iter().map(|_| None).collect();
+    let mut batches: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, (_, r)) in parsed.iter().enumerate() {
+        match pick(r) {
+            Ok(v) => batches.entry(v.key().id()).or_default().push(i),
+            Err(e) => errors[i] = Some(e),
+        }
+    }
+    for indexes in batches.values() {
+        let verifier = pick(&parsed[indexes[0]].1)?;
+        let batch: Vec<Receipt> = indexes.iter().map(|&i| parsed[i].1.clone()).collect();
+        match batch.len() {
+            1 => errors[indexes[0]] = verifier.verify(&batch[0]).err(),
+            _ => match verifier.verify_batch(&batch) {
+                Ok(_) => {}
+                Err(VerifyError::BatchFailed { failures, .. }) => {
+                    for (i, e) in failures {
+                        errors[indexes[i]] = Some(e);
+                    }
                 }
-            }
-            Err(e) => return Err(e.into()),
-        },
+                Err(e) => return Err(e.into()),
+            },
+        }
     }
     for ((slot, r), error) in parsed.into_iter().zip(errors) {
         let problems = match error {
             Some(e) => vec![e.to_string()],
-            None => check_matrices(&verifier, &r, matrices)?,
+            None => check_matrices(pick(&r)?, &r, matrices)?,
         };
+        let key = pick(&r).ok().map(|v| v.key());
         *slot = Some(if problems.is_empty() {
-            Verdict::Valid { statement: r.statement_id(), dc: r.dc.to_string() }
+            let key = key.expect("a valid receipt's key is held");
+            Verdict::Valid {
+                statement: r.statement_id(),
+                dc: r.dc.to_string(),
+                unit: key.unit().to_string(),
+                insecure: key.insecure_dev_setup(),
+            }
         } else {
             Verdict::Invalid(problems.join("; "))
         });
@@ -829,7 +907,7 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
             .iter()
             .zip(receipts)
             .map(|(v, p)| {
-                let mut j = v.json(p, insecure);
+                let mut j = v.json(p);
                 if matches!(v, Verdict::Valid { .. }) {
                     j["checked"] = serde_json::json!(checked);
                 }
@@ -838,7 +916,6 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
             .collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
-        let warn = if insecure { " (INSECURE development keys)" } else { "" };
         let data = if checked.is_empty() {
             "; proof only: no matrix of yours checked".to_string()
         } else {
@@ -848,7 +925,10 @@ fn verify(keys: &Path, matrices: &[(&str, Option<PathBuf>)], receipts: &[PathBuf
             // One line per receipt, whatever a receipt or a file name holds.
             let path = one_line(&path.display().to_string());
             match verdict {
-                Verdict::Valid { dc, .. } => println!("valid {path}: {} dC={dc}{data}{warn}", verifier.key().unit()),
+                Verdict::Valid { dc, unit, insecure, .. } => {
+                    let warn = if *insecure { " (INSECURE development keys)" } else { "" };
+                    println!("valid {path}: {unit} dC={dc}{data}{warn}")
+                }
                 Verdict::Invalid(reason) => println!("invalid {path}: {}", one_line(reason)),
                 Verdict::Unchecked(reason) => println!("unchecked {path}: {}", one_line(reason)),
             }

@@ -162,6 +162,8 @@ pub fn verify(
             Ok(r) => Verdict::Valid {
                 statement: format!("{}:{}:{}:{}:{}", r.unit, r.srs, r.commitments.a, r.commitments.b, r.commitments.c),
                 dc: r.commitments.c.clone(),
+                unit: r.unit.clone(),
+                insecure: key.insecure,
             },
             Err(e) => Verdict::Invalid(format!("{e:#}")),
         });
@@ -172,7 +174,7 @@ pub fn verify(
             .iter()
             .zip(receipts)
             .map(|(v, p)| {
-                let mut j = v.json(p, insecure);
+                let mut j = v.json(p);
                 j["system"] = "sumcheck".into();
                 if matches!(v, Verdict::Valid { .. }) {
                     j["checked"] = serde_json::json!(checked);

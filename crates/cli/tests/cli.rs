@@ -771,3 +771,66 @@ fn messages_name_no_internal_types() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("expected keys.json as a JSON object") && !err.contains("struct"), "{err}");
 }
+
+/// A keyring: several key folders, each receipt checked by the key it names; a key
+/// folder split into a verifier bundle (no proving key) and a prover bundle.
+#[test]
+fn a_keyring_verifies_receipts_of_several_units_and_split_bundles_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (unit, keys, inputs) in [("mm-i8-2x3x2", "ring/K1", "I1"), ("mm-i8-2x2x2", "ring/K2", "I2")] {
+        assert!(teraproof(&["setup", "--unit", unit, "--dev-seed", "5", "--out", keys], d).status.success());
+        assert!(teraproof(&["inputs", "--unit", unit, "--seed", "2", "--out", inputs], d).status.success());
+        let (a, b, r) = (format!("{inputs}/A.json"), format!("{inputs}/B.json"), format!("{inputs}/R.json"));
+        let o = teraproof(&["prove", "--keys", keys, "--a", &a, "--b", &b, "--out", &r], d);
+        assert!(o.status.success(), "{o:?}");
+    }
+    let o = teraproof(&["verify", "--keys", "ring/K1", "--keys", "ring/K2", "I1/R.json", "I2/R.json"], d);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("valid I1/R.json: mm-i8-2x3x2") && out.contains("valid I2/R.json: mm-i8-2x2x2"), "{out}");
+    // --keyring adds every key folder under it (K2's accumulating unit too).
+    let o = teraproof(&["verify", "--keyring", "ring", "--json", "I1/R.json", "I2/R.json"], d);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(list.as_array().unwrap().iter().all(|v| v["verdict"] == "valid" && v["insecure_dev_setup"] == true));
+    // A receipt naming a key the keyring lacks is invalid, and says so.
+    let o = teraproof(&["verify", "--keys", "ring/K1", "--keys", "ring/K2/accumulate", "I1/R.json", "I2/R.json"], d);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(
+        stdout(&o).contains("invalid I2/R.json: receipt is for verifying key")
+            && stdout(&o).contains("not in the keyring")
+    );
+    let o = teraproof(&["verify", "--keyring", "I1", "I1/R.json"], d);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("holds no key folder"), "{o:?}");
+
+    // Split: the verifier bundle holds no proving key and verifies; the prover bundle proves.
+    let o = teraproof(&["keys", "split", "ring/K2", "--verifier-out", "V", "--prover-out", "P"], d);
+    assert!(o.status.success(), "{o:?}");
+    for f in ["keys.json", "verifying_key.bin", "accumulate/keys.json", "accumulate/verifying_key.bin"] {
+        assert!(d.join("V").join(f).is_file() && d.join("P").join(f).is_file(), "{f}");
+    }
+    assert!(!d.join("V/proving_key.bin").exists() && !d.join("V/accumulate/proving_key.bin").exists());
+    assert_eq!(
+        std::fs::read(d.join("P/proving_key.bin")).unwrap(),
+        std::fs::read(d.join("ring/K2/proving_key.bin")).unwrap()
+    );
+    assert_eq!(teraproof(&["verify", "--keys", "V", "I2/R.json"], d).status.code(), Some(0));
+    let o = teraproof(&["prove", "--keys", "P", "--a", "I2/A.json", "--b", "I2/B.json", "--out", "R3.json"], d);
+    assert!(o.status.success(), "{o:?}");
+    let o = teraproof(&["prove", "--keys", "V", "--a", "I2/A.json", "--b", "I2/B.json", "--out", "R4.json"], d);
+    assert!(!o.status.success(), "a verifier bundle cannot prove");
+    // Refused: existing bundles without --force, a bundle inside the key folder, a
+    // corrupt proving key (nothing copied).
+    let o = teraproof(&["keys", "split", "ring/K2", "--verifier-out", "V"], d);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already holds keys"), "{o:?}");
+    let o = teraproof(&["keys", "split", "ring/K2", "--verifier-out", "ring/K2/v"], d);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("inside it"), "{o:?}");
+    let mut pk = std::fs::read(d.join("ring/K1/proving_key.bin")).unwrap();
+    pk[100] ^= 1;
+    std::fs::write(d.join("ring/K1/proving_key.bin"), pk).unwrap();
+    let o = teraproof(&["keys", "split", "ring/K1", "--prover-out", "P1"], d);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is corrupt"), "{o:?}");
+    assert!(!d.join("P1/proving_key.bin").exists() && !d.join("P1/keys.json").exists());
+}

@@ -128,7 +128,7 @@ impl<T: NpyElement> Matrix<T> {
         if descr != T::DESCR && !T::ALSO.contains(&descr) {
             return Err(bad(format!(
                 "dtype {:?} where {} ({}) is needed; convert with a.astype(np.{})",
-                crate::json::cut(&descr, 16),
+                crate::json::cut(descr, 16),
                 T::DESCR,
                 T::DTYPE,
                 if T::SIZE == 1 { "int8" } else { "int32" }

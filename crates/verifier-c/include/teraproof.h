@@ -122,6 +122,36 @@ tp_status tp_verify_sumcheck_data(const char *srs_json, const char *srs_id, cons
 /* Frees a verifier; NULL is allowed. */
 void tp_verifier_free(tp_verifier *verifier);
 
+/* A keyring: the verifying keys a marketplace accepts, several units at once. Each receipt
+ * is checked by the key its vk_id names. Adding is not thread-safe; once filled, any number
+ * of threads may verify with it at the same time. */
+typedef struct tp_keyring tp_keyring;
+
+/* An empty keyring; free it with tp_keyring_free. */
+tp_keyring *tp_keyring_new(void);
+
+/* Adds the key in a key directory (keys.json and verifying_key.bin). Adding a key already
+ * held is no change; TP_ERR_BAD_KEY for an unusable key, or for one whose id is held with
+ * another unit or insecure mark (an edited manifest). */
+tp_status tp_keyring_add_dir(tp_keyring *ring, const char *key_dir, char *err, size_t err_len);
+
+/* As tp_keyring_add_dir, from keys.json text and the bytes of verifying_key.bin. */
+tp_status tp_keyring_add_parts(tp_keyring *ring, const char *manifest_json, const uint8_t *vk_bytes,
+                               size_t vk_len, char *err, size_t err_len);
+
+/* How many keys the keyring holds (0 for NULL). */
+size_t tp_keyring_len(const tp_keyring *ring);
+
+/* Verifies one receipt with the key it names, as tp_verify_receipt does with one key.
+ * TP_ERR_WRONG_KEY when the keyring holds no key of the receipt's vk_id (the message says
+ * "not in the keyring"). On TP_OK, *insecure (when not NULL) is 1 if that key comes from an
+ * INSECURE development setup, else 0. */
+tp_status tp_keyring_verify(const tp_keyring *ring, const char *receipt_json, int *insecure, char *err,
+                            size_t err_len);
+
+/* Frees a keyring; NULL is allowed. */
+void tp_keyring_free(tp_keyring *ring);
+
 /* A unit's two keys (the compute unit's and the accumulating unit's), for job receipts:
  * GEMMs of any shape proven as chains of units. Thread-safe for concurrent verifies. */
 typedef struct tp_job_verifier tp_job_verifier;

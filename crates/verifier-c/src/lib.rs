@@ -21,7 +21,7 @@ use std::path::Path;
 use teraproof_core::{Element, JobReceipt, Matrix, Receipt};
 use teraproof_verifier::sumcheck::commit::{check_data, powers_from_bytes, G1_POWER_BYTES};
 use teraproof_verifier::sumcheck::SrsKey;
-use teraproof_verifier::{JobVerifier, KeyManifest, UnitVerifyingKey, Verifier, VerifyError};
+use teraproof_verifier::{JobVerifier, KeyManifest, Keyring, UnitVerifyingKey, Verifier, VerifyError};
 
 /// Status codes, as `tp_status` in the header.
 #[repr(C)]
@@ -64,6 +64,7 @@ impl From<&VerifyError> for TpStatus {
             VerifyError::NonCanonicalInput { .. } => TpStatus::NonCanonicalInput,
             VerifyError::InvalidProofPoint { .. } => TpStatus::InvalidProofPoint,
             VerifyError::WrongVerifyingKey { .. }
+            | VerifyError::UnknownKey { .. }
             | VerifyError::UnitMismatch { .. }
             | VerifyError::OpsMismatch { .. }
             | VerifyError::JobKeyMismatch(_)
@@ -249,21 +250,35 @@ pub unsafe extern "C" fn tp_verifier_from_parts(
     unsafe {
         guarded(err, err_len, || {
             clear(out);
-            let manifest = KeyManifest::from_json(text(manifest_json, "manifest_json")?)?;
-            if vk_bytes.is_null() {
-                return Err(Failure(TpStatus::InvalidArgument, "vk_bytes is NULL".into()));
-            }
-            // No object can be larger than isize::MAX bytes; such a length is a caller bug.
-            if isize::try_from(vk_len).is_err() {
-                return Err(Failure(TpStatus::InvalidArgument, format!("vk_len {vk_len} is larger than any object")));
-            }
-            // SAFETY: non-NULL, and the caller guarantees `vk_len` readable bytes that
-            // stay valid and unchanged during this call.
-            let bytes = std::slice::from_raw_parts(vk_bytes, vk_len);
-            let key = UnitVerifyingKey::from_manifest(&manifest, bytes)?;
+            let key = key_from_parts(manifest_json, vk_bytes, vk_len)?;
             publish(out, key)
         })
     }
+}
+
+/// A verifying key from keys.json text and verifying_key.bin bytes handed in by C.
+///
+/// # Safety
+/// `manifest_json` is NULL or a NUL-terminated string; `vk_bytes` is NULL or points to
+/// `vk_len` readable bytes that stay unchanged during the call.
+unsafe fn key_from_parts(
+    manifest_json: *const c_char,
+    vk_bytes: *const u8,
+    vk_len: usize,
+) -> Result<UnitVerifyingKey, Failure> {
+    // SAFETY: forwarded from this function's contract.
+    let manifest = KeyManifest::from_json(unsafe { text(manifest_json, "manifest_json") }?)?;
+    if vk_bytes.is_null() {
+        return Err(Failure(TpStatus::InvalidArgument, "vk_bytes is NULL".into()));
+    }
+    // No object can be larger than isize::MAX bytes; such a length is a caller bug.
+    if isize::try_from(vk_len).is_err() {
+        return Err(Failure(TpStatus::InvalidArgument, format!("vk_len {vk_len} is larger than any object")));
+    }
+    // SAFETY: non-NULL, and the caller guarantees `vk_len` readable bytes that stay
+    // valid and unchanged during this call.
+    let bytes = unsafe { std::slice::from_raw_parts(vk_bytes, vk_len) };
+    Ok(UnitVerifyingKey::from_manifest(&manifest, bytes)?)
 }
 
 /// `tp_verifier_unit`: see the header. NULL for a NULL verifier.
@@ -608,6 +623,125 @@ pub unsafe extern "C" fn tp_verify_sumcheck_data(
     }
 }
 
+/// The opaque `tp_keyring`: verifying keys by id (see [`Keyring`]).
+pub struct TpKeyring {
+    ring: Keyring,
+}
+
+/// Borrows the keyring behind a handle C passed in.
+///
+/// # Safety
+/// `ring` is NULL or a live pointer from `tp_keyring_new`, not freed while `'a` lasts,
+/// and (for `&mut`) not used by another thread meanwhile.
+unsafe fn live_ring<'a>(ring: *mut TpKeyring) -> Result<&'a mut TpKeyring, Failure> {
+    // SAFETY: by the contract, a non-NULL pointer is a live `TpKeyring` we allocated,
+    // used by this call alone.
+    unsafe { ring.as_mut() }.ok_or_else(|| Failure(TpStatus::InvalidArgument, "ring is NULL".into()))
+}
+
+/// `tp_keyring_new`: see the header.
+#[no_mangle]
+pub extern "C" fn tp_keyring_new() -> *mut TpKeyring {
+    Box::into_raw(Box::new(TpKeyring { ring: Keyring::new() }))
+}
+
+/// `tp_keyring_add_dir`: see the header.
+///
+/// # Safety
+/// `ring` is a live pointer from `tp_keyring_new` that no other thread uses during the
+/// call; `key_dir` is a NUL-terminated string; `err` is NULL or `err_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tp_keyring_add_dir(
+    ring: *mut TpKeyring,
+    key_dir: *const c_char,
+    err: *mut c_char,
+    err_len: usize,
+) -> TpStatus {
+    // SAFETY: the header's contract is this function's contract, forwarded.
+    unsafe {
+        guarded(err, err_len, || {
+            let ring = live_ring(ring)?;
+            let key = UnitVerifyingKey::load(Path::new(text(key_dir, "key_dir")?))?;
+            ring.ring.add(key)?;
+            Ok(())
+        })
+    }
+}
+
+/// `tp_keyring_add_parts`: see the header.
+///
+/// # Safety
+/// `ring` as for [`tp_keyring_add_dir`]; `manifest_json` is a NUL-terminated string;
+/// `vk_bytes` points to `vk_len` readable bytes; `err` is NULL or `err_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tp_keyring_add_parts(
+    ring: *mut TpKeyring,
+    manifest_json: *const c_char,
+    vk_bytes: *const u8,
+    vk_len: usize,
+    err: *mut c_char,
+    err_len: usize,
+) -> TpStatus {
+    // SAFETY: the header's contract is this function's contract, forwarded.
+    unsafe {
+        guarded(err, err_len, || {
+            let ring = live_ring(ring)?;
+            let key = key_from_parts(manifest_json, vk_bytes, vk_len)?;
+            ring.ring.add(key)?;
+            Ok(())
+        })
+    }
+}
+
+/// `tp_keyring_len`: see the header. 0 for NULL.
+///
+/// # Safety
+/// `ring` is NULL or a live pointer from `tp_keyring_new`.
+#[no_mangle]
+pub unsafe extern "C" fn tp_keyring_len(ring: *const TpKeyring) -> usize {
+    // SAFETY: by the contract, NULL or a live `TpKeyring` we allocated; only read.
+    unsafe { ring.as_ref() }.map_or(0, |r| r.ring.len())
+}
+
+/// `tp_keyring_verify`: see the header.
+///
+/// # Safety
+/// `ring` is a live pointer from `tp_keyring_new` (other threads may verify with it at
+/// the same time, none may add); `receipt_json` is a NUL-terminated string; `insecure`
+/// is NULL or a writable int; `err` is NULL or `err_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tp_keyring_verify(
+    ring: *const TpKeyring,
+    receipt_json: *const c_char,
+    insecure: *mut std::ffi::c_int,
+    err: *mut c_char,
+    err_len: usize,
+) -> TpStatus {
+    // SAFETY: the header's contract is this function's contract, forwarded.
+    unsafe {
+        guarded(err, err_len, || {
+            // SAFETY: by the contract, NULL or a live `TpKeyring`; verifying only reads.
+            let ring = ring.as_ref().ok_or_else(|| Failure(TpStatus::InvalidArgument, "ring is NULL".into()))?;
+            let verified = ring.ring.verify_json(text(receipt_json, "receipt_json")?)?;
+            set_flag(insecure, verified.insecure_dev_setup);
+            Ok(())
+        })
+    }
+}
+
+/// `tp_keyring_free`: see the header.
+///
+/// # Safety
+/// `ring` is NULL or a pointer from `tp_keyring_new` not yet freed; it is not used again.
+#[no_mangle]
+pub unsafe extern "C" fn tp_keyring_free(ring: *mut TpKeyring) {
+    if !ring.is_null() {
+        // SAFETY: the pointer came from `Box::into_raw` in `tp_keyring_new` and, by the
+        // contract, is freed once.
+        drop(unsafe { Box::from_raw(ring) });
+    }
+}
+
 /// `tp_verifier_free`: see the header.
 ///
 /// # Safety
@@ -638,6 +772,89 @@ mod tests {
             assert_eq!(tp_verifier_insecure(verifier), 1);
             assert_eq!(tp_verifier_insecure(std::ptr::null()), -1);
             tp_verifier_free(verifier);
+        }
+    }
+
+    /// A receipt of each of two units, verified through one keyring; a receipt naming a
+    /// key the keyring lacks, a key added twice, and a relabelled key.
+    #[test]
+    fn a_keyring_verifies_each_receipt_with_its_own_key() {
+        use rand::{Rng, SeedableRng};
+        let dir = tempfile::tempdir().unwrap();
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
+        let mut receipts = Vec::new();
+        let mut dirs = Vec::new();
+        for (i, unit) in ["mm-i8-2x2x2", "mm-i8-2x3x1"].iter().enumerate() {
+            let spec: teraproof_core::UnitSpec = unit.parse().unwrap();
+            let mut keys = teraproof_prover::setup_dev(spec, 4).unwrap();
+            let path = dir.path().join(format!("k{i}"));
+            keys.save(&path).unwrap();
+            let prover = teraproof_prover::Prover::new(keys, Box::new(teraproof_prover::CpuMsm)).unwrap();
+            let a = Matrix::from_fn(spec.m(), spec.k(), |_, _| rng.gen::<i8>()).unwrap();
+            let b = Matrix::from_fn(spec.k(), spec.n(), |_, _| rng.gen::<i8>()).unwrap();
+            receipts.push(std::ffi::CString::new(prover.prove(&a, &b, &mut rng).unwrap().receipt.to_json()).unwrap());
+            dirs.push(std::ffi::CString::new(path.to_str().unwrap()).unwrap());
+        }
+        let mut err = [0 as c_char; 256];
+        let message = |err: &[c_char]| {
+            // SAFETY: the library NUL-terminates what it writes into `err`.
+            unsafe { CStr::from_ptr(err.as_ptr()) }.to_str().unwrap().to_string()
+        };
+        let mut insecure: std::ffi::c_int = -1;
+        // SAFETY: the ring is used by this thread alone and freed once; every other
+        // pointer is NULL or a live local of the stated size.
+        unsafe {
+            let ring = tp_keyring_new();
+            assert_eq!(tp_keyring_add_dir(ring, dirs[0].as_ptr(), err.as_mut_ptr(), 256), TpStatus::Ok);
+            // Only the first unit's key: the second receipt names a key not held.
+            assert_eq!(
+                tp_keyring_verify(ring, receipts[1].as_ptr(), &mut insecure, err.as_mut_ptr(), 256),
+                TpStatus::WrongKey
+            );
+            assert!(message(&err).contains("not in the keyring"), "{}", message(&err));
+            let manifest = std::fs::read_to_string(dir.path().join("k1/keys.json")).unwrap();
+            let vk = std::fs::read(dir.path().join("k1/verifying_key.bin")).unwrap();
+            let manifest = std::ffi::CString::new(manifest).unwrap();
+            assert_eq!(
+                tp_keyring_add_parts(ring, manifest.as_ptr(), vk.as_ptr(), vk.len(), err.as_mut_ptr(), 256),
+                TpStatus::Ok
+            );
+            // Adding a key again is no change.
+            assert_eq!(tp_keyring_add_dir(ring, dirs[1].as_ptr(), err.as_mut_ptr(), 256), TpStatus::Ok);
+            assert_eq!(tp_keyring_len(ring), 2);
+            for receipt in &receipts {
+                insecure = -1;
+                assert_eq!(
+                    tp_keyring_verify(ring, receipt.as_ptr(), &mut insecure, err.as_mut_ptr(), 256),
+                    TpStatus::Ok,
+                    "{}",
+                    message(&err)
+                );
+                assert_eq!(insecure, 1, "dev keys are marked insecure");
+            }
+            // A tampered receipt is refused by its key as a single verifier would.
+            let mut tampered: serde_json::Value = serde_json::from_str(receipts[0].to_str().unwrap()).unwrap();
+            tampered["ops"] = serde_json::json!(1);
+            let tampered = std::ffi::CString::new(tampered.to_string()).unwrap();
+            assert_eq!(
+                tp_keyring_verify(ring, tampered.as_ptr(), std::ptr::null_mut(), err.as_mut_ptr(), 256),
+                TpStatus::WrongKey
+            );
+            // The same verifying key under another unit's manifest: an edited manifest.
+            let relabelled = manifest.to_str().unwrap().replace("mm-i8-2x3x1", "mm-i8-2x3x2");
+            let relabelled = std::ffi::CString::new(relabelled).unwrap();
+            assert_eq!(
+                tp_keyring_add_parts(ring, relabelled.as_ptr(), vk.as_ptr(), vk.len(), err.as_mut_ptr(), 256),
+                TpStatus::BadKey
+            );
+            assert!(message(&err).contains("disagree"), "{}", message(&err));
+            assert_eq!(
+                tp_keyring_add_dir(std::ptr::null_mut(), dirs[0].as_ptr(), err.as_mut_ptr(), 256),
+                TpStatus::InvalidArgument
+            );
+            assert_eq!(tp_keyring_len(std::ptr::null()), 0);
+            tp_keyring_free(ring);
+            tp_keyring_free(std::ptr::null_mut());
         }
     }
 

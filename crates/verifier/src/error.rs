@@ -46,6 +46,14 @@ pub enum VerifyError {
         /// the receipt's key id (at most [`QUOTED_CHARS`] characters of it)
         found: String,
     },
+    /// The receipt names a verifying key the keyring does not hold.
+    #[error("receipt is for verifying key {vk_id:?}, which is not in the keyring ({held} keys held)")]
+    UnknownKey {
+        /// the receipt's key id (at most [`QUOTED_CHARS`] characters of it)
+        vk_id: String,
+        /// how many keys the keyring holds
+        held: usize,
+    },
     /// The receipt's unit differs from the key's unit.
     #[error("receipt is for unit {found:?}, the verifying key is for {expected}")]
     UnitMismatch {

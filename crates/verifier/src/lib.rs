@@ -22,6 +22,7 @@ extern crate alloc;
 pub mod error;
 pub mod job;
 pub mod key;
+pub mod keyring;
 pub mod proof;
 pub mod snarkjs;
 pub mod solidity;
@@ -42,5 +43,6 @@ mod prelude {
 pub use error::{Result, VerifyError};
 pub use job::{job_statement_id, statement_id_of, JobVerifier, VerifiedJob, ACCUMULATE_KEYS_DIR};
 pub use key::{KeyManifest, UnitVerifyingKey};
+pub use keyring::Keyring;
 pub use proof::{decode_proof, encode_proof};
 pub use verify::{Verified, Verifier};

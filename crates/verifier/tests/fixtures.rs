@@ -446,3 +446,56 @@ fn a_unit_checked_on_its_own_must_be_the_jobs_unit_at_its_position() {
     let err = verifier.verify_unit(pos, &statement(0, 1), &at(0, 1, 0).receipt).unwrap_err();
     assert!(matches!(err, VerifyError::NotThisUnit { .. }), "{err}");
 }
+
+// A keyring: each receipt checked by the key it names.
+
+fn keyring() -> teraproof_verifier::Keyring {
+    teraproof_verifier::Keyring::load(&[fixture("unit-keys"), fixture("job-keys"), fixture("job-keys/accumulate")])
+        .expect("the fixture keys load")
+}
+
+#[test]
+fn a_keyring_checks_each_receipt_with_the_key_it_names() {
+    let ring = keyring();
+    assert_eq!(ring.len(), 3);
+    let unit = ring.verify_json(&text("unit/receipt.json")).unwrap();
+    assert_eq!(unit.statement_id, unit_verifier().verify_json(&text("unit/receipt.json")).unwrap().statement_id);
+    // The job's unit receipts are of two units (product and accumulate): each finds its key.
+    let job = job_receipt();
+    let mut kinds = std::collections::BTreeSet::new();
+    for unit in job["units"].as_array().unwrap() {
+        let verified = ring.verify_json(&unit["receipt"].to_string()).unwrap();
+        kinds.insert(format!("{:?}", verified.kind));
+    }
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    // Adding a key again is no change.
+    let mut ring = ring;
+    assert!(!ring.add(UnitVerifyingKey::load(&fixture("unit-keys")).unwrap()).unwrap());
+    assert_eq!(ring.len(), 3);
+}
+
+#[test]
+fn a_keyring_refuses_a_receipt_for_a_key_it_does_not_hold() {
+    let ring = teraproof_verifier::Keyring::load(&[fixture("job-keys")]).unwrap();
+    let e = ring.verify_json(&text("unit/receipt.json")).unwrap_err();
+    assert!(matches!(&e, VerifyError::UnknownKey { held: 1, .. }), "{e}");
+    // The id is quoted back cut, whatever its length.
+    let mut r = unit_receipt();
+    r["vk_id"] = Value::from("f".repeat(10_000));
+    let e = keyring().verify_json(&r.to_string()).unwrap_err();
+    assert!(matches!(&e, VerifyError::UnknownKey { vk_id, .. } if vk_id.chars().count() <= 81), "{e}");
+    // A held key still checks everything else: a changed statement fails its pairing.
+    let mut r = unit_receipt();
+    r["dc"] = other_element(&r["dc"]);
+    assert!(matches!(keyring().verify_json(&r.to_string()), Err(VerifyError::ProofRejected)));
+}
+
+#[test]
+fn a_keyring_refuses_two_manifests_of_one_key_that_disagree() {
+    let key = UnitVerifyingKey::load(&fixture("unit-keys")).unwrap();
+    let relabelled =
+        UnitVerifyingKey::new("mm-i8-3x3x3".parse().unwrap(), key.vk().clone(), key.insecure_dev_setup()).unwrap();
+    let mut ring = teraproof_verifier::Keyring::new();
+    assert!(ring.add(key).unwrap());
+    assert!(matches!(ring.add(relabelled), Err(VerifyError::BadKey(m)) if m.contains("disagree")));
+}
