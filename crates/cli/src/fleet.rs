@@ -173,6 +173,7 @@ pub(crate) fn prove_job(
     let pb = spinner("loading the verifying keys");
     let verifier =
         JobVerifier::load(keys).with_context(|| format!("cannot load verifying keys from {}", keys.display()))?;
+    crate::check_circuit(keys)?;
     pb.set_message("reading A and B");
     let a = read_matrix::<i8>(a_path)?;
     let b = read_matrix::<i8>(b_path)?;

@@ -277,6 +277,7 @@ fn verify_jobs(keys: &Path, matrices: [Option<PathBuf>; 3], receipts: &[PathBuf]
     }
     let verifier =
         JobVerifier::load(keys).with_context(|| format!("cannot load verifying keys from {}", keys.display()))?;
+    crate::check_circuit(keys)?;
     let a = a.map(|p| read_matrix::<i8>(&p)).transpose()?;
     let b = b.map(|p| read_matrix::<i8>(&p)).transpose()?;
     let c = c.map(|p| read_matrix::<i32>(&p)).transpose()?;

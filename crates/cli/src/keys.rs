@@ -89,6 +89,7 @@ fn split(keys: &Path, verifier_out: Option<&Path>, prover_out: Option<&Path>, fo
         // Checked as a verifier loads it: manifest format and marks, vk bytes and id.
         let key = UnitVerifyingKey::load(&folder)
             .with_context(|| format!("cannot load the verifying key in {}", folder.display()))?;
+        crate::check_circuit(&folder)?;
         let manifest_bytes =
             read_capped(&folder.join(MANIFEST_FILE), teraproof_verifier::key::MAX_KEY_FILE_BYTES, "keys.json")
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", folder.join(MANIFEST_FILE).display()))?;

@@ -536,6 +536,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             use teraproof_verifier::snarkjs;
             let receipt_path = receipt.clone();
             let key = UnitVerifyingKey::load(&keys)?;
+            check_circuit(&keys)?;
             let receipt = Receipt::from_json(&read(&receipt)?).map_err(VerifyError::from)?;
             let verifier = Verifier::new(key.clone());
             verifier.verify(&receipt).context("refusing to export a receipt that does not verify")?;
@@ -556,6 +557,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             check_outputs(&[&out], &[], Some(&keys))?;
             let key = UnitVerifyingKey::load(&keys)?;
+            check_circuit(&keys)?;
             if key.kind() != UnitKind::Product {
                 bail!(
                     "{} holds the accumulating unit's key ({}); the Solidity verifier is for a compute unit's key \
@@ -581,6 +583,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Export(ExportCommand::Calldata { keys, receipt }) => {
             let key = UnitVerifyingKey::load(&keys)?;
+            check_circuit(&keys)?;
             let receipt = Receipt::from_json(&read(&receipt)?).map_err(VerifyError::from)?;
             Verifier::new(key).verify(&receipt).context("refusing to export a receipt that does not verify")?;
             let data = teraproof_verifier::solidity::calldata(&receipt)?;
@@ -672,6 +675,21 @@ fn estimate_json(kind: UnitKind, spec: &UnitSpec) -> Result<serde_json::Value> {
         "machine_memory_bytes": memory,
         "fits_this_machine": memory.map(|m| e.peak_bytes <= m),
     }))
+}
+
+/// Refuses a key folder (and its accumulate/ folder, when present) whose keys are not for
+/// this build's circuit (their circuit id, DESIGN §6).
+pub(crate) fn check_circuit(dir: &Path) -> Result<()> {
+    let acc = dir.join(teraproof_verifier::ACCUMULATE_KEYS_DIR);
+    for folder in std::iter::once(dir.to_path_buf())
+        .chain(acc.join(teraproof_verifier::key::MANIFEST_FILE).is_file().then_some(acc))
+    {
+        let manifest = teraproof_verifier::key::read_manifest(&folder)
+            .with_context(|| format!("cannot load keys from {}", folder.display()))?;
+        teraproof_prover::circuit_id::check_manifest(&manifest)
+            .with_context(|| format!("cannot use the keys in {}", folder.display()))?;
+    }
+    Ok(())
 }
 
 /// The key folders of `verify`: each `--keys`, then with `--keyring DIR` every subfolder
@@ -819,6 +837,7 @@ fn verify(
     for dir in keys {
         let key =
             UnitVerifyingKey::load(dir).with_context(|| format!("cannot load verifying key from {}", dir.display()))?;
+        check_circuit(dir)?;
         ring.add(key).with_context(|| format!("cannot add the key in {} to the keyring", dir.display()))?;
     }
     // Which of the buyer's matrices were compared with the receipt: said with each verdict.

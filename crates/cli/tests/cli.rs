@@ -697,7 +697,8 @@ fn teraproof_with_stdin(args: &[&str], cwd: &Path, stdin: &[u8]) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    // A command that refuses its arguments exits without reading: a closed pipe then.
+    let _ = child.stdin.take().unwrap().write_all(stdin);
     child.wait_with_output().unwrap()
 }
 
@@ -833,4 +834,40 @@ fn a_keyring_verifies_receipts_of_several_units_and_split_bundles_work() {
     let o = teraproof(&["keys", "split", "ring/K1", "--prover-out", "P1"], d);
     assert!(String::from_utf8_lossy(&o.stderr).contains("is corrupt"), "{o:?}");
     assert!(!d.join("P1/proving_key.bin").exists() && !d.join("P1/keys.json").exists());
+}
+
+/// Keys carry the id of the constraint system they were made for, recomputed on load: a
+/// key of another circuit (here the accumulating unit's, standing in for a withdrawn
+/// circuit) relabelled as this unit's is refused by every command that loads it.
+#[test]
+fn keys_of_another_circuit_are_refused_on_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(teraproof(&["setup", "--unit", "mm-i8-2x2x2", "--dev-seed", "5", "--out", "K"], d).status.success());
+    assert!(teraproof(&["inputs", "--unit", "mm-i8-2x2x2", "--seed", "2", "--out", "."], d).status.success());
+    let o = teraproof(&["prove", "--keys", "K", "--a", "A.json", "--b", "B.json", "--out", "R.json"], d);
+    assert!(o.status.success(), "{o:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("K/keys.json")).unwrap()).unwrap();
+    let acc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("K/accumulate/keys.json")).unwrap()).unwrap();
+    assert_eq!(manifest["format"], "teraproof-keys/3");
+    assert_ne!(manifest["circuit_id"], acc["circuit_id"]);
+    let mut edited = manifest.clone();
+    edited["circuit_id"] = acc["circuit_id"].clone();
+    std::fs::write(d.join("K/keys.json"), edited.to_string()).unwrap();
+    for args in [
+        vec!["verify", "--keys", "K", "R.json"],
+        vec!["prove", "--keys", "K", "--a", "A.json", "--b", "B.json", "--out", "R2.json"],
+        vec!["export", "solidity", "--keys", "K", "--out", "V.sol"],
+        vec!["keys", "split", "K", "--verifier-out", "V"],
+    ] {
+        let o = teraproof(&args, d);
+        assert!(!o.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("another (perhaps withdrawn) circuit"), "{args:?}: {err}");
+    }
+    // The honest manifest back: everything works again.
+    std::fs::write(d.join("K/keys.json"), manifest.to_string()).unwrap();
+    assert_eq!(teraproof(&["verify", "--keys", "K", "R.json"], d).status.code(), Some(0));
 }

@@ -100,6 +100,7 @@ fn generate<R: RngCore>(kind: UnitKind, spec: UnitSpec, rng: &mut R, insecure: b
     let unit_id = kind.unit_id(&spec);
     let _span = tracing::info_span!("setup", unit = %unit_id).entered();
     let constraints = constraints_of(kind, &spec)?;
+    let circuit_id = crate::circuit_id::expected(kind, &spec)?;
     let pk = match kind {
         UnitKind::Product => {
             Groth16::<Bn254>::generate_random_parameters_with_reduction(ComputeUnitCircuit::for_setup(spec), rng)?
@@ -116,6 +117,7 @@ fn generate<R: RngCore>(kind: UnitKind, spec: UnitSpec, rng: &mut R, insecure: b
         insecure_dev_setup: insecure,
         dev_seed: None,
         constraints,
+        circuit_id,
         proving_key_sha256: None,
         warning: insecure.then(|| DEV_SETUP_WARNING.to_string()),
     };
@@ -182,6 +184,7 @@ impl UnitKeys {
             }
         }
         let vk = UnitVerifyingKey::load(dir)?;
+        crate::circuit_id::check_manifest(&manifest)?;
         if let Some(seed) = manifest.dev_seed {
             if !is_dev_vk_of_seed(kind, &spec, seed, vk.vk()) {
                 return Err(ProverError::KeyFile(format!(

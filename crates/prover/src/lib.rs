@@ -1,6 +1,7 @@
 //! # teraproof-prover
 //!
 //! Turns a compute unit into a receipt:
+//! - [`circuit_id`](mod@circuit_id): keys checked to be for this build's circuit;
 //! - [`keys`]: circuit-specific Groth16 setup per unit (a seeded, loudly insecure
 //!   development setup, or one from an RNG) and the key directory on disk;
 //! - [`backend`]: which backend proves ([`Backend`]), chosen at run time, in one place;
@@ -14,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod circuit_id;
 pub mod compute;
 pub mod error;
 pub mod job;

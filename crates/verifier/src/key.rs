@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use teraproof_core::receipt::encode_hex;
 use teraproof_core::{UnitKind, UnitSpec};
 
-use crate::error::{Result, VerifyError};
+use crate::error::{quoted, Result, VerifyError};
 use crate::prelude::*;
 
 /// The manifest's file name inside a key directory.
@@ -27,12 +27,17 @@ pub const VERIFYING_KEY_FILE: &str = "verifying_key.bin";
 pub const PROVING_KEY_FILE: &str = "proving_key.bin";
 /// The manifest format this build writes and reads.
 ///
-/// Format 2 goes with the unit circuit that witnesses C as its packed words. Format 1
-/// keys belong to an earlier circuit that was unsound (a prover could pass its product
-/// check with a false C) and are refused with a message saying so.
-pub const KEYS_FORMAT: &str = "teraproof-keys/2";
+/// Format 3 adds the circuit id (`circuit_id`, the SHA-256 of the constraint system the
+/// keys were made for; `teraproof_circuits::r1cs`), which the prover and the command
+/// line recompute on load, so keys of a withdrawn circuit cannot pass by an edited
+/// format string. Format 2 keys (the same circuit, no id) are refused with a message
+/// to make them again. Format 1 keys belong to an earlier circuit that was unsound (a
+/// prover could pass its product check with a false C) and are refused saying so.
+pub const KEYS_FORMAT: &str = "teraproof-keys/3";
 /// The format of keys for the withdrawn, unsound first circuit.
 const WITHDRAWN_KEYS_FORMAT: &str = "teraproof-keys/1";
+/// The format of keys made before manifests carried a circuit id.
+const PRE_CIRCUIT_ID_KEYS_FORMAT: &str = "teraproof-keys/2";
 
 /// `keys.json`: what the keys are for and how they were made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,6 +58,8 @@ pub struct KeyManifest {
     pub dev_seed: Option<u64>,
     /// R1CS constraints of the circuit the keys are for
     pub constraints: usize,
+    /// the circuit id: SHA-256 (hex) of the constraint system the keys are for
+    pub circuit_id: String,
     /// SHA-256 (hex) of `proving_key.bin`, checked when the prover loads it
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proving_key_sha256: Option<String>,
@@ -218,10 +225,23 @@ impl KeyManifest {
                  was unsound and is withdrawn; make new keys with `teraproof setup` (format {KEYS_FORMAT:?})"
             )));
         }
+        if self.format == PRE_CIRCUIT_ID_KEYS_FORMAT {
+            return Err(VerifyError::BadKey(format!(
+                "{MANIFEST_FILE} has format {PRE_CIRCUIT_ID_KEYS_FORMAT:?}, made before keys carried a circuit id; \
+                 make them again with `teraproof setup` (format {KEYS_FORMAT:?}; a development key from the same \
+                 seed comes out the same)"
+            )));
+        }
         if self.format != KEYS_FORMAT {
             return Err(VerifyError::BadKey(format!(
                 "{MANIFEST_FILE} has format {:?}, this build reads {KEYS_FORMAT:?}",
                 self.format
+            )));
+        }
+        if self.circuit_id.len() != 64 || !self.circuit_id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(VerifyError::BadKey(format!(
+                "{MANIFEST_FILE}: circuit_id {:?} is not 64 lowercase hex digits",
+                quoted(&self.circuit_id)
             )));
         }
         // A development setup always has its seed and its warning; a key without the

@@ -234,8 +234,27 @@ fn keys_that_do_not_match_their_manifest_are_refused() {
     assert!(matches!(err, VerifyError::BadKey(_)), "{err}");
     // A manifest that is not JSON, or of an unknown format.
     assert!(teraproof_verifier::KeyManifest::from_json("{").is_err());
-    let unknown = manifest.replace("teraproof-keys/2", "teraproof-keys/99");
+    let unknown = manifest.replace("teraproof-keys/3", "teraproof-keys/99");
     assert!(teraproof_verifier::KeyManifest::from_json(&unknown).is_err());
+    // Keys of the withdrawn circuit, and keys from before circuit ids, each told apart.
+    for (format, says) in [("teraproof-keys/1", "withdrawn"), ("teraproof-keys/2", "before keys carried a circuit id")]
+    {
+        let old = manifest.replace("teraproof-keys/3", format);
+        let err = teraproof_verifier::KeyManifest::from_json(&old).unwrap_err();
+        assert!(matches!(&err, VerifyError::BadKey(s) if s.contains(says)), "{err}");
+    }
+    // The circuit id: required, and 64 lowercase hex digits.
+    for edit in [
+        (|v: &mut Value| drop(v.as_object_mut().unwrap().remove("circuit_id"))) as fn(&mut Value),
+        |v| v["circuit_id"] = "ab".into(),
+        |v| v["circuit_id"] = v["circuit_id"].as_str().unwrap().to_uppercase().into(),
+        |v| v["circuit_id"] = 5.into(),
+    ] {
+        let mut v: Value = serde_json::from_str(&manifest).unwrap();
+        edit(&mut v);
+        let err = teraproof_verifier::KeyManifest::from_json(&v.to_string()).unwrap_err();
+        assert!(matches!(&err, VerifyError::BadKey(_)), "{err}");
+    }
     // The insecure mark edited away with the seed or the warning kept, or the seed or
     // warning dropped from a key still marked insecure: contradictory, refused.
     let edits: [fn(&mut Value); 4] = [
