@@ -871,3 +871,32 @@ fn keys_of_another_circuit_are_refused_on_load() {
     std::fs::write(d.join("K/keys.json"), manifest.to_string()).unwrap();
     assert_eq!(teraproof(&["verify", "--keys", "K", "R.json"], d).status.code(), Some(0));
 }
+
+/// Off a terminal, stderr carries no colour codes or spinner frames: log lines (here at
+/// `info`) and the setup's spinner are plain or absent.
+#[test]
+fn no_escape_codes_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_teraproof"))
+            .args(args)
+            .current_dir(d)
+            .env("TERAPROOF_CACHE", d.join("cache"))
+            .env("TERAPROOF_LOG", "info")
+            .output()
+            .unwrap()
+    };
+    let outputs = [
+        run(&["setup", "--unit", "mm-i8-2x2x2", "--dev-seed", "5", "--out", "K"]),
+        run(&["inputs", "--unit", "mm-i8-2x2x2", "--seed", "2", "--out", "."]),
+        run(&["prove", "--keys", "K", "--a", "A.json", "--b", "B.json", "--out", "R.json"]),
+        run(&["verify", "--keys", "K", "R.json"]),
+    ];
+    let logged: usize = outputs.iter().map(|o| o.stderr.len()).sum();
+    assert!(logged > 0, "info logging wrote something to check");
+    for o in &outputs {
+        assert!(o.status.success(), "{o:?}");
+        assert!(!o.stderr.contains(&0x1b) && !o.stdout.contains(&0x1b), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
