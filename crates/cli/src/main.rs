@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod ceremony;
 mod demo;
 mod files;
 mod fit;
@@ -142,6 +143,10 @@ enum Command {
         /// where to write C (int32 matrix JSON)
         #[arg(long)]
         c_out: Option<PathBuf>,
+        /// where to write the full witness as snarkjs' .wtns (the `ceremony r1cs` wire
+        /// order; check with `snarkjs wtns check`)
+        #[arg(long)]
+        wtns_out: Option<PathBuf>,
         /// backend for C and the MSMs: auto (the GPU when one is usable), cpu, cuda, cuda:N
         #[arg(long, default_value = "auto")]
         backend: String,
@@ -203,6 +208,9 @@ enum Command {
     /// needed), `kernels list` shows the kernel cache.
     #[command(subcommand)]
     Kernels(kernels::KernelsCommand),
+    /// snarkjs-compatible phase 2: `ceremony r1cs` writes a unit's circuit as circom's .r1cs.
+    #[command(subcommand)]
+    Ceremony(ceremony::CeremonyCommand),
     /// Key folders: `keys split` cuts one into a verifier bundle (no proving key) and a
     /// prover bundle.
     #[command(subcommand)]
@@ -451,13 +459,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ),
             }
         }
-        Command::Prove { keys, a, b, out, c_out, backend, system } => {
+        Command::Prove { keys, a, b, out, c_out, wtns_out, backend, system } => {
             let backend: Backend = backend.parse()?;
             if system_of(&keys, system) == System::Sumcheck {
+                if wtns_out.is_some() {
+                    bail!("--wtns-out writes a Groth16 unit circuit's witness; the sumcheck path has none");
+                }
                 sumcheck::prove(&keys, &a, &b, &out, c_out.as_deref(), backend)?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let outputs: Vec<&Path> = std::iter::once(out.as_path()).chain(c_out.as_deref()).collect();
+            let outputs: Vec<&Path> =
+                std::iter::once(out.as_path()).chain(c_out.as_deref()).chain(wtns_out.as_deref()).collect();
             check_outputs(&outputs, &[&a, &b], Some(&keys))?;
             // The proof's peak is about twice the proving key: refuse before loading it.
             let manifest = teraproof_verifier::KeyManifest::from_json(&read(&keys.join("keys.json"))?)
@@ -479,6 +491,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             write(&out, &output.receipt.to_json())?;
             if let Some(c_out) = &c_out {
                 write_matrix(c_out, &output.c)?;
+            }
+            if let Some(wtns_out) = &wtns_out {
+                ceremony::write_unit_wtns(wtns_out, &spec, &a, &b, &output.c)?;
             }
             let t = &output.receipt.prover.timings;
             let shown = output_name(&out);
@@ -532,6 +547,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fleet(command) => fleet::run(command)?,
         Command::Kernels(command) => kernels::run(command)?,
         Command::Keys(command) => keys::run(command)?,
+        Command::Ceremony(command) => ceremony::run(command)?,
         Command::Export(ExportCommand::Snarkjs { keys, receipt, out }) => {
             use teraproof_verifier::snarkjs;
             let receipt_path = receipt.clone();

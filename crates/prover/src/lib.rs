@@ -1,6 +1,7 @@
 //! # teraproof-prover
 //!
 //! Turns a compute unit into a receipt:
+//! - [`ceremony`]: snarkjs-compatible phase 2 files (`.r1cs`, `.wtns`);
 //! - [`circuit_id`](mod@circuit_id): keys checked to be for this build's circuit;
 //! - [`keys`]: circuit-specific Groth16 setup per unit (a seeded, loudly insecure
 //!   development setup, or one from an RNG) and the key directory on disk;
@@ -15,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod ceremony;
 pub mod circuit_id;
 pub mod compute;
 pub mod error;

@@ -1,0 +1,70 @@
+//! `teraproof ceremony`: a unit's phase 2 in snarkjs' file formats (DESIGN §12).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use teraproof_core::{UnitKind, UnitSpec};
+
+use crate::{check_outputs, output_name, say, spinner, write_bytes};
+
+#[derive(Subcommand)]
+pub enum CeremonyCommand {
+    /// Write a unit's constraint system as circom's .r1cs (wire 0 = one, then dA, dB, dC);
+    /// check it with `snarkjs r1cs info`.
+    R1cs {
+        /// unit id or catalog name
+        #[arg(long)]
+        unit: String,
+        /// with a square unit: the accumulating unit's circuit (`mma-…`) instead
+        #[arg(long)]
+        accumulate: bool,
+        /// the .r1cs file to write
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub fn run(command: CeremonyCommand) -> Result<()> {
+    match command {
+        CeremonyCommand::R1cs { unit, accumulate, out } => {
+            let spec: UnitSpec = unit.parse()?;
+            let kind = if accumulate { UnitKind::Accumulate } else { UnitKind::Product };
+            check_outputs(&[&out], &[], None)?;
+            let pb = spinner(format!("synthesising {}", kind.unit_id(&spec)));
+            let r1cs = teraproof_circuits::r1cs_of(kind, &spec)?;
+            let mut bytes = Vec::new();
+            teraproof_prover::ceremony::write_r1cs(&r1cs, &mut bytes)?;
+            pb.finish_and_clear();
+            write_bytes(&out, &bytes)?;
+            say(
+                &[out.as_path()],
+                format!(
+                    "wrote {} ({}: {} constraints, {} wires, public {}; circuit id {})",
+                    output_name(&out),
+                    r1cs.unit,
+                    r1cs.num_constraints(),
+                    r1cs.num_instance + r1cs.num_witness,
+                    teraproof_prover::ceremony::R1CS_PUBLIC_INPUTS.join(", "),
+                    r1cs.circuit_id()
+                ),
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Writes the full assignment of the compute unit `spec` on A, B, C as a `.wtns` file.
+pub fn write_unit_wtns(
+    path: &Path,
+    spec: &UnitSpec,
+    a: &teraproof_core::Matrix<i8>,
+    b: &teraproof_core::Matrix<i8>,
+    c: &teraproof_core::Matrix<i32>,
+) -> Result<()> {
+    let circuit = teraproof_circuits::ComputeUnitCircuit::new(*spec, a, b, c)?;
+    let z = circuit.direct_witness().context("computing the witness")?.assignment.full();
+    let mut bytes = Vec::with_capacity(z.len() * 32 + 64);
+    teraproof_prover::ceremony::write_wtns(&z, &mut bytes)?;
+    write_bytes(path, &bytes)
+}
