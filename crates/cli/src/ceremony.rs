@@ -23,6 +23,22 @@ pub enum CeremonyCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The unit's initial zkey (no contribution yet) from a prepared Powers of Tau, as
+    /// `snarkjs groth16 setup` makes it.
+    New {
+        /// unit id or catalog name
+        #[arg(long)]
+        unit: String,
+        /// with a square unit: the accumulating unit's circuit
+        #[arg(long)]
+        accumulate: bool,
+        /// a prepared snarkjs Powers of Tau (phase 2 sections present)
+        #[arg(long)]
+        ptau: PathBuf,
+        /// the .zkey to write
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 pub fn run(command: CeremonyCommand) -> Result<()> {
@@ -49,6 +65,28 @@ pub fn run(command: CeremonyCommand) -> Result<()> {
                     r1cs.circuit_id()
                 ),
             );
+            Ok(())
+        }
+        CeremonyCommand::New { unit, accumulate, ptau, out } => {
+            let spec: UnitSpec = unit.parse()?;
+            let kind = if accumulate { UnitKind::Accumulate } else { UnitKind::Product };
+            check_outputs(&[&out], &[&ptau], None)?;
+            let mut file = teraproof_prover::ptau::PtauFile::open(&ptau)
+                .with_context(|| format!("cannot use {}", ptau.display()))?;
+            let pb = spinner(format!("synthesising {}", kind.unit_id(&spec)));
+            let r1cs = teraproof_circuits::r1cs_of(kind, &spec)?;
+            pb.set_message(format!("computing the initial zkey of {} from {}", r1cs.unit, ptau.display()));
+            let zkey = teraproof_prover::ceremony::new::new_zkey(&r1cs, &mut file)?;
+            pb.set_message(format!("writing {}", out.display()));
+            zkey.save(&out, &teraproof_prover::ceremony::zkey::NEW_ORDER)?;
+            pb.finish_and_clear();
+            println!(
+                "wrote {} ({}, domain 2^{}, no contribution yet)",
+                out.display(),
+                r1cs.unit,
+                zkey.header.domain_size.trailing_zeros()
+            );
+            println!("circuit hash\n{}", teraproof_prover::ceremony::format_hash(&zkey.cs_hash));
             Ok(())
         }
     }

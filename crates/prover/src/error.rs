@@ -107,6 +107,9 @@ pub enum ProverError {
     /// or matrices of the wrong shape).
     #[error("sumcheck: {0}")]
     Srs(String),
+    /// A ceremony file (`.zkey`, `.ptau`, `.r1cs`) that is unusable or does not check.
+    #[error("ceremony: {0}")]
+    Ceremony(String),
 }
 
 impl ProverError {

@@ -57,7 +57,7 @@ pub enum PtauError {
     /// A point that is not canonically encoded, not on its curve or not in its group.
     #[error("{what} {index} of the ptau file is not a valid point: {reason}")]
     BadPoint {
-        /// `tauG1` or `tauG2`
+        /// the section's points (`tauG1`, `tauG2`, `alphaTauG1`, …)
         what: &'static str,
         /// its index
         index: usize,
@@ -82,10 +82,11 @@ pub struct PtauPowers {
     pub tau_g2: G2Affine,
 }
 
-struct Section {
-    kind: u32,
-    start: u64,
-    len: u64,
+/// A section of an iden3 container: its type, where its payload starts, its length.
+pub(crate) struct Section {
+    pub(crate) kind: u32,
+    pub(crate) start: u64,
+    pub(crate) len: u64,
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {
@@ -93,7 +94,7 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
 }
 
 /// An Fq from 32 little-endian bytes in Montgomery form, or `None` when not below q.
-fn fq_from_montgomery(bytes: &[u8]) -> Option<Fq> {
+pub(crate) fn fq_from_montgomery(bytes: &[u8]) -> Option<Fq> {
     let mut limbs = [0u64; 4];
     for (i, limb) in limbs.iter_mut().enumerate() {
         *limb = u64::from_le_bytes(bytes[8 * i..8 * i + 8].try_into().ok()?);
@@ -104,8 +105,8 @@ fn fq_from_montgomery(bytes: &[u8]) -> Option<Fq> {
     (repr < Fq::MODULUS).then(|| Fq::new_unchecked(repr))
 }
 
-fn g1_from(bytes: &[u8], index: usize) -> Result<G1Affine, PtauError> {
-    let bad = |reason| PtauError::BadPoint { what: "tauG1", index, reason };
+pub(crate) fn g1_from(bytes: &[u8], what: &'static str, index: usize) -> Result<G1Affine, PtauError> {
+    let bad = |reason| PtauError::BadPoint { what, index, reason };
     let x = fq_from_montgomery(&bytes[..N8]).ok_or(bad("a coordinate is not below q"))?;
     let y = fq_from_montgomery(&bytes[N8..2 * N8]).ok_or(bad("a coordinate is not below q"))?;
     if x.is_zero() && y.is_zero() {
@@ -119,8 +120,8 @@ fn g1_from(bytes: &[u8], index: usize) -> Result<G1Affine, PtauError> {
     Ok(p)
 }
 
-fn g2_from(bytes: &[u8], index: usize) -> Result<G2Affine, PtauError> {
-    let bad = |reason| PtauError::BadPoint { what: "tauG2", index, reason };
+pub(crate) fn g2_from(bytes: &[u8], what: &'static str, index: usize) -> Result<G2Affine, PtauError> {
+    let bad = |reason| PtauError::BadPoint { what, index, reason };
     let mut c = [Fq::zero(); 4];
     for (i, slot) in c.iter_mut().enumerate() {
         *slot = fq_from_montgomery(&bytes[i * N8..(i + 1) * N8]).ok_or(bad("a coordinate is not below q"))?;
@@ -140,17 +141,29 @@ fn g2_from(bytes: &[u8], index: usize) -> Result<G2Affine, PtauError> {
 }
 
 fn sections<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Vec<Section>, PtauError> {
+    container_sections(file, file_len, b"ptau", 1)
+}
+
+/// The sections of an iden3 container with magic `magic` and a version from 1 to
+/// `max_version`, each checked to lie inside the file.
+pub(crate) fn container_sections<R: Read + Seek>(
+    file: &mut R,
+    file_len: u64,
+    magic: &[u8; 4],
+    max_version: u32,
+) -> Result<Vec<Section>, PtauError> {
+    let name = String::from_utf8_lossy(magic);
     let mut head = [0u8; 12];
     file.read_exact(&mut head).map_err(|e| ended(e, "its 12-byte head"))?;
-    if &head[..4] != b"ptau" {
-        return Err(PtauError::Format("it does not start with the magic \"ptau\"".into()));
+    if &head[..4] != magic {
+        return Err(PtauError::Format(format!("it does not start with the magic \"{name}\"")));
     }
     let (version, count) = (u32_at(&head, 4), u32_at(&head, 8));
-    if version != 1 {
-        return Err(PtauError::Format(format!("container version {version}; this build reads version 1")));
+    if version == 0 || version > max_version {
+        return Err(PtauError::Format(format!("container version {version}; this build reads 1 to {max_version}")));
     }
     if count > 64 {
-        return Err(PtauError::Format(format!("{count} sections (a ptau file has at most 15)")));
+        return Err(PtauError::Format(format!("{count} sections (a {name} file has at most 15)")));
     }
     let mut out = Vec::new();
     let mut at = 12u64;
@@ -171,7 +184,7 @@ fn sections<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Vec<Section>,
 }
 
 /// An early end of file is a format error (the file is cut short), not an I/O one.
-fn ended(e: std::io::Error, inside: &str) -> PtauError {
+pub(crate) fn ended(e: std::io::Error, inside: &str) -> PtauError {
     if e.kind() == std::io::ErrorKind::UnexpectedEof {
         PtauError::Format(format!("the file ends inside {inside} (truncated, or not a ptau file)"))
     } else {
@@ -179,7 +192,7 @@ fn ended(e: std::io::Error, inside: &str) -> PtauError {
     }
 }
 
-fn unique(sections: &[Section], kind: u32) -> Result<&Section, PtauError> {
+pub(crate) fn unique(sections: &[Section], kind: u32) -> Result<&Section, PtauError> {
     let mut found = sections.iter().filter(|s| s.kind == kind);
     match (found.next(), found.next()) {
         (Some(s), None) => Ok(s),
@@ -188,60 +201,145 @@ fn unique(sections: &[Section], kind: u32) -> Result<&Section, PtauError> {
     }
 }
 
+/// The name of a ptau section's points, for messages.
+fn section_name(kind: u32) -> &'static str {
+    match kind {
+        2 => "tauG1",
+        3 => "tauG2",
+        4 => "alphaTauG1",
+        5 => "betaTauG1",
+        6 => "betaG2",
+        12 => "lagrange tauG1",
+        13 => "lagrange tauG2",
+        14 => "lagrange alphaTauG1",
+        15 => "lagrange betaTauG1",
+        _ => "point",
+    }
+}
+
+/// An open `.ptau` file: its header checked and its sections listed, points read on
+/// demand (each checked as [`read_powers`] checks them), so that a 2^28 file serves a
+/// small unit without being read whole.
+pub struct PtauFile {
+    file: BufReader<File>,
+    sections: Vec<Section>,
+    /// the file's power: 2·2^power − 1 τⁱ·G, 2^power of the others
+    pub power: u32,
+}
+
+impl PtauFile {
+    /// Opens `path` and checks its container, header and the sizes of sections 2–6 (and
+    /// of 12–15 when present: a file prepared for phase 2).
+    pub fn open(path: &Path) -> Result<Self, PtauError> {
+        let file = File::open(path)?;
+        let file_len = file.metadata()?.len();
+        let mut file = BufReader::with_capacity(1 << 20, file);
+        let sections = sections(&mut file, file_len)?;
+        let header = unique(&sections, 1)?;
+        if header.len != 4 + N8 as u64 + 8 {
+            return Err(PtauError::Format(format!(
+                "the header is {} bytes, a bn128 header is {}",
+                header.len,
+                4 + N8 + 8
+            )));
+        }
+        file.seek(SeekFrom::Start(header.start))?;
+        let mut h = [0u8; 4 + N8 + 8];
+        file.read_exact(&mut h)?;
+        if u32_at(&h, 0) as usize != N8 {
+            return Err(PtauError::Format(format!("field elements of {} bytes (bn128 has {N8})", u32_at(&h, 0))));
+        }
+        if h[4..4 + N8] != Fq::MODULUS.to_bytes_le()[..] {
+            return Err(PtauError::Format("its base field is not bn128's (another curve)".into()));
+        }
+        let power = u32_at(&h, 4 + N8);
+        if power == 0 || power > MAX_PTAU_POWER {
+            return Err(PtauError::Format(format!("power {power} (1 to {MAX_PTAU_POWER})")));
+        }
+        let ptau = Self { file, sections, power };
+        let n = 1usize << power;
+        let expected: [(u32, usize, usize); 9] = [
+            (2, 2 * n - 1, 2),
+            (3, n, 4),
+            (4, n, 2),
+            (5, n, 2),
+            (6, 1, 4),
+            (12, 4 * n - 1, 2),
+            (13, 2 * n - 1, 4),
+            (14, 2 * n - 1, 2),
+            (15, 2 * n - 1, 2),
+        ];
+        for (kind, count, words) in expected {
+            let required = kind <= 3;
+            let present = ptau.sections.iter().any(|s| s.kind == kind);
+            if !present && !required {
+                continue;
+            }
+            let section = unique(&ptau.sections, kind)?;
+            let want = (count * words * N8) as u64;
+            if section.len != want {
+                return Err(PtauError::Format(format!(
+                    "section {kind} ({}) is {} bytes; power {power} needs {want}",
+                    section_name(kind),
+                    section.len
+                )));
+            }
+        }
+        Ok(ptau)
+    }
+
+    /// Whether the file holds section `kind` (12–15: prepared for phase 2).
+    pub fn has_section(&self, kind: u32) -> bool {
+        self.sections.iter().any(|s| s.kind == kind)
+    }
+
+    fn seek_points(&mut self, kind: u32, start: usize, count: usize, size: usize) -> Result<(), PtauError> {
+        let section = unique(&self.sections, kind)?;
+        let (start_byte, len) = (section.start, section.len);
+        let end = start.checked_add(count).and_then(|e| e.checked_mul(size)).map(|e| e as u64);
+        if end.is_none_or(|e| e > len) {
+            return Err(PtauError::TooSmall { power: self.power, holds: len as usize / size, need: start + count });
+        }
+        self.file.seek(SeekFrom::Start(start_byte + (start * size) as u64))?;
+        Ok(())
+    }
+
+    /// G1 points `start..start + count` of section `kind`.
+    pub fn g1_points(&mut self, kind: u32, start: usize, count: usize) -> Result<Vec<G1Affine>, PtauError> {
+        self.seek_points(kind, start, count, 2 * N8)?;
+        let mut out = Vec::with_capacity(count);
+        let mut buf = [0u8; 2 * N8];
+        for index in start..start + count {
+            self.file.read_exact(&mut buf)?;
+            out.push(g1_from(&buf, section_name(kind), index)?);
+        }
+        Ok(out)
+    }
+
+    /// G2 points `start..start + count` of section `kind`.
+    pub fn g2_points(&mut self, kind: u32, start: usize, count: usize) -> Result<Vec<G2Affine>, PtauError> {
+        self.seek_points(kind, start, count, 4 * N8)?;
+        let mut out = Vec::with_capacity(count);
+        let mut buf = [0u8; 4 * N8];
+        for index in start..start + count {
+            self.file.read_exact(&mut buf)?;
+            out.push(g2_from(&buf, section_name(kind), index)?);
+        }
+        Ok(out)
+    }
+}
+
 /// Reads the first `need` G1 powers and H, τ·H from a `.ptau` file.
 pub fn read_powers(path: &Path, need: usize) -> Result<PtauPowers, PtauError> {
-    let file = File::open(path)?;
-    let file_len = file.metadata()?.len();
-    let mut file = BufReader::with_capacity(1 << 20, file);
-    let sections = sections(&mut file, file_len)?;
-
-    let header = unique(&sections, 1)?;
-    if header.len != 4 + N8 as u64 + 8 {
-        return Err(PtauError::Format(format!("the header is {} bytes, a bn128 header is {}", header.len, 4 + N8 + 8)));
-    }
-    file.seek(SeekFrom::Start(header.start))?;
-    let mut h = [0u8; 4 + N8 + 8];
-    file.read_exact(&mut h)?;
-    if u32_at(&h, 0) as usize != N8 {
-        return Err(PtauError::Format(format!("field elements of {} bytes (bn128 has {N8})", u32_at(&h, 0))));
-    }
-    if h[4..4 + N8] != Fq::MODULUS.to_bytes_le()[..] {
-        return Err(PtauError::Format("its base field is not bn128's (another curve)".into()));
-    }
-    let power = u32_at(&h, 4 + N8);
-    if power == 0 || power > MAX_PTAU_POWER {
-        return Err(PtauError::Format(format!("power {power} (1 to {MAX_PTAU_POWER})")));
-    }
+    let mut ptau = PtauFile::open(path)?;
+    let power = ptau.power;
     let g1_count = (2usize << power) - 1;
-    let g2_count = 1usize << power;
-    let tau_g1 = unique(&sections, 2)?;
-    let tau_g2 = unique(&sections, 3)?;
-    if tau_g1.len != (g1_count * 2 * N8) as u64 || tau_g2.len != (g2_count * 4 * N8) as u64 {
-        return Err(PtauError::Format(format!(
-            "sections 2 and 3 are {} and {} bytes; power {power} needs {} and {}",
-            tau_g1.len,
-            tau_g2.len,
-            g1_count * 2 * N8,
-            g2_count * 4 * N8
-        )));
-    }
     if need > g1_count {
         return Err(PtauError::TooSmall { power, holds: g1_count, need });
     }
-
-    file.seek(SeekFrom::Start(tau_g1.start))?;
-    let mut g1 = Vec::with_capacity(need);
-    let mut buf = [0u8; 2 * N8];
-    for index in 0..need {
-        file.read_exact(&mut buf)?;
-        g1.push(g1_from(&buf, index)?);
-    }
-    file.seek(SeekFrom::Start(tau_g2.start))?;
-    let mut buf = [0u8; 4 * N8];
-    file.read_exact(&mut buf)?;
-    let g2 = g2_from(&buf, 0)?;
-    file.read_exact(&mut buf)?;
-    let tau_g2 = g2_from(&buf, 1)?;
+    let g1 = ptau.g1_points(2, 0, need)?;
+    let h = ptau.g2_points(3, 0, 2)?;
+    let (g2, tau_g2) = (h[0], h[1]);
     if g1.first().is_some_and(|g| *g != G1Affine::generator()) || g2 != G2Affine::generator() {
         return Err(PtauError::Format("its first points are not the bn128 generators".into()));
     }

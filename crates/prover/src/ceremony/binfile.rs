@@ -40,3 +40,66 @@ pub fn r_bytes() -> [u8; N8] {
     bytes.copy_from_slice(&Fr::MODULUS.to_bytes_le());
     bytes
 }
+
+use ark_bn254::{Fq, G1Affine, G2Affine};
+use ark_ec::AffineRepr;
+
+/// An Fq in the files' Montgomery little-endian form (x·2²⁵⁶ mod q): arkworks' own limbs.
+fn fq_lem(x: &Fq, out: &mut Vec<u8>) {
+    out.extend_from_slice(&x.0.to_bytes_le());
+}
+
+/// A G1 point as zkey and ptau files store it: affine x, y in Montgomery form, little
+/// endian; the identity as 64 zero bytes.
+pub fn g1_lem(p: &G1Affine, out: &mut Vec<u8>) {
+    match p.xy() {
+        Some((x, y)) => {
+            fq_lem(&x, out);
+            fq_lem(&y, out);
+        }
+        None => out.extend_from_slice(&[0u8; 64]),
+    }
+}
+
+/// A G2 point as zkey and ptau files store it: x.c0, x.c1, y.c0, y.c1 in Montgomery
+/// form, little endian; the identity as 128 zero bytes.
+pub fn g2_lem(p: &G2Affine, out: &mut Vec<u8>) {
+    match p.xy() {
+        Some((x, y)) => {
+            for c in [x.c0, x.c1, y.c0, y.c1] {
+                fq_lem(&c, out);
+            }
+        }
+        None => out.extend_from_slice(&[0u8; 128]),
+    }
+}
+
+/// An Fq as snarkjs hashes it: canonical, big endian.
+fn fq_be(x: &Fq, out: &mut Vec<u8>) {
+    out.extend_from_slice(&x.into_bigint().to_bytes_be());
+}
+
+/// A G1 point as snarkjs hashes it ("uncompressed"): x, y canonical big endian; the
+/// identity as 64 zero bytes (no flag bit).
+pub fn g1_u(p: &G1Affine, out: &mut Vec<u8>) {
+    match p.xy() {
+        Some((x, y)) => {
+            fq_be(&x, out);
+            fq_be(&y, out);
+        }
+        None => out.extend_from_slice(&[0u8; 64]),
+    }
+}
+
+/// A G2 point as snarkjs hashes it: x.c1, x.c0, y.c1, y.c0, canonical big endian; the
+/// identity as 128 zero bytes.
+pub fn g2_u(p: &G2Affine, out: &mut Vec<u8>) {
+    match p.xy() {
+        Some((x, y)) => {
+            for c in [x.c1, x.c0, y.c1, y.c0] {
+                fq_be(&c, out);
+            }
+        }
+        None => out.extend_from_slice(&[0u8; 128]),
+    }
+}

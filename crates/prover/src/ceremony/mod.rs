@@ -7,11 +7,27 @@
 //!
 //! - [`binfile`]: the iden3 binary container every one of those files uses;
 //! - [`r1cs`](mod@r1cs): a unit circuit as circom's `.r1cs` (wire 0 = one, then dA, dB, dC);
-//! - [`wtns`]: a unit's full assignment as snarkjs' `.wtns`.
+//! - [`wtns`]: a unit's full assignment as snarkjs' `.wtns`;
+//! - [`zkey`]: snarkjs' Groth16 `.zkey`, read (strictly) and written;
+//! - [`new`](mod@new): a unit's initial zkey from a prepared Powers of Tau.
 
 pub mod binfile;
+pub mod new;
 pub mod r1cs;
 pub mod wtns;
+pub mod zkey;
 
 pub use r1cs::{write_r1cs, R1CS_PUBLIC_INPUTS};
+
+/// A 64-byte hash as snarkjs prints it: four lines of four 8-digit hex groups, each line
+/// indented by two tabs, so it can be compared with `snarkjs zkey verify`'s output.
+pub fn format_hash(hash: &[u8; 64]) -> String {
+    hash.chunks(16)
+        .map(|line| {
+            let groups: Vec<String> = line.chunks(4).map(|g| g.iter().map(|b| format!("{b:02x}")).collect()).collect();
+            format!("\t\t{}", groups.join(" "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 pub use wtns::write_wtns;

@@ -22,7 +22,7 @@ use crate::error::{ProverError, Result};
 pub const R1CS_PUBLIC_INPUTS: [&str; 3] = ["dA", "dB", "dC"];
 
 /// A row as the file has it: terms by ascending wire, one term per wire.
-fn normalised(row: &[(ark_bn254::Fr, usize)]) -> Vec<(ark_bn254::Fr, usize)> {
+pub(crate) fn normalised(row: &[(ark_bn254::Fr, usize)]) -> Vec<(ark_bn254::Fr, usize)> {
     let mut terms = row.to_vec();
     terms.sort_by_key(|t| t.1);
     let mut out: Vec<(ark_bn254::Fr, usize)> = Vec::with_capacity(terms.len());
