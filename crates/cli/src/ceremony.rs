@@ -6,7 +6,17 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use teraproof_core::{UnitKind, UnitSpec};
 
+use teraproof_prover::ceremony::format_hash;
+use teraproof_prover::ceremony::zkey::{Zkey, CONTRIBUTE_ORDER};
+
 use crate::{check_outputs, output_name, say, spinner, write_bytes};
+
+/// Bytes from hex (an optional 0x, an even count of digits).
+fn decode_hex(text: &str) -> Result<Vec<u8>> {
+    let t = text.strip_prefix("0x").unwrap_or(text);
+    anyhow::ensure!(!t.is_empty() && t.len() % 2 == 0 && t.len() <= 510, "not 1 to 255 bytes of hex");
+    (0..t.len()).step_by(2).map(|i| u8::from_str_radix(&t[i..i + 2], 16).context("not hex")).collect()
+}
 
 #[derive(Subcommand)]
 pub enum CeremonyCommand {
@@ -39,6 +49,41 @@ pub enum CeremonyCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Add a contribution (a secret from the OS, mixed with --entropy when given) and
+    /// print its hash, as `snarkjs zkey contribute` does.
+    Contribute {
+        /// the zkey to contribute to
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// the zkey to write
+        #[arg(long)]
+        out: PathBuf,
+        /// the contributor's name (recorded, at most 64 characters)
+        #[arg(long)]
+        name: Option<String>,
+        /// extra entropy text, mixed into the OS randomness
+        #[arg(long, default_value = "")]
+        entropy: String,
+    },
+    /// End the ceremony with a public beacon: 2^ITERATIONS SHA-256 rounds of HASH (hex),
+    /// as `snarkjs zkey beacon` does.
+    Beacon {
+        /// the zkey to finish
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// the zkey to write
+        #[arg(long)]
+        out: PathBuf,
+        /// the beacon value, hex (a future block hash, say)
+        #[arg(long)]
+        hash: String,
+        /// log2 of the SHA-256 rounds (10 to 63)
+        #[arg(long)]
+        iterations: u8,
+        /// the beacon's name
+        #[arg(long, default_value = "Final Beacon")]
+        name: String,
+    },
 }
 
 pub fn run(command: CeremonyCommand) -> Result<()> {
@@ -67,6 +112,33 @@ pub fn run(command: CeremonyCommand) -> Result<()> {
             );
             Ok(())
         }
+        CeremonyCommand::Contribute { input, out, name, entropy } => {
+            check_outputs(&[&out], &[&input], None)?;
+            let pb = spinner(format!("reading {}", input.display()));
+            let mut zkey = Zkey::load(&input).with_context(|| format!("cannot use {}", input.display()))?;
+            pb.set_message("contributing");
+            let hash = teraproof_prover::ceremony::contribute::contribute(&mut zkey, name, entropy.as_bytes())?;
+            pb.set_message(format!("writing {}", out.display()));
+            zkey.save(&out, &CONTRIBUTE_ORDER)?;
+            pb.finish_and_clear();
+            println!("wrote {} (contribution #{})", out.display(), zkey.contributions.len());
+            println!("contribution hash\n{}", format_hash(&hash));
+            Ok(())
+        }
+        CeremonyCommand::Beacon { input, out, hash, iterations, name } => {
+            let value = decode_hex(&hash).context("--hash must be hex, 1 to 255 bytes")?;
+            check_outputs(&[&out], &[&input], None)?;
+            let pb = spinner(format!("reading {}", input.display()));
+            let mut zkey = Zkey::load(&input).with_context(|| format!("cannot use {}", input.display()))?;
+            pb.set_message(format!("the beacon: 2^{iterations} rounds of SHA-256"));
+            let hash = teraproof_prover::ceremony::contribute::beacon(&mut zkey, Some(name), &value, iterations)?;
+            pb.set_message(format!("writing {}", out.display()));
+            zkey.save(&out, &CONTRIBUTE_ORDER)?;
+            pb.finish_and_clear();
+            println!("wrote {} (contribution #{}, the beacon)", out.display(), zkey.contributions.len());
+            println!("contribution hash\n{}", format_hash(&hash));
+            Ok(())
+        }
         CeremonyCommand::New { unit, accumulate, ptau, out } => {
             let spec: UnitSpec = unit.parse()?;
             let kind = if accumulate { UnitKind::Accumulate } else { UnitKind::Product };
@@ -86,7 +158,7 @@ pub fn run(command: CeremonyCommand) -> Result<()> {
                 r1cs.unit,
                 zkey.header.domain_size.trailing_zeros()
             );
-            println!("circuit hash\n{}", teraproof_prover::ceremony::format_hash(&zkey.cs_hash));
+            println!("circuit hash\n{}", format_hash(&zkey.cs_hash));
             Ok(())
         }
     }

@@ -9,11 +9,15 @@
 //! - [`r1cs`](mod@r1cs): a unit circuit as circom's `.r1cs` (wire 0 = one, then dA, dB, dC);
 //! - [`wtns`]: a unit's full assignment as snarkjs' `.wtns`;
 //! - [`zkey`]: snarkjs' Groth16 `.zkey`, read (strictly) and written;
-//! - [`new`](mod@new): a unit's initial zkey from a prepared Powers of Tau.
+//! - [`new`](mod@new): a unit's initial zkey from a prepared Powers of Tau;
+//! - [`rng`]: snarkjs' sampling, reproduced (for proofs of knowledge and beacons);
+//! - [`contribute`](mod@contribute): random contributions and the beacon.
 
 pub mod binfile;
+pub mod contribute;
 pub mod new;
 pub mod r1cs;
+pub mod rng;
 pub mod wtns;
 pub mod zkey;
 
