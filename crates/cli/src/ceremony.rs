@@ -11,6 +11,60 @@ use teraproof_prover::ceremony::zkey::{Zkey, CONTRIBUTE_ORDER};
 
 use crate::{check_outputs, output_name, say, spinner, write_bytes};
 
+fn kind_and_spec(unit: &str, accumulate: bool) -> Result<(UnitKind, UnitSpec)> {
+    let spec: UnitSpec = unit.parse()?;
+    Ok((if accumulate { UnitKind::Accumulate } else { UnitKind::Product }, spec))
+}
+
+/// Verifies the ceremony of `zkey` for the unit on `ptau`.
+fn check(
+    kind: UnitKind,
+    spec: &UnitSpec,
+    ptau: &Path,
+    zkey: &Path,
+) -> Result<teraproof_prover::ceremony::verify::Checked> {
+    let mut file =
+        teraproof_prover::ptau::PtauFile::open(ptau).with_context(|| format!("cannot use {}", ptau.display()))?;
+    let pb = spinner(format!("reading {}", zkey.display()));
+    let z = Zkey::load(zkey).with_context(|| format!("cannot use {}", zkey.display()))?;
+    pb.set_message(format!("synthesising {}", kind.unit_id(spec)));
+    let r1cs = teraproof_circuits::r1cs_of(kind, spec)?;
+    pb.set_message("recomputing the initial key and checking every contribution");
+    let checked = teraproof_prover::ceremony::verify::verify_zkey(&r1cs, &mut file, &z)
+        .with_context(|| format!("{} does not check", zkey.display()))?;
+    pb.finish_and_clear();
+    Ok(checked)
+}
+
+fn print_checked(checked: &teraproof_prover::ceremony::verify::Checked) {
+    println!("circuit hash\n{}", format_hash(&checked.cs_hash));
+    for (i, c) in checked.contributions.iter().enumerate().rev() {
+        let kind = if c.beacon { " (beacon)" } else { "" };
+        println!("contribution #{} {}{kind}:\n{}", i + 1, c.name.as_deref().unwrap_or(""), format_hash(&c.hash));
+    }
+    if checked.contributions.is_empty() {
+        println!("WARNING: no contribution yet: δ is the generator, anyone can forge proofs under this key");
+    }
+    println!("zkey ok: {} contributions check", checked.contributions.len());
+}
+
+/// The SHA-256 (hex) of a file, streamed.
+fn sha256_file(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(teraproof_core::receipt::encode_hex(&hasher.finalize()))
+}
+
 /// Bytes from hex (an optional 0x, an even count of digits).
 fn decode_hex(text: &str) -> Result<Vec<u8>> {
     let t = text.strip_prefix("0x").unwrap_or(text);
@@ -64,6 +118,44 @@ pub enum CeremonyCommand {
         /// extra entropy text, mixed into the OS randomness
         #[arg(long, default_value = "")]
         entropy: String,
+    },
+    /// Check a zkey's whole ceremony against the unit's circuit and the Powers of Tau, as
+    /// `snarkjs zkey verify` does; exit 0 when it checks, 1 with the reason otherwise.
+    Verify {
+        /// unit id or catalog name
+        #[arg(long)]
+        unit: String,
+        /// with a square unit: the accumulating unit's circuit
+        #[arg(long)]
+        accumulate: bool,
+        /// the prepared Powers of Tau the ceremony started from
+        #[arg(long)]
+        ptau: PathBuf,
+        /// the zkey to check
+        #[arg(long)]
+        zkey: PathBuf,
+    },
+    /// Verify a zkey's ceremony and write it as a key folder the prover, verifier, C ABI
+    /// and exports use (not marked insecure; keys.json records the ceremony).
+    Import {
+        /// unit id or catalog name
+        #[arg(long)]
+        unit: String,
+        /// with a square unit: the accumulating unit's circuit
+        #[arg(long)]
+        accumulate: bool,
+        /// the prepared Powers of Tau the ceremony started from
+        #[arg(long)]
+        ptau: PathBuf,
+        /// the final zkey
+        #[arg(long)]
+        zkey: PathBuf,
+        /// the key folder to write
+        #[arg(long)]
+        out: PathBuf,
+        /// replace keys already in --out
+        #[arg(long)]
+        force: bool,
     },
     /// End the ceremony with a public beacon: 2^ITERATIONS SHA-256 rounds of HASH (hex),
     /// as `snarkjs zkey beacon` does.
@@ -137,6 +229,34 @@ pub fn run(command: CeremonyCommand) -> Result<()> {
             pb.finish_and_clear();
             println!("wrote {} (contribution #{}, the beacon)", out.display(), zkey.contributions.len());
             println!("contribution hash\n{}", format_hash(&hash));
+            Ok(())
+        }
+        CeremonyCommand::Verify { unit, accumulate, ptau, zkey } => {
+            let (kind, spec) = kind_and_spec(&unit, accumulate)?;
+            let checked = check(kind, &spec, &ptau, &zkey)?;
+            print_checked(&checked);
+            Ok(())
+        }
+        CeremonyCommand::Import { unit, accumulate, ptau, zkey, out, force } => {
+            let (kind, spec) = kind_and_spec(&unit, accumulate)?;
+            if out.join("keys.json").exists() && !force {
+                anyhow::bail!("{} already holds keys; pass --force to overwrite", out.display());
+            }
+            let checked = check(kind, &spec, &ptau, &zkey)?;
+            let pb = spinner("hashing the Powers of Tau");
+            let ptau_sha256 = sha256_file(&ptau)?;
+            let power = teraproof_prover::ptau::PtauFile::open(&ptau)?.power;
+            pb.set_message(format!("writing {}", out.display()));
+            let loaded = Zkey::load(&zkey)?;
+            let mut keys =
+                teraproof_prover::ceremony::import::import(kind, spec, loaded, &checked, ptau_sha256, power)?;
+            keys.save(&out)?;
+            pb.finish_and_clear();
+            let m = keys.manifest();
+            println!("unit        {}", m.unit);
+            println!("vk id       {}", m.vk_id);
+            println!("keys        {}", out.display());
+            println!("ceremony    {} contributions on a Powers of Tau of power {power}", checked.contributions.len());
             Ok(())
         }
         CeremonyCommand::New { unit, accumulate, ptau, out } => {

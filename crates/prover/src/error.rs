@@ -110,6 +110,9 @@ pub enum ProverError {
     /// A ceremony file (`.zkey`, `.ptau`, `.r1cs`) that is unusable or does not check.
     #[error("ceremony: {0}")]
     Ceremony(String),
+    /// A zkey whose ceremony does not check.
+    #[error("ceremony: {0}")]
+    CeremonyCheck(#[from] crate::ceremony::verify::CeremonyError),
 }
 
 impl ProverError {

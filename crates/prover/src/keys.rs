@@ -120,6 +120,8 @@ fn generate<R: RngCore>(kind: UnitKind, spec: UnitSpec, rng: &mut R, insecure: b
         circuit_id,
         proving_key_sha256: None,
         warning: insecure.then(|| DEV_SETUP_WARNING.to_string()),
+        qap: None,
+        ceremony: None,
     };
     Ok(UnitKeys { kind, spec, pk, manifest })
 }
@@ -129,6 +131,22 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 }
 
 impl UnitKeys {
+    /// Keys from their parts (a ceremony's import); the manifest's circuit id and vk id
+    /// must be the unit's and the key's.
+    pub(crate) fn from_parts(
+        kind: UnitKind,
+        spec: UnitSpec,
+        pk: ProvingKey<Bn254>,
+        manifest: KeyManifest,
+    ) -> Result<Self> {
+        let vk = UnitVerifyingKey::of_kind(kind, spec, pk.vk.clone(), manifest.insecure_dev_setup)?;
+        if vk.id() != manifest.vk_id || manifest.unit != kind.unit_id(&spec) {
+            return Err(ProverError::KeyFile("the manifest does not describe these keys".into()));
+        }
+        crate::circuit_id::check_manifest(&manifest)?;
+        Ok(UnitKeys { kind, spec, pk, manifest })
+    }
+
     /// The unit's shape.
     pub fn spec(&self) -> &UnitSpec {
         &self.spec

@@ -83,7 +83,8 @@ impl Prover {
         if pk.a_query.len() != num_instance + pk.l_query.len()
             || pk.b_g1_query.len() != pk.a_query.len()
             || pk.b_g2_query.len() != pk.a_query.len()
-            || pk.h_query.len() + 1 != domain_size
+            // arkworks' quotient has |H| − 1 coefficients; snarkjs' odd-coset values |H|.
+            || pk.h_query.len() + usize::from(keys.manifest().qap.is_none()) != domain_size
         {
             return Err(ProverError::KeyFile(format!(
                 "the proving key's sizes do not fit the circuit of {} ({} constraints)",
@@ -295,7 +296,12 @@ impl Prover {
         timings.witness_ms += ms(t);
 
         let t = Instant::now();
-        let h = crate::qap::quotient(evaluations, &instance)?;
+        // Keys from a snarkjs zkey take its QAP convention (see `qap`).
+        let h = if self.keys.manifest().qap.as_deref() == Some(teraproof_verifier::key::SNARKJS_QAP) {
+            crate::qap::odd_coset_values(evaluations, &instance)?
+        } else {
+            crate::qap::quotient(evaluations, &instance)?
+        };
         timings.qap_ms = ms(t);
 
         let t = Instant::now();

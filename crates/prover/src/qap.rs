@@ -58,3 +58,36 @@ pub fn quotient(evaluations: ConstraintEvaluations, instance: &[Fr]) -> Result<V
     coset.ifft_in_place(&mut a);
     Ok(a)
 }
+
+/// snarkjs' QAP convention, for keys from a zkey: the values `a·b − c` on the odd coset
+/// `g·H` of the doubled domain (`g = ω_2|H|`, so the points are ω_2|H|^(2i+1)), not
+/// divided by `Z_H` (which is −2 at every such point; the zkey's H points, the odd
+/// Lagrange points of the doubled domain over δ, absorb it), not brought back to
+/// coefficients: `Σ hᵢ·Hᵢ = h(τ)·Z_H(τ)/δ·G1` with `h = (a·b − c)/Z_H`.
+pub fn odd_coset_values(evaluations: ConstraintEvaluations, instance: &[Fr]) -> Result<Vec<Fr>> {
+    let n = evaluations.len();
+    let domain = domain(n, instance.len())?;
+    let size = domain.size();
+    let ConstraintEvaluations { mut a, mut b, mut c } = evaluations;
+    a.resize(size, Fr::zero());
+    a[n..n + instance.len()].copy_from_slice(instance);
+    b.resize(size, Fr::zero());
+    c.resize(size, Fr::zero());
+    let shift = Fr::get_root_of_unity(2 * size as u64).ok_or_else(|| ProverError::Msm {
+        backend: "qap".into(),
+        reason: format!("no root of unity of order {}", 2 * size),
+    })?;
+    let coset = domain
+        .get_coset(shift)
+        .ok_or_else(|| ProverError::Msm { backend: "qap".into(), reason: "no odd coset of the FFT domain".into() })?;
+    let to_coset = |v: &mut Vec<Fr>| {
+        domain.ifft_in_place(v);
+        coset.fft_in_place(v);
+    };
+    let ((), ()) = rayon::join(|| to_coset(&mut a), || to_coset(&mut b));
+    to_coset(&mut c);
+    a.par_iter_mut().zip(b.par_iter()).zip(c.par_iter()).for_each(|((a, b), c)| {
+        *a = *a * b - c;
+    });
+    Ok(a)
+}

@@ -66,6 +66,47 @@ pub struct KeyManifest {
     /// a human-readable warning repeated in the file for anyone who opens it
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// the prover's QAP convention: absent for keys from `teraproof setup`
+    /// (arkworks'), [`SNARKJS_QAP`] for keys imported from a snarkjs zkey
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qap: Option<String>,
+    /// where keys from a ceremony came from (recorded, not verified here: `teraproof
+    /// ceremony verify` checks the zkey itself)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceremony: Option<CeremonyRecord>,
+}
+
+/// The QAP convention of keys imported from a snarkjs zkey: the quotient's evaluations
+/// on the odd coset of the doubled domain, undivided (the H points absorb Z).
+pub const SNARKJS_QAP: &str = "snarkjs";
+
+/// A key's ceremony, as recorded in keys.json by `teraproof ceremony import`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(expecting = "the ceremony record (an object)")]
+#[serde(deny_unknown_fields)]
+pub struct CeremonyRecord {
+    /// SHA-256 (hex) of the Powers of Tau file the ceremony was checked against
+    pub ptau_sha256: String,
+    /// its power
+    pub ptau_power: u32,
+    /// the circuit hash (blake2b-512 hex, as snarkjs prints it without spaces)
+    pub circuit_hash: String,
+    /// each contribution, oldest first
+    pub contributions: Vec<ContributionRecord>,
+}
+
+/// One contribution of a [`CeremonyRecord`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(expecting = "a contribution record (an object)")]
+#[serde(deny_unknown_fields)]
+pub struct ContributionRecord {
+    /// the contributor's name, when given
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// the contribution hash (blake2b-512 hex)
+    pub hash: String,
+    /// whether it is the closing beacon
+    pub beacon: bool,
 }
 
 /// Refuses a verifying key with an identity point or with `γ = δ` (the reasons are on
@@ -236,6 +277,16 @@ impl KeyManifest {
             return Err(VerifyError::BadKey(format!(
                 "{MANIFEST_FILE} has format {:?}, this build reads {KEYS_FORMAT:?}",
                 self.format
+            )));
+        }
+        if let Some(qap) = &self.qap {
+            if qap != SNARKJS_QAP {
+                return Err(VerifyError::BadKey(format!("{MANIFEST_FILE}: unknown qap convention {:?}", quoted(qap))));
+            }
+        }
+        if self.ceremony.is_some() && self.insecure_dev_setup {
+            return Err(VerifyError::BadKey(format!(
+                "{MANIFEST_FILE} is contradictory: keys from a ceremony marked as a development setup"
             )));
         }
         if self.circuit_id.len() != 64 || !self.circuit_id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {

@@ -11,13 +11,17 @@
 //! - [`zkey`]: snarkjs' Groth16 `.zkey`, read (strictly) and written;
 //! - [`new`](mod@new): a unit's initial zkey from a prepared Powers of Tau;
 //! - [`rng`]: snarkjs' sampling, reproduced (for proofs of knowledge and beacons);
-//! - [`contribute`](mod@contribute): random contributions and the beacon.
+//! - [`contribute`](mod@contribute): random contributions and the beacon;
+//! - [`verify`](mod@verify): our own check of a whole transcript;
+//! - [`import`](mod@import): a verified zkey as a key folder (snarkjs' QAP convention).
 
 pub mod binfile;
 pub mod contribute;
+pub mod import;
 pub mod new;
 pub mod r1cs;
 pub mod rng;
+pub mod verify;
 pub mod wtns;
 pub mod zkey;
 
