@@ -120,3 +120,98 @@ fn num_decimal(be: &[u8]) -> String {
     }
     digits.iter().rev().map(|d| char::from(b'0' + d)).collect()
 }
+
+/// A whole ceremony across both tools: our initial zkey, our contribution, snarkjs's,
+/// ours again, our beacon. `snarkjs zkey verify` and `ceremony verify` agree on it (and
+/// on a tampered copy); the imported keys prove receipts snarkjs verifies, and snarkjs's
+/// proof from the zkey and our witness passes our verifier.
+#[test]
+fn a_ceremony_across_teraproof_and_snarkjs() {
+    let Some(sj) = snarkjs_bin() else {
+        assert!(std::env::var_os("CI").is_none(), "CI must run the real snarkjs (scripts/test.sh installs it)");
+        println!("SKIPPED: tools/snarkjs/node_modules is absent");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ptau = Path::new(env!("CARGO_MANIFEST_DIR")).join("../prover/tests/fixtures/pot11.ptau");
+    std::fs::copy(&ptau, d.join("pot.ptau")).unwrap();
+    let unit = "mm-i8-2x2x2";
+    let ok = |o: Output| {
+        assert!(o.status.success(), "{o:?}");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    ok(teraproof(&["ceremony", "r1cs", "--unit", unit, "--out", "unit.r1cs"], d));
+    ok(teraproof(&["ceremony", "new", "--unit", unit, "--ptau", "pot.ptau", "--out", "0.zkey"], d));
+    let ours1 = ok(teraproof(&["ceremony", "contribute", "--in", "0.zkey", "--out", "1.zkey", "--name", "alice"], d));
+    let (done, text) = snarkjs(&sj, &["zkey", "contribute", "1.zkey", "2.zkey", "--name=bob", "-e=entropy"], d);
+    assert!(done, "{text}");
+    ok(teraproof(&["ceremony", "contribute", "--in", "2.zkey", "--out", "3.zkey", "--name", "carol"], d));
+    let beacon = ["ceremony", "beacon", "--in", "3.zkey", "--out", "final.zkey", "--iterations", "10", "--hash"];
+    ok(teraproof(&[&beacon[..], &["0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"]].concat(), d));
+
+    let (done, text) = snarkjs(&sj, &["zkey", "verify", "unit.r1cs", "pot.ptau", "final.zkey"], d);
+    assert!(done && text.contains("ZKey Ok!"), "{text}");
+    // snarkjs prints our contribution's hash as we did.
+    let hash_lines: Vec<&str> = ours1.lines().filter(|l| l.starts_with("\t\t")).collect();
+    assert_eq!(hash_lines.len(), 4);
+    assert!(hash_lines.iter().all(|l| text.contains(l)), "{text}");
+    let ours = ok(teraproof(&["ceremony", "verify", "--unit", unit, "--ptau", "pot.ptau", "--zkey", "final.zkey"], d));
+    assert!(ours.contains("zkey ok: 4 contributions check") && ours.contains("bob"), "{ours}");
+
+    // A replaced L point (the first of section 8): both tools refuse.
+    let mut bytes = std::fs::read(d.join("final.zkey")).unwrap();
+    let mut at = 12;
+    let l_start = loop {
+        let id = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let len = u64::from_le_bytes(bytes[at + 4..at + 12].try_into().unwrap()) as usize;
+        if id == 8 {
+            break at + 12;
+        }
+        at += 12 + len;
+    };
+    let h_point = bytes[l_start + 64..l_start + 128].to_vec();
+    bytes[l_start..l_start + 64].copy_from_slice(&h_point);
+    std::fs::write(d.join("bad.zkey"), &bytes).unwrap();
+    let (done, text) = snarkjs(&sj, &["zkey", "verify", "unit.r1cs", "pot.ptau", "bad.zkey"], d);
+    assert!(!done || !text.contains("ZKey Ok!"), "{text}");
+    let o = teraproof(&["ceremony", "verify", "--unit", unit, "--ptau", "pot.ptau", "--zkey", "bad.zkey"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the L section is not the initial one divided by δ"), "{o:?}");
+
+    // Imported keys: not insecure, prove, verify here and in snarkjs.
+    let out = ok(teraproof(
+        &["ceremony", "import", "--unit", unit, "--ptau", "pot.ptau", "--zkey", "final.zkey", "--out", "K"],
+        d,
+    ));
+    assert!(out.contains("4 contributions"), "{out}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("K/keys.json")).unwrap()).unwrap();
+    assert_eq!(manifest["insecure_dev_setup"], false);
+    assert_eq!(manifest["ceremony"]["contributions"].as_array().unwrap().len(), 4);
+    ok(teraproof(&["inputs", "--unit", unit, "--seed", "4", "--out", "."], d));
+    let proved = ok(teraproof(
+        &["prove", "--keys", "K", "--a", "A.json", "--b", "B.json", "--out", "R.json", "--wtns-out", "W.wtns"],
+        d,
+    ));
+    assert!(!proved.contains("INSECURE"), "{proved}");
+    let verified = ok(teraproof(&["verify", "--keys", "K", "--a", "A.json", "--b", "B.json", "R.json"], d));
+    assert!(verified.starts_with("valid R.json") && !verified.contains("INSECURE"), "{verified}");
+    ok(teraproof(&["export", "snarkjs", "--keys", "K", "R.json", "--out", "SJ"], d));
+    let (done, text) =
+        snarkjs(&sj, &["groth16", "verify", "SJ/verification_key.json", "SJ/public.json", "SJ/proof.json"], d);
+    assert!(done && text.contains("OK!"), "{text}");
+    // snarkjs proves from the zkey and our witness; our verifier accepts that proof.
+    let (done, text) = snarkjs(&sj, &["groth16", "prove", "final.zkey", "W.wtns", "sp.json", "spub.json"], d);
+    assert!(done, "{text}");
+    let proof =
+        teraproof_verifier::snarkjs::proof_from_json(&std::fs::read_to_string(d.join("sp.json")).unwrap()).unwrap();
+    let public: Vec<String> = serde_json::from_str(&std::fs::read_to_string(d.join("spub.json")).unwrap()).unwrap();
+    let mut receipt: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("R.json")).unwrap()).unwrap();
+    assert_eq!(public, [&receipt["da"], &receipt["db"], &receipt["dc"]].map(|v| v.as_str().unwrap().to_string()));
+    receipt["proof"] = teraproof_core::receipt::encode_hex(&teraproof_verifier::encode_proof(&proof)).into();
+    std::fs::write(d.join("theirs.json"), receipt.to_string()).unwrap();
+    let verified = ok(teraproof(&["verify", "--keys", "K", "theirs.json"], d));
+    assert!(verified.starts_with("valid theirs.json"), "{verified}");
+}
