@@ -39,7 +39,10 @@ fn check(
 fn print_checked(checked: &teraproof_prover::ceremony::verify::Checked) {
     println!("circuit hash\n{}", format_hash(&checked.cs_hash));
     for (i, c) in checked.contributions.iter().enumerate().rev() {
-        let kind = if c.beacon { " (beacon)" } else { "" };
+        let kind = match &c.beacon {
+            Some((value, exp)) => format!(" (beacon {}, 2^{exp} rounds)", teraproof_core::receipt::encode_hex(value)),
+            None => String::new(),
+        };
         println!("contribution #{} {}{kind}:\n{}", i + 1, c.name.as_deref().unwrap_or(""), format_hash(&c.hash));
     }
     if checked.contributions.is_empty() {

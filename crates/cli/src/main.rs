@@ -655,6 +655,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
                 "public_inputs": ["dA", "dB", "dC"],
                 "groth16_estimate": estimate_json(UnitKind::Product, &spec)?,
+                "ceremony": ceremony_json(cost.constraints, UnitKind::Product.public_inputs()),
                 "accumulate": {
                     "id": UnitKind::Accumulate.unit_id(&spec),
                     "constraints": acc.constraints,
@@ -667,6 +668,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     },
                     "public_inputs": UnitKind::Accumulate.input_names(),
                     "groth16_estimate": estimate_json(UnitKind::Accumulate, &spec)?,
+                    "ceremony": ceremony_json(acc.constraints, UnitKind::Accumulate.public_inputs()),
                 },
             });
             println!("{}", serde_json::to_string_pretty(&info)?);
@@ -729,6 +731,19 @@ fn keyring_folders(mut keys: Vec<PathBuf>, keyring: Option<&Path>) -> Result<Vec
         }
     }
     Ok(keys)
+}
+
+/// `info`'s ceremony needs: the QAP domain and the Powers of Tau power its phase 2 takes
+/// (one more than the domain's from 2^15 up: snarkjs' circuit hash reads one point more).
+fn ceremony_json(constraints: usize, public_inputs: usize) -> serde_json::Value {
+    // A row per constraint, then one per public wire and the constant one.
+    let domain = teraproof_prover::ceremony::new::domain_power(constraints + public_inputs + 1);
+    let ptau = if domain >= 15 { domain + 1 } else { domain };
+    serde_json::json!({
+        "qap_domain_power": domain,
+        "ptau_power": ptau,
+        "ptau_file": format!("powersOfTau28_hez_final_{ptau:02}.ptau"),
+    })
 }
 
 /// The system asked for, else the one the key directory holds.

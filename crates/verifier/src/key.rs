@@ -105,8 +105,12 @@ pub struct ContributionRecord {
     pub name: Option<String>,
     /// the contribution hash (blake2b-512 hex)
     pub hash: String,
-    /// whether it is the closing beacon
-    pub beacon: bool,
+    /// for the closing beacon: its public value (hex) …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<String>,
+    /// … and log2 of its SHA-256 rounds
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon_iterations_exp: Option<u8>,
 }
 
 /// Refuses a verifying key with an identity point or with `γ = δ` (the reasons are on

@@ -76,7 +76,12 @@ pub fn import(
             contributions: checked
                 .contributions
                 .iter()
-                .map(|c| ContributionRecord { name: c.name.clone(), hash: hex(&c.hash), beacon: c.beacon })
+                .map(|c| ContributionRecord {
+                    name: c.name.clone(),
+                    hash: hex(&c.hash),
+                    beacon: c.beacon.as_ref().map(|b| hex(&b.0)),
+                    beacon_iterations_exp: c.beacon.as_ref().map(|b| b.1),
+                })
                 .collect(),
         }),
     };

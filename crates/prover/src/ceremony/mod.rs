@@ -13,10 +13,12 @@
 //! - [`rng`]: snarkjs' sampling, reproduced (for proofs of knowledge and beacons);
 //! - [`contribute`](mod@contribute): random contributions and the beacon;
 //! - [`verify`](mod@verify): our own check of a whole transcript;
-//! - [`import`](mod@import): a verified zkey as a key folder (snarkjs' QAP convention).
+//! - [`import`](mod@import): a verified zkey as a key folder (snarkjs' QAP convention);
+//! - [`dev_ptau`]: an INSECURE prepared ptau from a known τ, for benchmarks and tests.
 
 pub mod binfile;
 pub mod contribute;
+pub mod dev_ptau;
 pub mod import;
 pub mod new;
 pub mod r1cs;

@@ -65,8 +65,8 @@ pub struct CheckedContribution {
     pub name: Option<String>,
     /// its hash, as snarkjs prints it
     pub hash: [u8; 64],
-    /// whether it is the beacon
-    pub beacon: bool,
+    /// the beacon's value and log2 of its rounds, for the beacon
+    pub beacon: Option<(Vec<u8>, u8)>,
 }
 
 /// What a verified zkey's ceremony is.
@@ -139,7 +139,10 @@ pub fn verify_against(init: &Zkey, zkey: &Zkey) -> std::result::Result<Checked, 
         contributions.push(CheckedContribution {
             name: c.name.clone(),
             hash: contribution_hash(c),
-            beacon: matches!(c.kind, ContributionKind::Beacon { .. }),
+            beacon: match &c.kind {
+                ContributionKind::Beacon { hash, iterations_exp } => Some((hash.clone(), *iterations_exp)),
+                ContributionKind::Random => None,
+            },
         });
     }
     if h.delta1 != delta || !same_ratio(&G1Affine::generator(), &h.delta1, &G2Affine::generator(), &h.delta2) {
