@@ -16,13 +16,13 @@ fn kind_and_spec(unit: &str, accumulate: bool) -> Result<(UnitKind, UnitSpec)> {
     Ok((if accumulate { UnitKind::Accumulate } else { UnitKind::Product }, spec))
 }
 
-/// Verifies the ceremony of `zkey` for the unit on `ptau`.
+/// Verifies the ceremony of `zkey` for the unit on `ptau`; returns it with the open ptau.
 fn check(
     kind: UnitKind,
     spec: &UnitSpec,
     ptau: &Path,
     zkey: &Path,
-) -> Result<teraproof_prover::ceremony::verify::Checked> {
+) -> Result<(teraproof_prover::ceremony::verify::Checked, teraproof_prover::ptau::PtauFile)> {
     let mut file =
         teraproof_prover::ptau::PtauFile::open(ptau).with_context(|| format!("cannot use {}", ptau.display()))?;
     let pb = spinner(format!("reading {}", zkey.display()));
@@ -30,10 +30,10 @@ fn check(
     pb.set_message(format!("synthesising {}", kind.unit_id(spec)));
     let r1cs = teraproof_circuits::r1cs_of(kind, spec)?;
     pb.set_message("recomputing the initial key and checking every contribution");
-    let checked = teraproof_prover::ceremony::verify::verify_zkey(&r1cs, &mut file, &z)
+    let checked = teraproof_prover::ceremony::verify::verify_zkey(&r1cs, &mut file, z)
         .with_context(|| format!("{} does not check", zkey.display()))?;
     pb.finish_and_clear();
-    Ok(checked)
+    Ok((checked, file))
 }
 
 fn print_checked(checked: &teraproof_prover::ceremony::verify::Checked) {
@@ -45,18 +45,22 @@ fn print_checked(checked: &teraproof_prover::ceremony::verify::Checked) {
         };
         println!("contribution #{} {}{kind}:\n{}", i + 1, c.name.as_deref().unwrap_or(""), format_hash(&c.hash));
     }
-    if checked.contributions.is_empty() {
-        println!("WARNING: no contribution yet: δ is the generator, anyone can forge proofs under this key");
+    if checked.random_contributions() == 0 {
+        println!(
+            "WARNING: no random contribution: δ is the generator or follows from public beacon values; anyone can \
+             forge proofs under this key (import refuses it)"
+        );
     }
     println!("zkey ok: {} contributions check", checked.contributions.len());
 }
 
-/// The SHA-256 (hex) of a file, streamed.
-fn sha256_file(path: &Path) -> Result<String> {
+/// The SHA-256 and blake2b-512 (hex) of a file, in one streamed pass.
+fn hash_file(path: &Path) -> Result<(String, String)> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
     let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut hasher = Sha256::new();
+    let mut blake = blake2::Blake2b512::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = file.read(&mut buf).with_context(|| format!("cannot read {}", path.display()))?;
@@ -64,14 +68,16 @@ fn sha256_file(path: &Path) -> Result<String> {
             break;
         }
         hasher.update(&buf[..n]);
+        blake.update(&buf[..n]);
     }
-    Ok(teraproof_core::receipt::encode_hex(&hasher.finalize()))
+    let hex = teraproof_core::receipt::encode_hex;
+    Ok((hex(&hasher.finalize()), hex(&blake.finalize())))
 }
 
 /// Bytes from hex (an optional 0x, an even count of digits).
 fn decode_hex(text: &str) -> Result<Vec<u8>> {
     let t = text.strip_prefix("0x").unwrap_or(text);
-    anyhow::ensure!(!t.is_empty() && t.len() % 2 == 0 && t.len() <= 510, "not 1 to 255 bytes of hex");
+    anyhow::ensure!(!t.is_empty() && t.len().is_multiple_of(2) && t.len() <= 510, "not 1 to 255 bytes of hex");
     (0..t.len()).step_by(2).map(|i| u8::from_str_radix(&t[i..i + 2], 16).context("not hex")).collect()
 }
 
@@ -210,11 +216,17 @@ pub fn run(command: CeremonyCommand) -> Result<()> {
         CeremonyCommand::Contribute { input, out, name, entropy } => {
             check_outputs(&[&out], &[&input], None)?;
             let pb = spinner(format!("reading {}", input.display()));
+            let t = std::time::Instant::now();
             let mut zkey = Zkey::load(&input).with_context(|| format!("cannot use {}", input.display()))?;
+            let read_ms = t.elapsed().as_secs_f64() * 1e3;
             pb.set_message("contributing");
+            let t = std::time::Instant::now();
             let hash = teraproof_prover::ceremony::contribute::contribute(&mut zkey, name, entropy.as_bytes())?;
+            let contribute_ms = t.elapsed().as_secs_f64() * 1e3;
             pb.set_message(format!("writing {}", out.display()));
+            let t = std::time::Instant::now();
             zkey.save(&out, &CONTRIBUTE_ORDER)?;
+            tracing::info!(read_ms, contribute_ms, write_ms = t.elapsed().as_secs_f64() * 1e3, "contributed");
             pb.finish_and_clear();
             println!("wrote {} (contribution #{})", out.display(), zkey.contributions.len());
             println!("contribution hash\n{}", format_hash(&hash));
@@ -236,7 +248,7 @@ pub fn run(command: CeremonyCommand) -> Result<()> {
         }
         CeremonyCommand::Verify { unit, accumulate, ptau, zkey } => {
             let (kind, spec) = kind_and_spec(&unit, accumulate)?;
-            let checked = check(kind, &spec, &ptau, &zkey)?;
+            let (checked, _) = check(kind, &spec, &ptau, &zkey)?;
             print_checked(&checked);
             Ok(())
         }
@@ -245,21 +257,27 @@ pub fn run(command: CeremonyCommand) -> Result<()> {
             if out.join("keys.json").exists() && !force {
                 anyhow::bail!("{} already holds keys; pass --force to overwrite", out.display());
             }
-            let checked = check(kind, &spec, &ptau, &zkey)?;
+            // The ptau is hashed before it is checked, and the zkey imported is the very
+            // one verified (no second read of either file).
             let pb = spinner("hashing the Powers of Tau");
-            let ptau_sha256 = sha256_file(&ptau)?;
-            let power = teraproof_prover::ptau::PtauFile::open(&ptau)?.power;
-            pb.set_message(format!("writing {}", out.display()));
-            let loaded = Zkey::load(&zkey)?;
-            let mut keys =
-                teraproof_prover::ceremony::import::import(kind, spec, loaded, &checked, ptau_sha256, power)?;
-            keys.save(&out)?;
+            let (sha256, blake2b) = hash_file(&ptau)?;
             pb.finish_and_clear();
+            let (checked, ptau_file) = check(kind, &spec, &ptau, &zkey)?;
+            let mut ptau_file = ptau_file;
+            let record = teraproof_prover::ceremony::import::PtauRecord {
+                sha256,
+                blake2b,
+                power: ptau_file.power,
+                contributions: ptau_file.contributions()?,
+            };
+            let count = checked.contributions.len();
+            let mut keys = teraproof_prover::ceremony::import::import(kind, spec, checked, &record)?;
+            keys.save(&out)?;
             let m = keys.manifest();
             println!("unit        {}", m.unit);
             println!("vk id       {}", m.vk_id);
             println!("keys        {}", out.display());
-            println!("ceremony    {} contributions on a Powers of Tau of power {power}", checked.contributions.len());
+            println!("ceremony    {count} contributions on a Powers of Tau of power {}", record.power);
             Ok(())
         }
         CeremonyCommand::New { unit, accumulate, ptau, out } => {

@@ -81,8 +81,20 @@ fn split(keys: &Path, verifier_out: Option<&Path>, prover_out: Option<&Path>, fo
         if resolved.starts_with(&source) || source.starts_with(&resolved) {
             bail!("{} is the key folder or inside it (or holds it); split into other folders", out.display());
         }
-        if outs[..i].iter().any(|o| o.canonicalize().is_ok_and(|o| o == resolved)) {
-            bail!("--verifier-out and --prover-out are the same folder");
+        if outs[..i]
+            .iter()
+            .any(|o| o.canonicalize().is_ok_and(|o| o.starts_with(&resolved) || resolved.starts_with(&o)))
+        {
+            bail!("--verifier-out and --prover-out are the same folder, or one is inside the other");
+        }
+    }
+    // A verifier bundle whose source has no accumulating unit keeps none from before.
+    if let Some(v) = verifier_out {
+        if unit_folders(keys).len() == 1 {
+            let stale = v.join(ACCUMULATE_KEYS_DIR);
+            if stale.join(MANIFEST_FILE).is_file() {
+                std::fs::remove_dir_all(&stale).with_context(|| format!("cannot remove {}", stale.display()))?;
+            }
         }
     }
     for (folder, sub) in unit_folders(keys) {

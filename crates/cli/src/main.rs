@@ -871,6 +871,15 @@ fn verify(
         check_circuit(dir)?;
         ring.add(key).with_context(|| format!("cannot add the key in {} to the keyring", dir.display()))?;
     }
+    // In a keyring the receipt picks its key: say up front when a forgeable one is held.
+    let insecure_units: Vec<String> = ring.keys().filter(|k| k.insecure_dev_setup()).map(|k| k.unit_id()).collect();
+    if ring.len() > 1 && !insecure_units.is_empty() {
+        eprintln!(
+            "WARNING: the keyring holds INSECURE development keys ({}); receipts under them can be forged, and \
+             their verdicts say so",
+            insecure_units.join(", ")
+        );
+    }
     // Which of the buyer's matrices were compared with the receipt: said with each verdict.
     let checked: Vec<&str> = matrices.iter().filter(|(_, p)| p.is_some()).map(|(n, _)| *n).collect();
     let mut verdicts: Vec<Option<Verdict>> = receipts.iter().map(|_| None).collect();

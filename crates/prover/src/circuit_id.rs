@@ -8,7 +8,11 @@
 //! on disk, in `circuit-ids/` under the cache folder (`TERAPROOF_CACHE`, else
 //! `$XDG_CACHE_HOME/teraproof`, else `~/.cache/teraproof`). A disk entry is keyed by the
 //! running program's path, size and modification time, so a rebuilt program (whose
-//! circuit may have changed) never reads an id an earlier build wrote.
+//! circuit may have changed) does not read an id an earlier build wrote (unless the
+//! rebuild keeps all three, as a build with pinned mtimes can: then remove the cache).
+//! Circuits under 50 000 constraints are never cached on disk. The id is a label
+//! against honest mistakes (an old key folder): anyone who can edit keys.json can edit
+//! it too; what binds a key is the vk id a relying party pins.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,6 +24,9 @@ use teraproof_verifier::KeyManifest;
 
 use crate::error::{ProverError, Result};
 
+/// Circuits from this many constraints (about 0.5 s to synthesise) keep their id on disk.
+const DISK_CACHE_FROM_CONSTRAINTS: usize = 50_000;
+
 /// Ids computed in this process, by unit id.
 static MEMO: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
 
@@ -29,7 +36,8 @@ pub fn expected(kind: UnitKind, spec: &UnitSpec) -> Result<String> {
     if let Some(id) = MEMO.lock().unwrap_or_else(|e| e.into_inner()).get(&unit) {
         return Ok(id.clone());
     }
-    let file = disk_entry(&unit);
+    // Small circuits synthesise in milliseconds: only large ones use the disk cache.
+    let file = if crate::constraints_of(kind, spec)? >= DISK_CACHE_FROM_CONSTRAINTS { disk_entry(&unit) } else { None };
     let cached = file
         .as_ref()
         .and_then(|f| std::fs::read_to_string(f).ok())

@@ -288,6 +288,20 @@ impl PtauFile {
         Ok(ptau)
     }
 
+    /// How many phase-1 contributions section 7 lists (0 when it is absent): a file
+    /// without any is no ceremony's, and its τ may be known.
+    pub fn contributions(&mut self) -> Result<u32, PtauError> {
+        let Some(section) = self.sections.iter().find(|s| s.kind == 7) else { return Ok(0) };
+        if section.len < 4 {
+            return Err(PtauError::Format("section 7 (contributions) is shorter than its count".into()));
+        }
+        let start = section.start;
+        self.file.seek(SeekFrom::Start(start))?;
+        let mut count = [0u8; 4];
+        self.file.read_exact(&mut count)?;
+        Ok(u32::from_le_bytes(count))
+    }
+
     /// Whether the file holds section `kind` (12–15: prepared for phase 2).
     pub fn has_section(&self, kind: u32) -> bool {
         self.sections.iter().any(|s| s.kind == kind)

@@ -44,6 +44,16 @@ fn finished() -> &'static Zkey {
     })
 }
 
+/// A ptau record as import takes it, with `contributions` phase-1 contributions.
+fn ptau_record(contributions: u32) -> teraproof_prover::ceremony::import::PtauRecord {
+    teraproof_prover::ceremony::import::PtauRecord {
+        sha256: "00".repeat(32),
+        blake2b: "00".repeat(64),
+        power: 11,
+        contributions,
+    }
+}
+
 fn bytes(z: &Zkey, order: &[u32; 10]) -> Vec<u8> {
     let mut out = Vec::new();
     z.write(&mut out, order).unwrap();
@@ -90,7 +100,7 @@ fn a_ptau_too_small_or_unprepared_is_refused_with_what_is_needed() {
 #[test]
 fn honest_contributions_and_a_beacon_verify_and_the_imported_keys_prove() {
     let z = finished();
-    let checked = verify_against(init(), z).unwrap();
+    let checked = verify_against(init(), z.clone()).unwrap();
     assert_eq!(checked.contributions.len(), 3);
     assert_eq!(checked.contributions[2].beacon, Some(((1..=31).collect(), 10)));
     assert_eq!(checked.contributions[0].beacon, None);
@@ -98,19 +108,24 @@ fn honest_contributions_and_a_beacon_verify_and_the_imported_keys_prove() {
     let written = bytes(z, &CONTRIBUTE_ORDER);
     let back = Zkey::read(&mut std::io::Cursor::new(&written), written.len() as u64).unwrap();
     assert_eq!(&back, z);
-    // The initial key alone verifies, but cannot be imported (δ = 1).
-    let none = verify_against(init(), init()).unwrap();
-    assert!(teraproof_prover::ceremony::import::import(
-        UnitKind::Product,
-        unit(),
-        init().clone(),
-        &none,
-        "x".into(),
-        11
-    )
-    .is_err());
-    let keys =
-        teraproof_prover::ceremony::import::import(UnitKind::Product, unit(), back, &checked, "x".into(), 11).unwrap();
+    assert_eq!(checked.zkey(), &back);
+    let ptau = ptau_record(1);
+    let import = |c| teraproof_prover::ceremony::import::import(UnitKind::Product, unit(), c, &ptau);
+    // The initial key alone verifies, but cannot be imported (δ = 1), nor a key whose
+    // only contribution is a beacon (its secret is public), nor one on a ptau without
+    // phase-1 contributions.
+    let e = import(verify_against(init(), init().clone()).unwrap()).err().expect("refused").to_string();
+    assert!(e.contains("no random contribution"), "{e}");
+    let mut beacon_only = init().clone();
+    beacon(&mut beacon_only, None, b"public", 10).unwrap();
+    let e = import(verify_against(init(), beacon_only).unwrap()).err().expect("refused").to_string();
+    assert!(e.contains("no random contribution"), "{e}");
+    let e = teraproof_prover::ceremony::import::import(UnitKind::Product, unit(), checked.clone(), &ptau_record(0))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("no phase-1 contribution"), "{e}");
+    let keys = import(checked).unwrap();
     assert!(!keys.manifest().insecure_dev_setup);
     let vk = keys.verifying_key().unwrap();
     let prover = teraproof_prover::Prover::new(keys, Box::new(teraproof_prover::CpuMsm)).unwrap();
@@ -126,7 +141,7 @@ fn honest_contributions_and_a_beacon_verify_and_the_imported_keys_prove() {
 fn tampered(change: impl FnOnce(&mut Zkey)) -> CeremonyError {
     let mut z = finished().clone();
     change(&mut z);
-    verify_against(init(), &z).unwrap_err()
+    verify_against(init(), z).unwrap_err()
 }
 
 fn double(p: &G1Affine) -> G1Affine {
@@ -174,7 +189,7 @@ fn a_zkey_for_another_unit_is_refused() {
     let other: UnitSpec = "mm-i8-2x2x1".parse().unwrap();
     let r1cs = teraproof_circuits::r1cs_of(UnitKind::Product, &other).unwrap();
     let other_init = new_zkey(&r1cs, &mut PtauFile::open(&ptau_path()).unwrap()).unwrap();
-    let e = verify_against(&other_init, finished()).unwrap_err();
+    let e = verify_against(&other_init, finished().clone()).unwrap_err();
     assert!(matches!(e, CeremonyError::NotThisCircuit(_)), "{e}");
 }
 
@@ -193,7 +208,7 @@ fn damaged_zkey_files_are_refused_never_a_panic() {
         bad[at] ^= 0x5a;
         match Zkey::read(&mut std::io::Cursor::new(&bad), bad.len() as u64) {
             Err(_) => refused += 1,
-            Ok(z) => assert!(verify_against(init(), &z).is_err(), "a flip at {at} verified"),
+            Ok(z) => assert!(verify_against(init(), z).is_err(), "a flip at {at} verified"),
         }
     }
     assert!(refused > 0);
@@ -213,9 +228,14 @@ fn a_development_ptau_serves_a_ceremony_whose_keys_prove() {
     let mut z = new_zkey(&r1cs, &mut PtauFile::open(&path).unwrap()).unwrap();
     let init = z.clone();
     contribute(&mut z, None, b"").unwrap();
-    let checked = verify_against(&init, &z).unwrap();
-    let keys =
-        teraproof_prover::ceremony::import::import(UnitKind::Product, unit(), z, &checked, "dev".into(), 11).unwrap();
+    let checked = verify_against(&init, z).unwrap();
+    // A development ptau lists no phase-1 contribution: its keys are never imported.
+    let mut file = PtauFile::open(&path).unwrap();
+    assert_eq!(file.contributions().unwrap(), 0);
+    assert!(teraproof_prover::ceremony::import::import(UnitKind::Product, unit(), checked.clone(), &ptau_record(0))
+        .is_err());
+    // Its Lagrange and H points are right: keys made from it (here, in a test) prove.
+    let keys = teraproof_prover::ceremony::import::import(UnitKind::Product, unit(), checked, &ptau_record(1)).unwrap();
     let vk = keys.verifying_key().unwrap();
     let prover = teraproof_prover::Prover::new(keys, Box::new(teraproof_prover::CpuMsm)).unwrap();
     let a = teraproof_core::Matrix::from_fn(2, 2, |i, j| (i + 2 * j) as i8).unwrap();

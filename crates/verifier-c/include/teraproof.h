@@ -139,13 +139,14 @@ tp_status tp_keyring_add_dir(tp_keyring *ring, const char *key_dir, char *err, s
 tp_status tp_keyring_add_parts(tp_keyring *ring, const char *manifest_json, const uint8_t *vk_bytes,
                                size_t vk_len, char *err, size_t err_len);
 
-/* How many keys the keyring holds (0 for NULL). */
+/* How many keys the keyring holds (0 for NULL; not while a thread adds to it). */
 size_t tp_keyring_len(const tp_keyring *ring);
 
 /* Verifies one receipt with the key it names, as tp_verify_receipt does with one key.
  * TP_ERR_WRONG_KEY when the keyring holds no key of the receipt's vk_id (the message says
- * "not in the keyring"). On TP_OK, *insecure (when not NULL) is 1 if that key comes from an
- * INSECURE development setup, else 0. */
+ * "not in the keyring"). insecure may not be NULL (TP_ERR_INVALID_ARGUMENT): a keyring can
+ * hold keys of several setups, so on TP_OK *insecure is 1 when the key that verified the
+ * receipt comes from an INSECURE development setup, else 0 (and 0 on any failure). */
 tp_status tp_keyring_verify(const tp_keyring *ring, const char *receipt_json, int *insecure, char *err,
                             size_t err_len);
 

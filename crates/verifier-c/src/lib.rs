@@ -696,7 +696,7 @@ pub unsafe extern "C" fn tp_keyring_add_parts(
 /// `tp_keyring_len`: see the header. 0 for NULL.
 ///
 /// # Safety
-/// `ring` is NULL or a live pointer from `tp_keyring_new`.
+/// `ring` is NULL or a live pointer from `tp_keyring_new` that no thread is adding to.
 #[no_mangle]
 pub unsafe extern "C" fn tp_keyring_len(ring: *const TpKeyring) -> usize {
     // SAFETY: by the contract, NULL or a live `TpKeyring` we allocated; only read.
@@ -708,7 +708,7 @@ pub unsafe extern "C" fn tp_keyring_len(ring: *const TpKeyring) -> usize {
 /// # Safety
 /// `ring` is a live pointer from `tp_keyring_new` (other threads may verify with it at
 /// the same time, none may add); `receipt_json` is a NUL-terminated string; `insecure`
-/// is NULL or a writable int; `err` is NULL or `err_len` writable bytes.
+/// is a writable int; `err` is NULL or `err_len` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn tp_keyring_verify(
     ring: *const TpKeyring,
@@ -720,6 +720,12 @@ pub unsafe extern "C" fn tp_keyring_verify(
     // SAFETY: the header's contract is this function's contract, forwarded.
     unsafe {
         guarded(err, err_len, || {
+            if insecure.is_null() {
+                // A keyring may hold keys of several setups; the caller must see which
+                // kind verified each receipt.
+                return Err(Failure(TpStatus::InvalidArgument, "insecure is NULL (a keyring reports it)".into()));
+            }
+            set_flag(insecure, false);
             // SAFETY: by the contract, NULL or a live `TpKeyring`; verifying only reads.
             let ring = ring.as_ref().ok_or_else(|| Failure(TpStatus::InvalidArgument, "ring is NULL".into()))?;
             let verified = ring.ring.verify_json(text(receipt_json, "receipt_json")?)?;
@@ -837,8 +843,14 @@ mod tests {
             tampered["ops"] = serde_json::json!(1);
             let tampered = std::ffi::CString::new(tampered.to_string()).unwrap();
             assert_eq!(
-                tp_keyring_verify(ring, tampered.as_ptr(), std::ptr::null_mut(), err.as_mut_ptr(), 256),
+                tp_keyring_verify(ring, tampered.as_ptr(), &mut insecure, err.as_mut_ptr(), 256),
                 TpStatus::WrongKey
+            );
+            assert_eq!(insecure, 0, "cleared on failure");
+            // The insecure mark must be asked for.
+            assert_eq!(
+                tp_keyring_verify(ring, receipts[0].as_ptr(), std::ptr::null_mut(), err.as_mut_ptr(), 256),
+                TpStatus::InvalidArgument
             );
             // The same verifying key under another unit's manifest: an edited manifest.
             let relabelled = manifest.to_str().unwrap().replace("mm-i8-2x3x1", "mm-i8-2x3x2");

@@ -87,8 +87,12 @@ pub const SNARKJS_QAP: &str = "snarkjs";
 pub struct CeremonyRecord {
     /// SHA-256 (hex) of the Powers of Tau file the ceremony was checked against
     pub ptau_sha256: String,
+    /// its blake2b-512 (hex), the hash the public files' lists give
+    pub ptau_blake2b: String,
     /// its power
     pub ptau_power: u32,
+    /// its phase-1 contributions
+    pub ptau_contributions: u32,
     /// the circuit hash (blake2b-512 hex, as snarkjs prints it without spaces)
     pub circuit_hash: String,
     /// each contribution, oldest first

@@ -12,12 +12,11 @@
 //! beacon's stream is keyed by `2^e` SHA-256 rounds of a public value, so anyone can
 //! recompute it, which ends the ceremony with randomness nobody chose.
 
-use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine};
+use ark_bn254::{Fr, G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::Field;
 use blake2::{Blake2b512, Digest};
 use rand::RngCore;
-use rayon::prelude::*;
 use zeroize::Zeroize;
 
 use super::binfile::{g1_u, g2_u};
@@ -104,8 +103,7 @@ fn contribute_with(
 }
 
 fn scale(points: &mut [G1Affine], by: &Fr) {
-    let scaled: Vec<G1Projective> = points.par_iter().map(|p| *p * by).collect();
-    points.copy_from_slice(&G1Projective::normalize_batch(&scaled));
+    super::scale::scale_all(points, by);
 }
 
 /// A random contribution: the stream keyed by 64 bytes from the OS and `entropy`.
@@ -128,8 +126,9 @@ pub fn beacon(zkey: &mut Zkey, name: Option<String>, hash: &[u8], iterations_exp
     if hash.is_empty() || hash.len() > 255 {
         return Err(ProverError::Ceremony(format!("a beacon value is 1 to 255 bytes, not {}", hash.len())));
     }
-    if !(10..=63).contains(&iterations_exp) {
-        return Err(ProverError::Ceremony(format!("beacon iterations exponent {iterations_exp}: it is 10 to 63")));
+    let most = super::verify::MAX_BEACON_ITERATIONS_EXP;
+    if !(10..=most).contains(&iterations_exp) {
+        return Err(ProverError::Ceremony(format!("beacon iterations exponent {iterations_exp}: it is 10 to {most}")));
     }
     let mut rng = beacon_rng(hash, iterations_exp);
     contribute_with(zkey, &mut rng, ContributionKind::Beacon { hash: hash.to_vec(), iterations_exp }, name)

@@ -8,7 +8,8 @@
 //! prover takes the quotient's values on the odd coset (see `crate::qap`). keys.json
 //! also records the ceremony (the ptau's SHA-256 and power, the circuit hash, each
 //! contribution's name and hash); such keys are not marked insecure. A zkey without a
-//! contribution is refused: its δ is the generator, known to all.
+//! random contribution (δ the generator, or only beacons, whose secrets are public) or
+//! on a ptau without phase-1 contributions is refused.
 
 use ark_groth16::{ProvingKey, VerifyingKey};
 use teraproof_core::{UnitKind, UnitSpec};
@@ -24,21 +25,56 @@ fn hex(bytes: &[u8]) -> String {
     teraproof_core::receipt::encode_hex(bytes)
 }
 
-/// The key folder's keys of the unit `kind` of `spec` from `zkey`, whose ceremony
-/// `checked` verified against the ptau of SHA-256 `ptau_sha256` and power `ptau_power`.
-pub fn import(
-    kind: UnitKind,
-    spec: UnitSpec,
-    zkey: Zkey,
-    checked: &Checked,
-    ptau_sha256: String,
-    ptau_power: u32,
-) -> Result<UnitKeys> {
-    if checked.contributions.is_empty() {
+/// The Powers of Tau a ceremony was verified against, as keys.json records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PtauRecord {
+    /// SHA-256 (hex) of the file
+    pub sha256: String,
+    /// blake2b-512 (hex) of the file, the hash snarkjs' and the public files' lists give
+    pub blake2b: String,
+    /// its power
+    pub power: u32,
+    /// its phase-1 contributions (section 7's count)
+    pub contributions: u32,
+}
+
+/// The keys of the unit `kind` of `spec` from the zkey that `checked` verified against
+/// the ptau `ptau`. Refused: a zkey without a random contribution (a beacon's secret
+/// follows from its public value, so beacons alone leave δ known to everyone), and a
+/// ptau without phase-1 contributions (a development file, whose τ may be known).
+pub fn import(kind: UnitKind, spec: UnitSpec, checked: Checked, ptau: &PtauRecord) -> Result<UnitKeys> {
+    if checked.random_contributions() == 0 {
         return Err(ProverError::Ceremony(
-            "the zkey has no contribution: its δ is the generator, known to everyone; contribute first".into(),
+            "the zkey has no random contribution: its δ is the generator or follows from public beacon values, \
+             so anyone can forge proofs; have at least one participant contribute"
+                .into(),
         ));
     }
+    if ptau.contributions == 0 {
+        return Err(ProverError::Ceremony(
+            "the Powers of Tau lists no phase-1 contribution (a development file, whose tau may be known); \
+             import only ceremonies on a public Powers of Tau"
+                .into(),
+        ));
+    }
+    let record = CeremonyRecord {
+        ptau_sha256: ptau.sha256.clone(),
+        ptau_blake2b: ptau.blake2b.clone(),
+        ptau_power: ptau.power,
+        ptau_contributions: ptau.contributions,
+        circuit_hash: hex(&checked.cs_hash),
+        contributions: checked
+            .contributions
+            .iter()
+            .map(|c| ContributionRecord {
+                name: c.name.clone(),
+                hash: hex(&c.hash),
+                beacon: c.beacon.as_ref().map(|b| hex(&b.0)),
+                beacon_iterations_exp: c.beacon.as_ref().map(|b| b.1),
+            })
+            .collect(),
+    };
+    let zkey: Zkey = checked.into_zkey();
     let h = &zkey.header;
     let vk = VerifyingKey {
         alpha_g1: h.alpha1,
@@ -69,21 +105,7 @@ pub fn import(
         proving_key_sha256: None,
         warning: None,
         qap: Some(SNARKJS_QAP.into()),
-        ceremony: Some(CeremonyRecord {
-            ptau_sha256,
-            ptau_power,
-            circuit_hash: hex(&checked.cs_hash),
-            contributions: checked
-                .contributions
-                .iter()
-                .map(|c| ContributionRecord {
-                    name: c.name.clone(),
-                    hash: hex(&c.hash),
-                    beacon: c.beacon.as_ref().map(|b| hex(&b.0)),
-                    beacon_iterations_exp: c.beacon.as_ref().map(|b| b.1),
-                })
-                .collect(),
-        }),
+        ceremony: Some(record),
     };
     UnitKeys::from_parts(kind, spec, pk, manifest)
 }

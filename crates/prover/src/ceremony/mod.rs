@@ -23,6 +23,7 @@ pub mod import;
 pub mod new;
 pub mod r1cs;
 pub mod rng;
+pub mod scale;
 pub mod verify;
 pub mod wtns;
 pub mod zkey;

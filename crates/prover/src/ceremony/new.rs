@@ -111,8 +111,8 @@ pub fn new_zkey(r1cs: &R1cs, ptau: &mut PtauFile) -> Result<Zkey> {
             }
         }
     }
-    for s in 0..=n_public {
-        by_wire[s].push((3, n_cons + s, Fr::from(1u64)));
+    for (s, terms) in by_wire.iter_mut().enumerate().take(n_public + 1) {
+        terms.push((3, n_cons + s, Fr::from(1u64)));
         coefs.push(Coef { matrix: 0, row: (n_cons + s) as u32, wire: s as u32, value: Fr::from(1u64) });
     }
     // Per wire: A, B1, B2 and K (IC or L).

@@ -11,8 +11,10 @@
 //! recomputed from its public value. The final δ·G1 must be the last δ_after and pair
 //! with δ·G2. Last, with random ρ drawn after reading, `Σρ·L_init = δ·Σρ·L` and
 //! likewise for H (two pairings each): a false point passes with probability 1/r. So
-//! the key's δ is the product of the contributions' secrets, and one honest
-//! contributor (or the beacon) makes it unknown to everyone.
+//! the key's δ is the product of the contributions' secrets, and one honest random
+//! contributor makes it unknown to everyone. A beacon does not: its secret follows from
+//! its public value, so a zkey of beacons only has a public δ ([`Checked::random_contributions`]
+//! tells; import refuses it).
 
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::{AffineRepr, VariableBaseMSM};
@@ -47,6 +49,9 @@ pub enum CeremonyError {
     /// A beacon whose points are not the ones its value gives.
     #[error("contribution #{0}: the beacon's points are not the ones its value and iterations give")]
     BeaconMismatch(usize),
+    /// A beacon asking for more hash rounds than a verifier spends.
+    #[error("contribution #{0}: a beacon of 2^{1} rounds (this verifier checks 2^10 to 2^40)")]
+    BeaconTooLong(usize, u8),
     /// The key's δ is not the last contribution's.
     #[error("the key's δ is not the last contribution's (or δ·G1 and δ·G2 disagree)")]
     FinalDelta,
@@ -69,24 +74,46 @@ pub struct CheckedContribution {
     pub beacon: Option<(Vec<u8>, u8)>,
 }
 
-/// What a verified zkey's ceremony is.
+/// A verified zkey and what its ceremony is. Only verification makes one, and it holds
+/// the very zkey it checked, so what is imported is what was verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checked {
     /// the circuit hash
     pub cs_hash: [u8; 64],
     /// every contribution, oldest first
     pub contributions: Vec<CheckedContribution>,
+    zkey: Zkey,
 }
 
+impl Checked {
+    /// The zkey that was verified.
+    pub fn zkey(&self) -> &Zkey {
+        &self.zkey
+    }
+
+    pub(crate) fn into_zkey(self) -> Zkey {
+        self.zkey
+    }
+
+    /// How many contributions drew a secret nobody can recompute (not beacons).
+    pub fn random_contributions(&self) -> usize {
+        self.contributions.iter().filter(|c| c.beacon.is_none()).count()
+    }
+}
+
+/// The most SHA-256 rounds (as a power of two) a beacon may ask a verifier for: 2^40
+/// rounds take days; a hostile file asking 2^63 must not stall the check.
+pub const MAX_BEACON_ITERATIONS_EXP: u8 = 40;
+
 /// Verifies `zkey` as a phase 2 of `r1cs` on `ptau` (see the [module docs](self)).
-pub fn verify_zkey(r1cs: &R1cs, ptau: &mut PtauFile, zkey: &Zkey) -> Result<Checked> {
+pub fn verify_zkey(r1cs: &R1cs, ptau: &mut PtauFile, zkey: Zkey) -> Result<Checked> {
     let init = new_zkey(r1cs, ptau)?;
     Ok(verify_against(&init, zkey)?)
 }
 
 /// Verifies `zkey` against the initial key `init` of its circuit.
-pub fn verify_against(init: &Zkey, zkey: &Zkey) -> std::result::Result<Checked, CeremonyError> {
-    let (h, i) = (&zkey.header, &init.header);
+pub fn verify_against(init: &Zkey, zkey: Zkey) -> std::result::Result<Checked, CeremonyError> {
+    let (h, i) = (&zkey.header.clone(), &init.header);
     let same = [
         ("wire count", h.n_vars == i.n_vars),
         ("public wire count", h.n_public == i.n_public),
@@ -108,9 +135,12 @@ pub fn verify_against(init: &Zkey, zkey: &Zkey) -> std::result::Result<Checked, 
     }
     let mut delta = G1Affine::generator();
     let mut contributions = Vec::with_capacity(zkey.contributions.len());
+    // The transcript so far, extended once per contribution (not rehashed from the start).
+    let mut chain = transcript_prefix(&zkey, 0);
     for (k, c) in zkey.contributions.iter().enumerate() {
         let number = k + 1;
-        let mut hasher = transcript_prefix(zkey, k);
+        let mut hasher = chain.clone();
+        chain.update(super::contribute::public_key_bytes(c));
         let mut points = Vec::with_capacity(128);
         g1_u(&c.g1_s, &mut points);
         g1_u(&c.g1_sx, &mut points);
@@ -127,8 +157,8 @@ pub fn verify_against(init: &Zkey, zkey: &Zkey) -> std::result::Result<Checked, 
             return Err(CeremonyError::BrokenDeltaChain(number));
         }
         if let ContributionKind::Beacon { hash, iterations_exp } = &c.kind {
-            if !(10..=63).contains(iterations_exp) {
-                return Err(CeremonyError::BeaconMismatch(number));
+            if !(10..=MAX_BEACON_ITERATIONS_EXP).contains(iterations_exp) {
+                return Err(CeremonyError::BeaconTooLong(number, *iterations_exp));
             }
             let (_, g1_s, g1_sx) = draw(&mut beacon_rng(hash, *iterations_exp));
             if g1_s != c.g1_s || g1_sx != c.g1_sx {
@@ -167,5 +197,5 @@ pub fn verify_against(init: &Zkey, zkey: &Zkey) -> std::result::Result<Checked, 
     if !scaled(&init.h, &zkey.h) {
         return Err(CeremonyError::HNotScaled);
     }
-    Ok(Checked { cs_hash: zkey.cs_hash, contributions })
+    Ok(Checked { cs_hash: zkey.cs_hash, contributions, zkey })
 }

@@ -178,7 +178,60 @@ impl Zkey {
         Ok(out)
     }
 
-    /// The payload of section `id`.
+    /// The byte length of section `id`'s payload.
+    fn section_len(&self, id: u32) -> Result<u64> {
+        let g1 = |n: usize| 64 * n as u64;
+        Ok(match id {
+            1 => 4,
+            2 => 4 + 32 + 4 + 32 + 12 + 64 * 3 + 128 * 3,
+            3 => g1(self.ic.len()),
+            4 => 4 + 44 * self.coefs.len() as u64,
+            5 => g1(self.a.len()),
+            6 => g1(self.b1.len()),
+            7 => 128 * self.b2.len() as u64,
+            8 => g1(self.l.len()),
+            9 => g1(self.h.len()),
+            10 => self.mpc_bytes()?.len() as u64,
+            _ => return Err(ceremony(format!("no zkey section {id}"))),
+        })
+    }
+
+    /// Writes section `id`'s payload to `sink` in pieces of at most about 1 MiB, so a
+    /// section (H is gigabytes for large units) is never held as bytes beside its points.
+    fn write_section(&self, id: u32, sink: &mut impl Write) -> std::io::Result<()> {
+        let mut out = Vec::with_capacity(1 << 20);
+        let flush = |out: &mut Vec<u8>, sink: &mut dyn Write| -> std::io::Result<()> {
+            if out.len() >= 1 << 20 {
+                sink.write_all(out)?;
+                out.clear();
+            }
+            Ok(())
+        };
+        let g1s = |points: &[G1Affine], out: &mut Vec<u8>, sink: &mut dyn Write| -> std::io::Result<()> {
+            for p in points {
+                g1_lem(p, out);
+                flush(out, sink)?;
+            }
+            Ok(())
+        };
+        match id {
+            3 => g1s(&self.ic, &mut out, sink)?,
+            5 => g1s(&self.a, &mut out, sink)?,
+            6 => g1s(&self.b1, &mut out, sink)?,
+            8 => g1s(&self.l, &mut out, sink)?,
+            9 => g1s(&self.h, &mut out, sink)?,
+            7 => {
+                for p in &self.b2 {
+                    g2_lem(p, &mut out);
+                    flush(&mut out, sink)?;
+                }
+            }
+            _ => out = self.section(id).map_err(std::io::Error::other)?,
+        }
+        sink.write_all(&out)
+    }
+
+    /// The payload of section `id` as bytes (the small sections).
     fn section(&self, id: u32) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         let g1s = |points: &[G1Affine], out: &mut Vec<u8>| points.iter().for_each(|p| g1_lem(p, out));
@@ -227,9 +280,8 @@ impl Zkey {
         let io = |e: std::io::Error| ceremony(format!("cannot write the zkey: {e}"));
         write_header(out, b"zkey", 1, 10).map_err(io)?;
         for &id in order {
-            let payload = self.section(id)?;
-            write_section_header(out, id, payload.len() as u64).map_err(io)?;
-            out.write_all(&payload).map_err(io)?;
+            write_section_header(out, id, self.section_len(id)?).map_err(io)?;
+            self.write_section(id, out).map_err(io)?;
         }
         Ok(())
     }
