@@ -27,8 +27,13 @@ pub fn domain(num_constraints: usize, num_instance: usize) -> Result<GeneralEval
     })
 }
 
-/// The coefficients of `h = (a·b − c)/Z_H` (length `|H|`).
-pub fn quotient(evaluations: ConstraintEvaluations, instance: &[Fr]) -> Result<Vec<Fr>> {
+/// `a, b, c` over the whole domain (the instance rows appended to `a`, zeros after) and
+/// moved to the coset `offset·H` in evaluation form.
+fn on_coset(
+    evaluations: ConstraintEvaluations,
+    instance: &[Fr],
+    offset: impl FnOnce(usize) -> Option<Fr>,
+) -> Result<(Vec<Fr>, Vec<Fr>, Vec<Fr>, ark_poly::GeneralEvaluationDomain<Fr>)> {
     let n = evaluations.len();
     let domain = domain(n, instance.len())?;
     let size = domain.size();
@@ -37,19 +42,21 @@ pub fn quotient(evaluations: ConstraintEvaluations, instance: &[Fr]) -> Result<V
     a[n..n + instance.len()].copy_from_slice(instance);
     b.resize(size, Fr::zero());
     c.resize(size, Fr::zero());
-
-    let coset = domain
-        .get_coset(Fr::GENERATOR)
-        .ok_or_else(|| ProverError::Msm { backend: "qap".into(), reason: "no coset of the FFT domain".into() })?;
+    let no_coset = || ProverError::Msm { backend: "qap".into(), reason: "no coset of the FFT domain".into() };
+    let coset = domain.get_coset(offset(size).ok_or_else(no_coset)?).ok_or_else(no_coset)?;
     let to_coset = |v: &mut Vec<Fr>| {
         domain.ifft_in_place(v);
         coset.fft_in_place(v);
     };
     let ((), ()) = rayon::join(|| to_coset(&mut a), || to_coset(&mut b));
     to_coset(&mut c);
+    Ok((a, b, c, coset))
+}
 
-    let z_inv = domain
-        .evaluate_vanishing_polynomial(Fr::GENERATOR)
+/// The coefficients of `h = (a·b − c)/Z_H` (length `|H|`).
+pub fn quotient(evaluations: ConstraintEvaluations, instance: &[Fr]) -> Result<Vec<Fr>> {
+    let (mut a, b, c, coset) = on_coset(evaluations, instance, |_| Some(Fr::GENERATOR))?;
+    let z_inv = (Fr::GENERATOR.pow([a.len() as u64]) - Fr::from(1u64))
         .inverse()
         .expect("the coset generator is outside the domain, so Z_H does not vanish there");
     a.par_iter_mut().zip(b.par_iter()).zip(c.par_iter()).for_each(|((a, b), c)| {
@@ -65,27 +72,7 @@ pub fn quotient(evaluations: ConstraintEvaluations, instance: &[Fr]) -> Result<V
 /// Lagrange points of the doubled domain over δ, absorb it), not brought back to
 /// coefficients: `Σ hᵢ·Hᵢ = h(τ)·Z_H(τ)/δ·G1` with `h = (a·b − c)/Z_H`.
 pub fn odd_coset_values(evaluations: ConstraintEvaluations, instance: &[Fr]) -> Result<Vec<Fr>> {
-    let n = evaluations.len();
-    let domain = domain(n, instance.len())?;
-    let size = domain.size();
-    let ConstraintEvaluations { mut a, mut b, mut c } = evaluations;
-    a.resize(size, Fr::zero());
-    a[n..n + instance.len()].copy_from_slice(instance);
-    b.resize(size, Fr::zero());
-    c.resize(size, Fr::zero());
-    let shift = Fr::get_root_of_unity(2 * size as u64).ok_or_else(|| ProverError::Msm {
-        backend: "qap".into(),
-        reason: format!("no root of unity of order {}", 2 * size),
-    })?;
-    let coset = domain
-        .get_coset(shift)
-        .ok_or_else(|| ProverError::Msm { backend: "qap".into(), reason: "no odd coset of the FFT domain".into() })?;
-    let to_coset = |v: &mut Vec<Fr>| {
-        domain.ifft_in_place(v);
-        coset.fft_in_place(v);
-    };
-    let ((), ()) = rayon::join(|| to_coset(&mut a), || to_coset(&mut b));
-    to_coset(&mut c);
+    let (mut a, b, c, _) = on_coset(evaluations, instance, |size| Fr::get_root_of_unity(2 * size as u64))?;
     a.par_iter_mut().zip(b.par_iter()).zip(c.par_iter()).for_each(|((a, b), c)| {
         *a = *a * b - c;
     });
