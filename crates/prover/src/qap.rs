@@ -27,13 +27,16 @@ pub fn domain(num_constraints: usize, num_instance: usize) -> Result<GeneralEval
     })
 }
 
+/// `a`, `b`, `c` on a coset, and the coset.
+type OnCoset = (Vec<Fr>, Vec<Fr>, Vec<Fr>, GeneralEvaluationDomain<Fr>);
+
 /// `a, b, c` over the whole domain (the instance rows appended to `a`, zeros after) and
 /// moved to the coset `offset·H` in evaluation form.
 fn on_coset(
     evaluations: ConstraintEvaluations,
     instance: &[Fr],
     offset: impl FnOnce(usize) -> Option<Fr>,
-) -> Result<(Vec<Fr>, Vec<Fr>, Vec<Fr>, ark_poly::GeneralEvaluationDomain<Fr>)> {
+) -> Result<OnCoset> {
     let n = evaluations.len();
     let domain = domain(n, instance.len())?;
     let size = domain.size();
