@@ -159,25 +159,64 @@ fn a_ceremony_across_teraproof_and_snarkjs() {
     let ours = ok(teraproof(&["ceremony", "verify", "--unit", unit, "--ptau", "pot.ptau", "--zkey", "final.zkey"], d));
     assert!(ours.contains("zkey ok: 4 contributions check") && ours.contains("bob"), "{ours}");
 
-    // A replaced L point (the first of section 8): both tools refuse.
-    let mut bytes = std::fs::read(d.join("final.zkey")).unwrap();
-    let mut at = 12;
-    let l_start = loop {
-        let id = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
-        let len = u64::from_le_bytes(bytes[at + 4..at + 12].try_into().unwrap()) as usize;
-        if id == 8 {
-            break at + 12;
+    // Tampered copies: both tools refuse each, ours by name.
+    let honest = std::fs::read(d.join("final.zkey")).unwrap();
+    let section = |id: u32| {
+        let mut at = 12;
+        loop {
+            let sid = u32::from_le_bytes(honest[at..at + 4].try_into().unwrap());
+            let len = u64::from_le_bytes(honest[at + 4..at + 12].try_into().unwrap()) as usize;
+            if sid == id {
+                return at + 12;
+            }
+            at += 12 + len;
         }
-        at += 12 + len;
     };
-    let h_point = bytes[l_start + 64..l_start + 128].to_vec();
-    bytes[l_start..l_start + 64].copy_from_slice(&h_point);
-    std::fs::write(d.join("bad.zkey"), &bytes).unwrap();
-    let (done, text) = snarkjs(&sj, &["zkey", "verify", "unit.r1cs", "pot.ptau", "bad.zkey"], d);
+    let (header, l, h, mpc) = (section(2), section(8), section(9), section(10));
+    let copy = |bytes: &mut Vec<u8>, from: usize, to: usize, len: usize| {
+        let piece = bytes[from..from + len].to_vec();
+        bytes[to..to + len].copy_from_slice(&piece);
+    };
+    type Tamper = Box<dyn Fn(&mut Vec<u8>)>;
+    let cases: Vec<(&str, Tamper, &str)> = vec![
+        (
+            "a replaced L point",
+            Box::new(move |b| copy(b, l + 64, l, 64)),
+            "the L section is not the initial one divided by δ",
+        ),
+        (
+            "a replaced H point",
+            Box::new(move |b| copy(b, h + 64, h, 64)),
+            "the H section is not the initial one divided by δ",
+        ),
+        // δ·G1 replaced by α·G1 (a valid point, but no contribution's).
+        (
+            "a δ without its proof",
+            Box::new(move |b| copy(b, header + 84, header + 468, 64)),
+            "the key's δ is not the last contribution's",
+        ),
+        // The first contribution's transcript (after its four points).
+        ("a broken hash chain", Box::new(move |b| b[mpc + 68 + 320] ^= 1), "transcript does not follow"),
+        ("a truncated file", Box::new(|b| b.truncate(b.len() / 2)), "not a usable zkey"),
+    ];
+    for (what, tamper, ours) in cases {
+        let mut bytes = honest.clone();
+        tamper(&mut bytes);
+        std::fs::write(d.join("bad.zkey"), &bytes).unwrap();
+        let (done, text) = snarkjs(&sj, &["zkey", "verify", "unit.r1cs", "pot.ptau", "bad.zkey"], d);
+        assert!(!done || !text.contains("ZKey Ok!"), "snarkjs took {what}: {text}");
+        let o = teraproof(&["ceremony", "verify", "--unit", unit, "--ptau", "pot.ptau", "--zkey", "bad.zkey"], d);
+        assert_eq!(o.status.code(), Some(1), "{what}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(ours), "{what}: {o:?}");
+    }
+    // The honest zkey taken for another unit: both refuse.
+    ok(teraproof(&["ceremony", "r1cs", "--unit", "mm-i8-2x2x1", "--out", "other.r1cs"], d));
+    let (done, text) = snarkjs(&sj, &["zkey", "verify", "other.r1cs", "pot.ptau", "final.zkey"], d);
     assert!(!done || !text.contains("ZKey Ok!"), "{text}");
-    let o = teraproof(&["ceremony", "verify", "--unit", unit, "--ptau", "pot.ptau", "--zkey", "bad.zkey"], d);
+    let o =
+        teraproof(&["ceremony", "verify", "--unit", "mm-i8-2x2x1", "--ptau", "pot.ptau", "--zkey", "final.zkey"], d);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("the L section is not the initial one divided by δ"), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not this unit's"), "{o:?}");
 
     // Imported keys: not insecure, prove, verify here and in snarkjs.
     let out = ok(teraproof(
