@@ -117,7 +117,12 @@ pub fn contribute(zkey: &mut Zkey, name: Option<String>, entropy: &[u8]) -> Resu
     let mut rng = chacha(seed_of(&key));
     os.zeroize();
     key.zeroize();
-    contribute_with(zkey, &mut rng, ContributionKind::Random, name)
+    let hash = contribute_with(zkey, &mut rng, ContributionKind::Random, name);
+    // The stream's state determines the secret: overwrite it in place (rand_chacha has
+    // no zeroize; a fresh all-zero stream takes the same memory).
+    rng = chacha([0; 8]);
+    std::hint::black_box(&mut rng);
+    hash
 }
 
 /// The beacon: the stream of `2^iterations_exp` SHA-256 rounds of `hash` (1 to 255
