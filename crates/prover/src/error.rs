@@ -112,7 +112,7 @@ pub enum ProverError {
     Ceremony(String),
     /// A zkey whose ceremony does not check.
     #[error("ceremony: {0}")]
-    CeremonyCheck(#[from] crate::ceremony::verify::CeremonyError),
+    CeremonyCheck(#[from] crate::ceremony::error::CeremonyError),
 }
 
 impl ProverError {

@@ -24,6 +24,10 @@ use super::rng::{chacha, fr_from_rng, g1_from_rng, hash_to_g2, seed_of};
 use super::zkey::{Contribution, ContributionKind, Zkey, MAX_NAME_CHARS};
 use crate::error::{ProverError, Result};
 
+/// The most SHA-256 rounds (as a power of two) a beacon may ask for, here and of a
+/// verifier: 2^40 rounds take days; a hostile file asking 2^63 must not stall a check.
+pub const MAX_BEACON_ITERATIONS_EXP: u8 = 40;
+
 /// The bytes snarkjs hashes for a contribution (its "public key"): deltaAfter, g1_s,
 /// g1_sx, g2_spx uncompressed, then the transcript.
 pub fn public_key_bytes(c: &Contribution) -> Vec<u8> {
@@ -131,7 +135,7 @@ pub fn beacon(zkey: &mut Zkey, name: Option<String>, hash: &[u8], iterations_exp
     if hash.is_empty() || hash.len() > 255 {
         return Err(ProverError::Ceremony(format!("a beacon value is 1 to 255 bytes, not {}", hash.len())));
     }
-    let most = super::verify::MAX_BEACON_ITERATIONS_EXP;
+    let most = MAX_BEACON_ITERATIONS_EXP;
     if !(10..=most).contains(&iterations_exp) {
         return Err(ProverError::Ceremony(format!("beacon iterations exponent {iterations_exp}: it is 10 to {most}")));
     }

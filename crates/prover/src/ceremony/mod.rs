@@ -19,6 +19,7 @@
 pub mod binfile;
 pub mod contribute;
 pub mod dev_ptau;
+pub mod error;
 pub mod import;
 pub mod new;
 pub mod r1cs;
